@@ -1,0 +1,1 @@
+//! The diff: expectations × observations → findings. Pure; no I/O.

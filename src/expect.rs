@@ -1,0 +1,243 @@
+//! What the user expects, resolved: the input of planning and evaluation.
+//!
+//! The manifest module turns YAML (defaults, instance sets, variables,
+//! content files) into these flat values. Every value remembers where in
+//! which manifest it was declared, so a finding can be labelled on the very
+//! line that made the promise.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use jiff::civil::Date;
+
+use crate::mode::FileMode;
+use crate::observe::{ContentType, Provider, join_path};
+
+/// A byte range in a manifest's text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, PartialOrd, Ord)]
+pub struct Span {
+    pub start: usize,
+    pub end: usize,
+}
+
+impl Span {
+    pub fn new(start: usize, end: usize) -> Self {
+        Self { start, end }
+    }
+
+    pub fn len(&self) -> usize {
+        self.end.saturating_sub(self.start)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+impl From<Span> for miette::SourceSpan {
+    fn from(span: Span) -> Self {
+        (span.start, span.len()).into()
+    }
+}
+
+/// One manifest file as read from disk.
+#[derive(Debug)]
+pub struct Source {
+    /// The path as the user gave it; what diagnostics show.
+    pub path: PathBuf,
+    pub text: Arc<str>,
+}
+
+impl Source {
+    pub fn name(&self) -> String {
+        self.path.display().to_string()
+    }
+
+    /// 1-based line and column (in characters) of a byte offset.
+    pub fn line_col(&self, offset: usize) -> (usize, usize) {
+        let offset = offset.min(self.text.len());
+        let before = &self.text[..floor_char_boundary(&self.text, offset)];
+        let line = before.matches('\n').count() + 1;
+        let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+        let column = before[line_start..].chars().count() + 1;
+        (line, column)
+    }
+
+    /// A miette source for labelled diagnostics.
+    pub fn named_source(&self) -> miette::NamedSource<Arc<str>> {
+        miette::NamedSource::new(self.name(), Arc::clone(&self.text)).with_language("yaml")
+    }
+}
+
+fn floor_char_boundary(s: &str, mut i: usize) -> usize {
+    while i > 0 && !s.is_char_boundary(i) {
+        i -= 1;
+    }
+    i
+}
+
+/// Where a value was declared: a span in one of [`Expectations::sources`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub struct Origin {
+    pub source: usize,
+    pub span: Span,
+}
+
+/// A resolved value and where it came from.
+///
+/// `origin` is `None` when the value is the API's built-in default
+/// (SendFile's `0644`, `root`, `root`, overwrite `false`); a finding about it
+/// is then labelled on the file entry itself.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Attr<T> {
+    pub value: T,
+    pub origin: Option<Origin>,
+}
+
+impl<T> Attr<T> {
+    pub fn declared(value: T, origin: Origin) -> Self {
+        Self {
+            value,
+            origin: Some(origin),
+        }
+    }
+
+    pub fn builtin(value: T) -> Self {
+        Self {
+            value,
+            origin: None,
+        }
+    }
+}
+
+/// A target named by the manifest, directly or through an instance set.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TargetRef {
+    /// The instance id (`i-…`) or node id (`e01-…`).
+    pub id: String,
+    /// The entry in `instances:` (or `nodes:`) that brought it in.
+    pub origin: Origin,
+    /// The instance set it came through, if any.
+    pub via_set: Option<String>,
+}
+
+/// The expected content of a file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ExpectedContent {
+    /// The exact bytes, from `content:` (decoded when `content_type: Base64`)
+    /// or from `content_file:`.
+    Bytes(Vec<u8>),
+    /// Only the SHA-256 of the bytes is declared (`sha256:`).
+    Sha256([u8; 32]),
+}
+
+/// One declared file on a set of targets.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FileExpectation {
+    /// The whole `files:` entry; the label of findings about the entry.
+    pub origin: Origin,
+    pub provider: Provider,
+    pub region: Attr<String>,
+    pub name: Attr<String>,
+    pub target_dir: Attr<String>,
+    pub mode: Attr<FileMode>,
+    pub owner: Attr<String>,
+    pub group: Attr<String>,
+    pub overwrite: Attr<bool>,
+    pub content: Option<Attr<ExpectedContent>>,
+    /// How the content is sent; a `Base64` file is binary-safe.
+    pub content_type: Attr<ContentType>,
+    pub targets: Vec<TargetRef>,
+    /// Pin the check to one SendFile task; required for eflo.
+    pub invoke_id: Option<Attr<String>>,
+    /// A delivery older than this is stale.
+    pub max_age: Option<Attr<Duration>>,
+    /// Never print the content; show sizes and hashes.
+    pub sensitive: bool,
+    pub description: Option<String>,
+}
+
+impl FileExpectation {
+    /// The file's full path on the target.
+    pub fn path(&self) -> String {
+        join_path(&self.target_dir.value, &self.name.value)
+    }
+}
+
+/// How a command is identified.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CommandSelector {
+    CommandId(String),
+    InvokeId(String),
+}
+
+/// An expectation on a command's output.
+#[derive(Debug, Clone)]
+pub enum OutputMatch {
+    Equals(String),
+    Contains(String),
+    Regex(regex::Regex),
+}
+
+/// One declared command run.
+#[derive(Debug, Clone)]
+pub struct CommandExpectation {
+    pub origin: Origin,
+    pub region: Attr<String>,
+    pub selector: Attr<CommandSelector>,
+    /// Empty: every instance the command ran on.
+    pub targets: Vec<TargetRef>,
+    pub exit_code: Option<Attr<i64>>,
+    /// The expected per-instance `InvocationStatus`, `Success` unless declared.
+    pub status: Attr<String>,
+    pub output: Option<Attr<OutputMatch>>,
+}
+
+/// A finding the user has accepted, with a reason.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Waiver {
+    pub origin: Origin,
+    /// The finding code it silences (`mode-mismatch`).
+    pub finding: String,
+    /// Only on this target; all targets when `None`.
+    pub instance: Option<String>,
+    /// Only for this full path; all files when `None`.
+    pub file: Option<String>,
+    pub reason: String,
+    /// The last day the waiver applies; it lapses after.
+    pub expires: Option<Date>,
+}
+
+/// Everything one check verifies.
+#[derive(Debug, Default)]
+pub struct Expectations {
+    pub sources: Vec<Source>,
+    pub files: Vec<FileExpectation>,
+    pub commands: Vec<CommandExpectation>,
+    pub waivers: Vec<Waiver>,
+}
+
+impl Expectations {
+    pub fn source(&self, origin: Origin) -> &Source {
+        &self.sources[origin.source]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn line_and_column_are_one_based_and_count_characters() {
+        let source = Source {
+            path: "m.yaml".into(),
+            text: Arc::from("a: 1\nné: x\n"),
+        };
+        assert_eq!(source.line_col(0), (1, 1));
+        assert_eq!(source.line_col(5), (2, 1));
+        // byte 9 is after "né: " (n=1, é=2 bytes, ':'=1, ' '=1)
+        assert_eq!(source.line_col(10), (2, 5));
+        assert_eq!(source.line_col(1000), (3, 1));
+    }
+}

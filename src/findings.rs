@@ -1,0 +1,1 @@
+//! The registry of finding codes: stable kebab-case names, one place.

@@ -1,0 +1,1 @@
+//! The user's YAML manifest: model with spans, schema, validation, resolution.
