@@ -39,14 +39,14 @@ fn validate(args: &ValidateArgs, color: bool) -> Result<Exit, Failure> {
         }
         DiagnosticFormat::Human => match &outcome {
             Ok(expectations) => eprintln!(
-                "{} valid: {} files, {} commands, {} waivers",
+                "{} valid: {}, {}, {}",
                 match args.files.len() {
                     1 => "manifest".to_owned(),
                     n => format!("{n} manifests"),
                 },
-                expectations.files.len(),
-                expectations.commands.len(),
-                expectations.waivers.len()
+                count(expectations.files.len(), "file"),
+                count(expectations.commands.len(), "command"),
+                count(expectations.waivers.len(), "waiver"),
             ),
             Err(errors) => eprint!("{}", errors.render_human(color)),
         },
@@ -56,4 +56,12 @@ fn validate(args: &ValidateArgs, color: bool) -> Result<Exit, Failure> {
     } else {
         Exit::Invalid
     })
+}
+
+fn count(n: usize, noun: &str) -> String {
+    if n == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{n} {noun}s")
+    }
 }

@@ -84,14 +84,17 @@ pub fn parse(text: &str) -> Result<Node, ParseError> {
         });
     }
     serde_saphyr::from_str_with_options::<Node>(text, options()).map_err(|err| {
-        let over_budget = matches!(
-            err.without_snippet(),
-            serde_saphyr::Error::Budget { .. } | serde_saphyr::Error::AliasError { .. }
-        ) || err.to_string().contains("budget");
         let position = err
             .location()
             .filter(|loc| loc.line() > 0)
             .map(|loc| (loc.line() as usize, loc.column().max(1) as usize));
+        if let Some(message) = budget_message(&err) {
+            return ParseError {
+                message,
+                position,
+                over_budget: true,
+            };
+        }
         let message = err.to_string();
         // The position is shown by the label; keep the message short.
         let message = match message.rfind(" at line ") {
@@ -101,8 +104,44 @@ pub fn parse(text: &str) -> Result<Node, ParseError> {
         ParseError {
             message,
             position,
-            over_budget,
+            over_budget: false,
         }
+    })
+}
+
+/// A plain account of which resource budget the input exceeded, if any.
+fn budget_message(err: &serde_saphyr::Error) -> Option<String> {
+    use serde_saphyr::Error;
+    use serde_saphyr::budget::BudgetBreach;
+    let mut err = err.without_snippet();
+    while let Error::AliasError { error, .. } = err {
+        err = error.without_snippet();
+    }
+    Some(match err {
+        Error::Budget { breach, .. } => match breach {
+            BudgetBreach::Depth { depth } => format!("it nests {depth} levels deep"),
+            BudgetBreach::Aliases { aliases } => format!("it uses {aliases} aliases"),
+            BudgetBreach::AliasAnchorRatio { aliases, anchors } => {
+                format!("it uses {aliases} aliases for {anchors} anchors (an alias bomb)")
+            }
+            BudgetBreach::Events { events } => format!("it expands to {events} parser events"),
+            BudgetBreach::Nodes { nodes } => format!("it expands to {nodes} values"),
+            BudgetBreach::Documents { documents } => {
+                format!("it holds {documents} YAML documents; a manifest is one")
+            }
+            other => format!("it exceeds a parser budget ({other:?})"),
+        },
+        Error::AliasReplayLimitExceeded {
+            total_replayed_events,
+            ..
+        } => format!("its aliases expand to over {total_replayed_events} values (an alias bomb)"),
+        Error::AliasExpansionLimitExceeded { expansions, .. } => {
+            format!("one anchor is expanded {expansions} times (an alias bomb)")
+        }
+        Error::AliasReplayStackDepthExceeded { depth, .. } => {
+            format!("its aliases nest {depth} levels deep (an alias bomb)")
+        }
+        _ => return None,
     })
 }
 

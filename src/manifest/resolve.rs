@@ -521,9 +521,14 @@ impl Resolver<'_> {
                     format!("content_file `{shown}` cannot be read: {err}"),
                 )
             };
+            let label = if code == Code::ContentFileMissing {
+                "no such file"
+            } else {
+                "cannot be read"
+            };
             self.push(
                 ManifestDiagnostic::new(code, message)
-                    .label(span, "no such file")
+                    .label(span, label)
                     .help(format!(
                         "the path is relative to the manifest's directory; looked for {}",
                         full.display()
@@ -767,7 +772,8 @@ impl Resolver<'_> {
             Ok(regex) => Some(Attr::declared(OutputMatch::Regex(regex), origin)),
             Err(err) => {
                 let detail = err.to_string();
-                let reason = detail.lines().last().unwrap_or_default().trim().to_owned();
+                let reason = detail.lines().last().unwrap_or_default().trim();
+                let reason = reason.strip_prefix("error: ").unwrap_or(reason).to_owned();
                 self.push(
                     ManifestDiagnostic::new(
                         Code::InvalidRegex,
