@@ -387,17 +387,17 @@ pub fn did_you_mean<'a>(
     let folded = fold(word);
     candidates
         .into_iter()
-        .map(|candidate| {
-            let score = if fold(candidate) == folded {
-                1.0
-            } else {
-                strsim::jaro_winkler(&folded, &fold(candidate))
-            };
-            (score, candidate)
+        .filter_map(|candidate| {
+            let other = fold(candidate);
+            // Edit distance catches short typos (`dri`), Jaro-Winkler
+            // longer ones that share a prefix (`instance` → `instances`).
+            let distance = strsim::osa_distance(&folded, &other);
+            let similarity = strsim::jaro_winkler(&folded, &other);
+            let close = distance <= (folded.chars().count() / 3).max(1) || similarity >= 0.85;
+            close.then_some((distance, -similarity, candidate))
         })
-        .filter(|(score, _)| *score >= 0.8)
-        .max_by(|a, b| a.0.total_cmp(&b.0))
-        .map(|(_, candidate)| candidate)
+        .min_by(|a, b| a.0.cmp(&b.0).then(a.1.total_cmp(&b.1)))
+        .map(|(_, _, candidate)| candidate)
 }
 
 /// Case- and separator-insensitive form: `TargetDir`, `target-dir` and
@@ -441,5 +441,7 @@ mod tests {
         assert_eq!(did_you_mean("target-dir", keys), Some("target_dir"));
         assert_eq!(did_you_mean("onwer", keys), Some("owner"));
         assert_eq!(did_you_mean("colour", keys), None);
+        assert_eq!(did_you_mean("dri", ["dir", "app"]), Some("dir"));
+        assert_eq!(did_you_mean("x", ["dir", "app"]), None);
     }
 }
