@@ -358,3 +358,208 @@ pub fn is_manifest_file(path: &Path) -> bool {
             .any(|line| line.contains("$schema=") && line.contains("manifest.v1.schema.json"))
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::expect::{CommandSelector, ExpectedContent, OutputMatch};
+    use crate::mode::FileMode;
+    use crate::observe::ContentType;
+
+    fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
+        let path = dir.join(name);
+        std::fs::write(&path, text).unwrap();
+        path
+    }
+
+    fn load_text(text: &str, vars: &[&str], env: &[(&str, &str)]) -> Expectations {
+        let dir = tempfile::tempdir().unwrap();
+        write(dir.path(), "app.conf", "key = value\n");
+        let path = write(dir.path(), "m.yaml", text);
+        let vars: Vec<VarArg> = vars.iter().map(|v| v.parse().unwrap()).collect();
+        let env = |name: &str| {
+            env.iter()
+                .find(|(k, _)| *k == name)
+                .map(|(_, v)| (*v).to_owned())
+        };
+        load(&[path], &vars, &env).unwrap_or_else(|errors| panic!("{}", errors.render_human(false)))
+    }
+
+    fn slice(expectations: &Expectations, origin: Option<crate::expect::Origin>) -> &str {
+        let origin = origin.expect("declared");
+        &expectations.source(origin).text[origin.span.start..origin.span.end]
+    }
+
+    #[test]
+    fn builtin_defaults_have_no_origin_and_declared_defaults_do() {
+        let e = load_text(
+            "version: 1\ndefaults:\n  owner: app\n  max_age: 7d\nfiles:\n  - name: a\n    target_dir: /etc\n    instances: [i-bp1a]\n",
+            &[],
+            &[],
+        );
+        let file = &e.files[0];
+        assert_eq!(file.mode.value, FileMode::from_bits(0o644).unwrap());
+        assert_eq!(file.mode.origin, None);
+        assert_eq!(
+            (file.group.value.as_str(), file.group.origin),
+            ("root", None)
+        );
+        assert_eq!((file.overwrite.value, file.overwrite.origin), (false, None));
+        assert_eq!(file.content_type.value, ContentType::PlainText);
+        assert_eq!(file.region, None);
+        assert_eq!(file.owner.value, "app");
+        assert_eq!(slice(&e, file.owner.origin), "app");
+        let max_age = file.max_age.as_ref().unwrap();
+        assert_eq!(max_age.value, std::time::Duration::from_secs(7 * 24 * 3600));
+        assert_eq!(slice(&e, max_age.origin), "7d");
+        assert_eq!(file.content, None);
+        assert_eq!(file.path(), "/etc/a");
+        // The entry's origin is the whole entry.
+        assert!(slice(&e, Some(file.origin)).starts_with("name: a\n"));
+    }
+
+    #[test]
+    fn a_file_overrides_defaults_and_modes_read_as_octal() {
+        let e = load_text(
+            "version: 1\ndefaults:\n  mode: \"0600\"\n  region: cn-hangzhou\nfiles:\n  - {name: a, target_dir: /x, instances: [i-bp1a]}\n  - {name: b, target_dir: /x, mode: 755, region: cn-beijing, instances: [i-bp1a]}\n",
+            &[],
+            &[],
+        );
+        assert_eq!(e.files[0].mode.value.to_string(), "0600");
+        assert_eq!(slice(&e, e.files[0].mode.origin), "\"0600\"");
+        assert_eq!(e.files[0].region.as_ref().unwrap().value, "cn-hangzhou");
+        assert_eq!(e.files[1].mode.value.to_string(), "0755");
+        assert_eq!(slice(&e, e.files[1].mode.origin), "755");
+        assert_eq!(e.files[1].region.as_ref().unwrap().value, "cn-beijing");
+    }
+
+    #[test]
+    fn instance_sets_expand_with_the_origin_of_the_entry_that_named_them() {
+        let e = load_text(
+            "version: 1\ninstance_sets:\n  web: [i-bp1a, i-bp1b]\nfiles:\n  - name: a\n    target_dir: /x\n    instances: [web, i-bp1c, i-bp1a]\n",
+            &[],
+            &[],
+        );
+        let targets = &e.files[0].targets;
+        let ids: Vec<_> = targets.iter().map(|t| t.id.as_str()).collect();
+        assert_eq!(ids, ["i-bp1a", "i-bp1b", "i-bp1c"]);
+        assert_eq!(targets[0].via_set.as_deref(), Some("web"));
+        assert_eq!(targets[2].via_set, None);
+        assert_eq!(slice(&e, Some(targets[1].origin)), "web");
+        assert_eq!(slice(&e, Some(targets[2].origin)), "i-bp1c");
+    }
+
+    #[test]
+    fn vars_defaults_overrides_and_env_are_substituted() {
+        let e = load_text(
+            "version: 1\nvars:\n  app: shop\n  env: dev\nfiles:\n  - name: ${var.app}-${var.env}.conf\n    target_dir: /etc/${env:APP_DIR}\n    content: \"cost: $${price}\"\n    instances: [i-bp1a]\n",
+            &["env=prod"],
+            &[("APP_DIR", "shop")],
+        );
+        let file = &e.files[0];
+        assert_eq!(file.name.value, "shop-prod.conf");
+        assert_eq!(file.target_dir.value, "/etc/shop");
+        assert_eq!(
+            file.content.as_ref().unwrap().value,
+            ExpectedContent::Bytes(b"cost: ${price}".to_vec())
+        );
+    }
+
+    #[test]
+    fn content_file_is_read_relative_to_the_manifest() {
+        let e = load_text(
+            "version: 1\nfiles:\n  - name: app.conf\n    target_dir: /etc\n    content_file: app.conf\n    instances: [i-bp1a]\n",
+            &[],
+            &[],
+        );
+        let content = e.files[0].content.as_ref().unwrap();
+        assert_eq!(
+            content.value,
+            ExpectedContent::Bytes(b"key = value\n".to_vec())
+        );
+        assert_eq!(slice(&e, content.origin), "app.conf");
+    }
+
+    #[test]
+    fn base64_content_is_decoded_and_sha256_parsed() {
+        let e = load_text(
+            "version: 1\ndefaults:\n  content_type: Base64\nfiles:\n  - name: a\n    target_dir: /x\n    content: |\n      aGVsbG8g\n      d29ybGQ=\n    instances: [i-bp1a]\n  - name: b\n    target_dir: /x\n    sha256: 9F86D081884C7D659A2FEAA0C55AD015A3BF4F1B2B0B822CD15D6C15B0F00A08\n    instances: [i-bp1a]\n",
+            &[],
+            &[],
+        );
+        assert_eq!(e.files[0].content_type.value, ContentType::Base64);
+        assert_eq!(
+            e.files[0].content.as_ref().unwrap().value,
+            ExpectedContent::Bytes(b"hello world".to_vec())
+        );
+        let ExpectedContent::Sha256(digest) = e.files[1].content.as_ref().unwrap().value else {
+            panic!("not a digest");
+        };
+        assert_eq!(digest[..4], [0x9f, 0x86, 0xd0, 0x81]);
+    }
+
+    #[test]
+    fn eflo_files_and_commands_carry_provider_nodes_and_invoke_ids() {
+        let e = load_text(
+            "version: 1\nprovider: eflo\nfiles:\n  - {name: a, target_dir: /x, invoke_id: f-1, nodes: [e01-cn-a]}\ncommands:\n  - {invoke_id: t-1, nodes: [e01-cn-a], exit_code: 2, output: {regex: \"^ok$\"}}\n",
+            &[],
+            &[],
+        );
+        assert_eq!(e.files[0].provider, Provider::Eflo);
+        assert_eq!(e.files[0].invoke_id.as_ref().unwrap().value, "f-1");
+        assert_eq!(e.files[0].targets[0].id, "e01-cn-a");
+        let command = &e.commands[0];
+        assert_eq!(command.provider, Provider::Eflo);
+        assert_eq!(
+            command.selector.value,
+            CommandSelector::InvokeId("t-1".into())
+        );
+        assert_eq!(command.exit_code.as_ref().unwrap().value, 2);
+        // A non-zero exit code expects the Failed status unless one is declared.
+        assert_eq!(
+            (command.status.value.as_str(), command.status.origin),
+            ("Failed", None)
+        );
+        assert!(
+            matches!(&command.output.as_ref().unwrap().value, OutputMatch::Regex(r) if r.is_match("ok"))
+        );
+    }
+
+    #[test]
+    fn commands_default_to_success_and_waivers_resolve() {
+        let e = load_text(
+            "version: 1\ncommands:\n  - command_id: c-1\nwaivers:\n  - finding: mode-mismatch\n    file: /etc/a\n    reason: OPS-1\n    expires: 2026-12-31\n",
+            &[],
+            &[],
+        );
+        let command = &e.commands[0];
+        assert_eq!(
+            command.selector.value,
+            CommandSelector::CommandId("c-1".into())
+        );
+        assert!(command.targets.is_empty());
+        assert_eq!(command.status.value, "Success");
+        let waiver = &e.waivers[0];
+        assert_eq!(waiver.finding, "mode-mismatch");
+        assert_eq!(waiver.file.as_deref(), Some("/etc/a"));
+        assert_eq!(waiver.expires, Some(jiff::civil::date(2026, 12, 31)));
+    }
+
+    #[test]
+    fn an_empty_manifest_is_only_missing_its_version() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = write(dir.path(), "m.yaml", "");
+        let errors = load(&[path], &[], &|_| None).unwrap_err();
+        let codes: Vec<_> = errors.diagnostics.iter().map(|d| d.code).collect();
+        assert_eq!(codes, [Code::MissingKey]);
+    }
+
+    #[test]
+    fn offsets_of_lines_and_columns() {
+        let text = "ab\ncdé\nf";
+        assert_eq!(offset_of(text, 1, 1), 0);
+        assert_eq!(offset_of(text, 2, 3), 5);
+        assert_eq!(offset_of(text, 3, 1), 8);
+        assert_eq!(offset_of(text, 9, 9), text.len());
+    }
+}
