@@ -591,11 +591,9 @@ impl Resolver<'_> {
                 .label(
                     self.index.head(&pointer_push(entry_pointer, wrong_key)),
                     format!("use `{key}:`"),
-                ),
+                )
+                .help(help),
             );
-            if let Some(last) = self.sink.diagnostics.last_mut() {
-                last.help = Some(help.to_owned());
-            }
         }
         let mut targets: Vec<TargetRef> = Vec::new();
         let list_pointer = pointer_push(entry_pointer, key);

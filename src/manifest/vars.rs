@@ -161,13 +161,18 @@ impl Expander<'_> {
                 )
             });
         }
+        let help = if self.vars.is_declared(inner) {
+            format!("did you mean `${{var.{inner}}}`?")
+        } else {
+            "write `${var.NAME}` or `${env:NAME}`, or `$${` for a literal `${`".to_owned()
+        };
         Err(Box::new(
             ManifestDiagnostic::new(
                 Code::BadReference,
                 format!("`{reference}` is not a reference shipcheck understands"),
             )
             .label(span, "not ${var.NAME} or ${env:NAME}")
-            .help("write `${var.NAME}` or `${env:NAME}`, or `$${` for a literal `${`"),
+            .help(help),
         ))
     }
 
