@@ -138,7 +138,9 @@ pub struct FileExpectation {
     /// The whole `files:` entry; the label of findings about the entry.
     pub origin: Origin,
     pub provider: Provider,
-    pub region: Attr<String>,
+    /// `None` when the manifest names no region: the check then takes
+    /// `--region`, then `ALIBABA_CLOUD_REGION_ID`.
+    pub region: Option<Attr<String>>,
     pub name: Attr<String>,
     pub target_dir: Attr<String>,
     pub mode: Attr<FileMode>,
@@ -184,7 +186,10 @@ pub enum OutputMatch {
 #[derive(Debug, Clone)]
 pub struct CommandExpectation {
     pub origin: Origin,
-    pub region: Attr<String>,
+    /// Lingjun (eflo) commands are read with DescribeInvocations by invoke id.
+    pub provider: Provider,
+    /// `None` when the manifest names no region (see [`FileExpectation::region`]).
+    pub region: Option<Attr<String>>,
     pub selector: Attr<CommandSelector>,
     /// Empty: every instance the command ran on.
     pub targets: Vec<TargetRef>,

@@ -15,6 +15,7 @@ pub mod manifest;
 pub mod mode;
 pub mod observe;
 pub mod report;
+pub mod schemas;
 pub mod secret;
 pub mod sim;
 pub mod terminal;
