@@ -385,3 +385,45 @@ impl Report {
         &self.manifests[location.source]
     }
 }
+
+impl Detail {
+    /// The detail as plain lines, for text formats (no colour, no markup).
+    pub fn plain_lines(&self) -> Vec<String> {
+        match self {
+            Detail::Diff(diff) => diff.lines().map(str::to_owned).collect(),
+            Detail::Digest {
+                expected_size,
+                expected_sha256,
+                observed_size,
+                observed_sha256,
+            } => {
+                let expected_size = expected_size
+                    .map_or_else(|| "size not declared".to_owned(), |s| format!("{s} bytes"));
+                vec![
+                    format!("declared:  {expected_size}"),
+                    format!("  sha256 {expected_sha256}"),
+                    format!("delivered: {observed_size} bytes"),
+                    format!("  sha256 {observed_sha256}"),
+                ]
+            }
+            Detail::Error(explained) => {
+                let mut lines = vec![match (&explained.code, &explained.info) {
+                    (Some(code), Some(info)) => format!("ErrorCode {code}: {info}"),
+                    (Some(code), None) => format!("ErrorCode {code}"),
+                    (None, Some(info)) => format!("ErrorInfo: {info}"),
+                    (None, None) => "no ErrorCode".to_owned(),
+                }];
+                lines.push(explained.meaning.clone());
+                lines
+            }
+            Detail::Output { excerpt, truncated } => {
+                let mut lines = vec!["output:".to_owned()];
+                lines.extend(excerpt.lines().map(|l| format!("  {l}")));
+                if *truncated {
+                    lines.push("  …".to_owned());
+                }
+                lines
+            }
+        }
+    }
+}
