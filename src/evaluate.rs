@@ -26,7 +26,7 @@ use crate::findings::error_codes;
 use crate::mode::FileMode;
 use crate::observe::{FileInvocation, FileTarget, Observations, Provider, join_path};
 use crate::report::model::{
-    Detail, FileReport, Finding, Location, ManifestFile, Report, TargetReport,
+    Detail, FileReport, Finding, Location, Locator, ManifestFile, Report, TargetReport,
 };
 
 /// What the evaluation needs besides the two inputs.
@@ -48,6 +48,7 @@ pub fn evaluate(
     let eval = Evaluator {
         expectations,
         options,
+        locator: Locator::new(&expectations.sources),
     };
     let files = expectations
         .files
@@ -78,13 +79,14 @@ pub fn evaluate(
         commands,
         general,
     };
-    waivers::apply(expectations, options.now, &mut report);
+    waivers::apply(expectations, &eval.locator, options.now, &mut report);
     report
 }
 
 struct Evaluator<'a> {
     expectations: &'a Expectations,
     options: &'a EvalOptions,
+    locator: Locator<'a>,
 }
 
 /// A declared file's identity in the observations.
@@ -173,7 +175,7 @@ pub(crate) fn normalize_path(dir: &str, name: &str) -> String {
 
 impl<'a> Evaluator<'a> {
     fn location(&self, origin: Origin) -> Location {
-        Location::of(self.expectations, origin)
+        self.locator.locate(origin)
     }
 
     /// Where a finding about `attr` is labelled: the value's own line, or
@@ -242,7 +244,8 @@ impl<'a> Evaluator<'a> {
             finished_at: None,
             findings: Vec::new(),
         };
-        let target_location = self.location(target.origin);
+        // Located only when a finding needs it: most targets have none.
+        let target_location = || self.location(target.origin);
 
         let Some(latest) = attempts.last() else {
             let seen = if file_seen_elsewhere {
@@ -255,7 +258,7 @@ impl<'a> Evaluator<'a> {
                 None => String::new(),
             };
             report.findings.push(
-                self.finding(FindingCode::NotDelivered, path, id, target_location)
+                self.finding(FindingCode::NotDelivered, path, id, target_location())
                     .message(format!(
                         "no delivery record of {path} on {noun} {id}{pin}{seen}; records age out \
                          of the API after 2 to 6 weeks, so an older delivery may no longer be \
@@ -278,7 +281,7 @@ impl<'a> Evaluator<'a> {
                 None => String::new(),
             };
             report.findings.push(
-                self.finding(FindingCode::DeliveryPending, path, id, target_location)
+                self.finding(FindingCode::DeliveryPending, path, id, target_location())
                     .message(format!(
                         "the delivery of {path} to {noun} {id} is {} (task {}){standing}",
                         latest.target.status, latest.invocation.invoke_id
@@ -303,7 +306,7 @@ impl<'a> Evaluator<'a> {
                 n => format!(", and so did the {} earlier attempts", n - 1),
             };
             report.findings.push(
-                self.finding(FindingCode::DeliveryFailed, path, id, target_location)
+                self.finding(FindingCode::DeliveryFailed, path, id, target_location())
                     .message(format!(
                         "the delivery of {path} to {noun} {id} failed: {} ({code}, task {}){tries}",
                         latest.target.status, latest.invocation.invoke_id
@@ -326,7 +329,7 @@ impl<'a> Evaluator<'a> {
             );
             let code = explained.code.as_deref().unwrap_or("no ErrorCode");
             report.findings.push(
-                self.finding(FindingCode::LastAttemptFailed, path, id, target_location)
+                self.finding(FindingCode::LastAttemptFailed, path, id, target_location())
                     .message(format!(
                         "a later delivery of {path} to {noun} {id} failed ({code}, task {}); the \
                          earlier successful delivery {} still stands and was checked",

@@ -11,15 +11,20 @@ use jiff::tz::TimeZone;
 
 use crate::expect::{Expectations, Waiver};
 use crate::findings::FindingCode;
-use crate::report::model::{Finding, Location, Report, Waived};
+use crate::report::model::{Finding, Locator, Report, Waived};
 
 use super::FindingBuilder;
 
-pub(super) fn apply(expectations: &Expectations, now: Timestamp, report: &mut Report) {
+pub(super) fn apply(
+    expectations: &Expectations,
+    locator: &Locator<'_>,
+    now: Timestamp,
+    report: &mut Report,
+) {
     let today = now.to_zoned(TimeZone::UTC).date();
     let mut active: Vec<(&Waiver, Waived)> = Vec::new();
     for waiver in &expectations.waivers {
-        let location = Location::of(expectations, waiver.origin);
+        let location = locator.locate(waiver.origin);
         match waiver.expires {
             Some(expires) if expires < today => {
                 report.general.push(

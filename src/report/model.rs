@@ -13,7 +13,7 @@ use jiff::civil::Date;
 use serde::Serialize;
 
 use crate::exit::Exit;
-use crate::expect::{Expectations, Origin, Source, Span};
+use crate::expect::{Origin, Source, Span};
 use crate::findings::error_codes::ErrorExplanation;
 use crate::findings::{FindingCode, Severity};
 use crate::observe::Provider;
@@ -44,15 +44,47 @@ pub struct Location {
     pub end_column: usize,
 }
 
-impl Location {
-    pub fn of(expectations: &Expectations, origin: Origin) -> Self {
-        Self::in_source(expectations.source(origin), origin)
+/// Locates many origins quickly: each manifest's line starts are indexed
+/// once, so a fleet-sized report does not rescan the text per finding.
+/// Agrees with [`Source::line_col`] (1-based, columns in characters).
+#[derive(Debug)]
+pub struct Locator<'a> {
+    sources: &'a [Source],
+    line_starts: Vec<Vec<usize>>,
+}
+
+impl<'a> Locator<'a> {
+    pub fn new(sources: &'a [Source]) -> Self {
+        let line_starts = sources
+            .iter()
+            .map(|source| {
+                std::iter::once(0)
+                    .chain(source.text.match_indices('\n').map(|(i, _)| i + 1))
+                    .collect()
+            })
+            .collect();
+        Self {
+            sources,
+            line_starts,
+        }
     }
 
-    pub fn in_source(source: &Source, origin: Origin) -> Self {
-        let (line, column) = source.line_col(origin.span.start);
-        let (end_line, end_column) = source.line_col(origin.span.end);
-        Self {
+    pub fn line_col(&self, source: usize, offset: usize) -> (usize, usize) {
+        let text = &self.sources[source].text;
+        let mut offset = offset.min(text.len());
+        while !text.is_char_boundary(offset) {
+            offset -= 1;
+        }
+        let starts = &self.line_starts[source];
+        let line = starts.partition_point(|start| *start <= offset);
+        let column = text[starts[line - 1]..offset].chars().count() + 1;
+        (line, column)
+    }
+
+    pub fn locate(&self, origin: Origin) -> Location {
+        let (line, column) = self.line_col(origin.source, origin.span.start);
+        let (end_line, end_column) = self.line_col(origin.source, origin.span.end);
+        Location {
             source: origin.source,
             span: origin.span,
             line,
@@ -424,6 +456,28 @@ impl Detail {
                 }
                 lines
             }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_locator_agrees_with_source_line_col() {
+        let source = Source {
+            path: "m.yaml".into(),
+            text: Arc::from("a: 1\nné: x\n\n  - b: é\nlast"),
+        };
+        let sources = [source];
+        let locator = Locator::new(&sources);
+        for offset in 0..=sources[0].text.len() + 3 {
+            assert_eq!(
+                locator.line_col(0, offset),
+                sources[0].line_col(offset),
+                "offset {offset}"
+            );
         }
     }
 }
