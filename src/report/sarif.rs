@@ -91,8 +91,20 @@ fn result(report: &Report, finding: &Finding) -> SarifResult {
     if let Some(file) = &finding.file {
         properties.insert("file".into(), file.as_str().into());
     }
+    // Many targets share one manifest line; code scanning would merge their
+    // results without a fingerprint that names the target.
+    let fingerprint = format!(
+        "{}:{}:{}",
+        finding.code,
+        finding.file.as_deref().unwrap_or(""),
+        finding.target.as_deref().unwrap_or("")
+    );
     let result = SarifResult::builder()
         .rule_id(finding.code.as_str())
+        .partial_fingerprints(std::collections::BTreeMap::from([(
+            "shipcheckFinding/v1".to_owned(),
+            fingerprint,
+        )]))
         .rule_index(rule_index(finding.code))
         .level(match finding.severity() {
             Severity::Error => ResultLevel::Error,

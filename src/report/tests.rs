@@ -423,6 +423,16 @@ fn sarif_results_sit_on_the_declaring_manifest_lines() {
         mode["suppressions"][0]["justification"],
         "OPS-12: chmod pending"
     );
+    // Findings on one manifest line (one per target) stay distinct alerts.
+    let fingerprints: std::collections::HashSet<&str> = results
+        .iter()
+        .map(|r| {
+            r["partialFingerprints"]["shipcheckFinding/v1"]
+                .as_str()
+                .unwrap()
+        })
+        .collect();
+    assert_eq!(fingerprints.len(), results.len());
     let rules = sarif["runs"][0]["tool"]["driver"]["rules"]
         .as_array()
         .unwrap();
