@@ -14,6 +14,7 @@ pub mod findings;
 pub mod manifest;
 pub mod mode;
 pub mod observe;
+pub mod plan;
 pub mod report;
 pub mod schemas;
 pub mod secret;
