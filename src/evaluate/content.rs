@@ -98,7 +98,7 @@ fn readings(invocation: &FileInvocation) -> Result<Vec<Reading>, ()> {
 fn strict_base64(text: &str) -> Option<Vec<u8>> {
     let text = text.trim();
     let shaped = !text.is_empty()
-        && text.len() % 4 == 0
+        && text.len().is_multiple_of(4)
         && text
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'='));

@@ -261,12 +261,13 @@ fn drop_optional_null(value: &mut Json) {
     match value {
         Json::Object(object) => {
             let is_null = |s: &Json| s.get("type") == Some(&Json::from("null"));
-            if let Some(Json::Array(types)) = object.get_mut("type") {
-                if types.len() == 2 && types.iter().any(|t| t == "null") {
-                    types.retain(|t| t != "null");
-                    let only = types.remove(0);
-                    object.insert("type".to_owned(), only);
-                }
+            if let Some(Json::Array(types)) = object.get_mut("type")
+                && types.len() == 2
+                && types.iter().any(|t| t == "null")
+            {
+                types.retain(|t| t != "null");
+                let only = types.remove(0);
+                object.insert("type".to_owned(), only);
             }
             let nullable_ref = match object.get("anyOf") {
                 Some(Json::Array(any_of)) if any_of.len() == 2 && any_of.iter().any(is_null) => {

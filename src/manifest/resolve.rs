@@ -504,10 +504,11 @@ impl Resolver<'_> {
 
     fn read_content_file(&mut self, shown: &str, full: &Path, span: Span) -> Result<Vec<u8>, ()> {
         // Refuse before reading: a file over the limit is an error anyway.
-        if let Ok(meta) = std::fs::metadata(full) {
-            if meta.is_file() && base64_len(meta.len() as usize) > MAX_CONTENT_BASE64_BYTES {
-                self.size_limit(base64_len(meta.len() as usize), span, "content_file")?;
-            }
+        if let Ok(meta) = std::fs::metadata(full)
+            && meta.is_file()
+            && base64_len(meta.len() as usize) > MAX_CONTENT_BASE64_BYTES
+        {
+            self.size_limit(base64_len(meta.len() as usize), span, "content_file")?;
         }
         std::fs::read(full).map_err(|err| {
             let (code, message) = if err.kind() == std::io::ErrorKind::NotFound {
