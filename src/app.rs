@@ -5,7 +5,8 @@ use crate::exit::{Exit, Failure};
 
 pub fn run(cli: Cli) -> Result<Exit, Failure> {
     match cli.command {
-        Command::Check(_) | Command::Validate(_) | Command::Schema(_) | Command::Sim(_) => {
+        Command::Sim(args) => crate::sim::run(&args),
+        Command::Check(_) | Command::Validate(_) | Command::Schema(_) => {
             Err(Failure::invalid(miette::miette!("not built yet")))
         }
     }
