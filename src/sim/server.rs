@@ -296,11 +296,20 @@ fn success_response(mut answer: Map<String, Value>, request_id: &str, truncate: 
         // The full length is announced, half is sent, then the connection
         // fails: what a client sees when a proxy dies mid-response.
         let half = body.slice(..body.len() / 2);
-        let chunks: Vec<Result<Bytes, std::io::Error>> = vec![
-            Ok(half),
-            Err(std::io::Error::other("body truncated by the simulator")),
-        ];
-        let mut response = Response::new(Body::from_stream(futures_util::stream::iter(chunks)));
+        let chunks = futures_util::stream::unfold((0u8, half), |(step, half)| async move {
+            match step {
+                0 => Some((Ok(half.clone()), (1, half))),
+                1 => {
+                    // Pausing lets the server flush the head and the first
+                    // half before the failure closes the connection.
+                    tokio::time::sleep(Duration::from_millis(20)).await;
+                    let error = std::io::Error::other("body truncated by the simulator");
+                    Some((Err(error), (2, half)))
+                }
+                _ => None,
+            }
+        });
+        let mut response = Response::new(Body::from_stream(chunks));
         response
             .headers_mut()
             .insert(header::CONTENT_LENGTH, HeaderValue::from(body.len()));

@@ -180,6 +180,20 @@ impl Client {
         nonce: &str,
         timestamp: &str,
     ) -> Answer {
+        let request = self.v1_request(style, action, version, params, nonce, timestamp);
+        answer(request.send().await.unwrap()).await
+    }
+
+    /// The signed V1 request, unsent (for tests that expect the transport to fail).
+    pub fn v1_request(
+        &self,
+        style: V1,
+        action: &str,
+        version: &str,
+        params: &[(&str, &str)],
+        nonce: &str,
+        timestamp: &str,
+    ) -> reqwest::RequestBuilder {
         let mut query = self.v1_common(action, version, nonce, timestamp);
         let business = owned(params);
         let method = match style {
@@ -188,7 +202,7 @@ impl Client {
         };
         let all: Vec<(String, String)> = query.iter().chain(&business).cloned().collect();
         let signature = sign::v1_signature(&self.secret, &sign::v1_string_to_sign(method, &all));
-        let request = match style {
+        match style {
             V1::Get => {
                 query.extend(business);
                 query.push(("Signature".to_owned(), signature));
@@ -201,8 +215,7 @@ impl Client {
                     .header("content-type", "application/x-www-form-urlencoded")
                     .body(encode(&business))
             }
-        };
-        answer(request.send().await.unwrap()).await
+        }
     }
 
     /// A V3 call: business parameters in the query (as ECS-PY sends them)
