@@ -393,12 +393,18 @@ impl StateFile {
     }
 
     pub fn parse(text: &str, origin: &Path) -> Result<Self, SimError> {
-        let invalid = |message: String| SimError::InvalidState {
+        // A snippet quotes the lines around an error; never let it quote a
+        // secret.
+        let has_secrets = text.contains("access_key_secret") || text.contains("security_token");
+        let invalid = |error: serde_saphyr::Error| SimError::InvalidState {
             path: origin.to_owned(),
-            problems: vec![message],
+            problems: vec![if has_secrets {
+                error.without_snippet().to_string()
+            } else {
+                error.to_string()
+            }],
         };
-        let value: serde_json::Value =
-            serde_saphyr::from_str(text).map_err(|e| invalid(e.to_string()))?;
+        let value: serde_json::Value = serde_saphyr::from_str(text).map_err(invalid)?;
         let problems = schema_problems(&value);
         if !problems.is_empty() {
             return Err(SimError::InvalidState {
@@ -406,7 +412,7 @@ impl StateFile {
                 problems,
             });
         }
-        serde_saphyr::from_str(text).map_err(|e| invalid(e.to_string()))
+        serde_saphyr::from_str(text).map_err(invalid)
     }
 }
 
@@ -419,8 +425,69 @@ pub fn schema_problems(value: &serde_json::Value) -> Vec<String> {
         .iter_errors(value)
         .map(|error| {
             let at = error.instance_path().to_string();
+            // Values are shown to help, except where they may be secrets.
+            let message = if at.starts_with("/credentials") {
+                error.masked().to_string()
+            } else {
+                error.to_string()
+            };
             let at = if at.is_empty() { "/".to_owned() } else { at };
-            format!("{at}: {error}")
+            format!("{at}: {message}")
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The states the repository ships must load, and name their schema on
+    /// their first line so editors validate them.
+    #[test]
+    fn every_bundled_state_is_valid_and_names_its_schema() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+        let mut seen = 0;
+        for dir in ["tests/fixtures/sim", "examples/sim"] {
+            for entry in std::fs::read_dir(root.join(dir)).unwrap() {
+                let path = entry.unwrap().path();
+                if path.extension().is_none_or(|e| e != "yaml") {
+                    continue;
+                }
+                let text = std::fs::read_to_string(&path).unwrap();
+                let first = text.lines().next().unwrap_or_default();
+                assert!(
+                    first.starts_with("# yaml-language-server: $schema=")
+                        && first.ends_with("schemas/sim-state.v1.schema.json"),
+                    "{}: first line is {first:?}",
+                    path.display()
+                );
+                if let Err(e) = crate::sim::SimConfig::from_state_file(&path) {
+                    panic!("{}: {e}", path.display());
+                }
+                seen += 1;
+            }
+        }
+        assert!(seen >= 6, "only {seen} states found");
+    }
+
+    #[test]
+    fn schema_problems_come_with_their_path() {
+        let value = serde_json::json!({
+            "version": 1,
+            "instances": [{ "id": "i-1", "status": "Sleeping" }],
+            "typo": true,
+        });
+        let problems = schema_problems(&value);
+        assert_eq!(problems.len(), 2, "{problems:?}");
+        assert!(
+            problems
+                .iter()
+                .any(|p| p.starts_with("/instances/0/status: "))
+        );
+        assert!(
+            problems
+                .iter()
+                .any(|p| p.starts_with("/: ") && p.contains("typo"))
+        );
+    }
 }
