@@ -161,7 +161,7 @@ pub const DEFAULT_TIMESTAMP_TOLERANCE: Duration = Duration::from_secs(15 * 60);
 pub const DEFAULT_RETENTION: Duration = Duration::from_secs(14 * 24 * 3600);
 
 /// `shipcheck sim` options.
-#[derive(Debug, Clone, Default, clap::Args)]
+#[derive(Debug, Clone, clap::Args)]
 pub struct SimArgs {
     /// The state file to serve (machines, deliveries, command results, keys).
     #[arg(long, value_name = "FILE")]
