@@ -14,13 +14,11 @@ pub fn run(cli: Cli) -> Result<Exit, Failure> {
     match cli.command {
         Command::Validate(args) => validate(&args, color),
         Command::Schema(args) => {
-            let schema = crate::schemas::for_kind(args.kind).map_err(Failure::invalid)?;
-            print!("{schema}");
+            print!("{}", crate::schemas::for_kind(args.kind));
             Ok(Exit::Ok)
         }
-        Command::Check(_) | Command::Sim(_) => {
-            Err(Failure::invalid(miette::miette!("not built yet")))
-        }
+        Command::Sim(args) => crate::sim::run(&args),
+        Command::Check(_) => Err(Failure::invalid(miette::miette!("not built yet"))),
     }
 }
 

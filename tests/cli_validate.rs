@@ -143,14 +143,21 @@ fn schema_prints_the_committed_manifest_schema() {
 }
 
 #[test]
-fn schema_report_prints_the_committed_report_schema() {
-    let committed = std::fs::read_to_string(
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("schemas/report.v1.schema.json"),
-    )
-    .unwrap();
-    shipcheck()
-        .args(["schema", "report"])
-        .assert()
-        .code(0)
-        .stdout(committed);
+fn schema_prints_each_committed_schema() {
+    for (kind, file) in [
+        ("report", "report.v1.schema.json"),
+        ("sim-state", "sim-state.v1.schema.json"),
+    ] {
+        let committed = std::fs::read_to_string(
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("schemas")
+                .join(file),
+        )
+        .unwrap();
+        shipcheck()
+            .args(["schema", kind])
+            .assert()
+            .code(0)
+            .stdout(committed);
+    }
 }
