@@ -110,6 +110,10 @@ codes! {
     CommandSelector => "manifest::command-selector",
     /// `output: {regex: ...}` that does not compile.
     InvalidRegex => "manifest::invalid-regex",
+    /// A waiver for a finding code that does not exist.
+    UnknownFinding => "manifest::unknown-finding",
+    /// An entry with no region, and neither `--region` nor the environment names one.
+    NoRegion => "manifest::no-region",
 }
 
 impl fmt::Display for Code {

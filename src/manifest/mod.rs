@@ -30,7 +30,7 @@ use serde_json::Value as Json;
 pub use diagnostics::{Code, DiagnosticRecord, ManifestDiagnostic, ManifestErrors};
 
 use crate::cli::VarArg;
-use crate::expect::{Expectations, FileExpectation, Source, Span};
+use crate::expect::{Expectations, FileExpectation, Origin, Source, Span};
 use crate::observe::Provider;
 use diagnostics::{Sink, did_you_mean};
 use document::{Document, SpanIndex};
@@ -143,6 +143,28 @@ fn load_one(
         sink,
     };
     Some((resolver.resolve(&sections), names))
+}
+
+/// The diagnostics for entries left without a region: the manifest names
+/// none for them, and neither `--region` nor the environment gave one.
+pub fn missing_regions(expectations: Expectations, missing: &[Origin]) -> ManifestErrors {
+    let diagnostics = missing
+        .iter()
+        .map(|origin| {
+            let mut sink = Sink::for_source(origin.source);
+            sink.push(
+                ManifestDiagnostic::new(Code::NoRegion, "no region for this entry")
+                    .label(origin.span, "which region is this in?")
+                    .help(
+                        "set `defaults.region` or `region:` on the entry, pass --region, \
+                         or set ALIBABA_CLOUD_REGION_ID",
+                    ),
+            );
+            sink.diagnostics
+        })
+        .flatten()
+        .collect();
+    ManifestErrors::new(expectations.sources, diagnostics)
 }
 
 fn syntax_diagnostic(err: &parse::ParseError, text: &str) -> ManifestDiagnostic {

@@ -788,6 +788,28 @@ impl Resolver<'_> {
         }
     }
 
+    /// A waiver must name a finding code shipcheck reports, or it silences nothing.
+    fn known_finding(&mut self, finding: Attr<String>, pointer: &str) -> Option<Attr<String>> {
+        use crate::findings::{FindingCode, REGISTRY};
+        if finding.value.parse::<FindingCode>().is_ok() {
+            return Some(finding);
+        }
+        let names = REGISTRY.iter().map(|info| info.name);
+        let help = match did_you_mean(&finding.value, names) {
+            Some(name) => format!("did you mean `{name}`?"),
+            None => "`docs/findings.md` lists every finding code".to_owned(),
+        };
+        self.push(
+            ManifestDiagnostic::new(
+                Code::UnknownFinding,
+                format!("`{}` is not a finding code", finding.value),
+            )
+            .label(self.index.value(pointer), "unknown finding")
+            .help(help),
+        );
+        None
+    }
+
     fn waiver(&mut self, i: usize, entry: &WaiverEntry) -> Option<Waiver> {
         let at = |key: &str| format!("/waivers/{i}/{key}");
         let finding = self.string(&entry.finding, &at("finding"));
@@ -806,6 +828,7 @@ impl Resolver<'_> {
                 .help("say why the finding is accepted (a ticket, a person, a date)"),
             );
         }
+        let finding = finding.and_then(|f| self.known_finding(f, &at("finding")));
         let instance = self.opt_string(entry.instance.as_ref(), &at("instance"));
         let file = self.opt_string(entry.file.as_ref(), &at("file"));
         let expires = match &entry.expires {
