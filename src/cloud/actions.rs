@@ -323,7 +323,11 @@ impl CloudClient {
             .invocations
             .into_vec()
             .into_iter()
-            .map(|raw| normalize::file_invocation(Provider::Eflo, region, raw))
+            .map(|mut raw| {
+                // The documented eflo sample omits InvokeId: it is the one asked for.
+                raw.invoke_id.get_or_insert_with(|| invoke_id.to_owned());
+                normalize::file_invocation(Provider::Eflo, region, raw)
+            })
             .collect::<Result<Vec<_>, _>>()
             .map_err(|e| malformed(ACTION, &endpoint, reply.request_id.clone(), e))?;
         if let Some(total) = total {

@@ -321,12 +321,6 @@ impl Diagnostic for CloudError {
         self.help_text()
             .map(|h| Box::new(h) as Box<dyn fmt::Display + 'a>)
     }
-
-    fn url<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
-        self.api()
-            .and_then(|api| api.recommend.as_ref())
-            .map(|r| Box::new(r) as Box<dyn fmt::Display + 'a>)
-    }
 }
 
 impl From<ApiError> for CloudError {

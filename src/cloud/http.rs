@@ -370,7 +370,7 @@ impl Transport {
             Err(err) => {
                 let kind = transport_kind(&err);
                 tracing::info!(
-                    action = req.action,
+                    action = %req.action,
                     attempt,
                     status = "-",
                     latency_ms = latency.as_millis() as u64,
@@ -392,17 +392,21 @@ impl Transport {
             }
         };
 
-        let envelope: Option<ErrorEnvelope> = serde_json::from_slice(&body).ok();
+        // Only an object can be the envelope (serde would read an array by position).
+        let is_object = body.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{');
+        let envelope: Option<ErrorEnvelope> = is_object
+            .then(|| serde_json::from_slice(&body).ok())
+            .flatten();
         let request_id = envelope
             .as_ref()
             .and_then(|e| e.request_id.clone())
             .or(header_request_id);
         tracing::info!(
-            action = req.action,
+            action = %req.action,
             attempt,
             status,
             latency_ms = latency.as_millis() as u64,
-            request_id = request_id.as_deref().unwrap_or("-"),
+            request_id = %request_id.as_deref().unwrap_or("-"),
             "api request"
         );
 

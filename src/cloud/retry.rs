@@ -157,7 +157,7 @@ where
         Stats::add(&stats.retries, 1);
         Stats::add(&stats.slept_micros, delay.as_micros() as u64);
         tracing::info!(
-            action,
+            action = %action,
             attempt = number,
             delay_ms = delay.as_millis() as u64,
             retry_after_ms = failure.retry_after.map(|d| d.as_millis() as u64),
