@@ -37,7 +37,7 @@ pub enum Command {
     /// Print a JSON Schema (the manifest's, by default).
     Schema(SchemaArgs),
     /// Run a local Cloud Assistant API simulator.
-    Sim(SimArgs),
+    Sim(Box<SimArgs>),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

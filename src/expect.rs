@@ -138,7 +138,9 @@ pub struct FileExpectation {
     /// The whole `files:` entry; the label of findings about the entry.
     pub origin: Origin,
     pub provider: Provider,
-    pub region: Attr<String>,
+    /// `None` when the manifest names no region: the check then takes
+    /// `--region`, then `ALIBABA_CLOUD_REGION_ID`.
+    pub region: Option<Attr<String>>,
     pub name: Attr<String>,
     pub target_dir: Attr<String>,
     pub mode: Attr<FileMode>,
@@ -159,6 +161,11 @@ pub struct FileExpectation {
 }
 
 impl FileExpectation {
+    /// The region to query; empty only before [`Expectations::apply_region_fallback`].
+    pub fn region(&self) -> &str {
+        self.region.as_ref().map_or("", |r| r.value.as_str())
+    }
+
     /// The file's full path on the target.
     pub fn path(&self) -> String {
         join_path(&self.target_dir.value, &self.name.value)
@@ -184,7 +191,10 @@ pub enum OutputMatch {
 #[derive(Debug, Clone)]
 pub struct CommandExpectation {
     pub origin: Origin,
-    pub region: Attr<String>,
+    /// Lingjun (eflo) commands are read with DescribeInvocations by invoke id.
+    pub provider: Provider,
+    /// `None` when the manifest names no region (see [`FileExpectation::region`]).
+    pub region: Option<Attr<String>>,
     pub selector: Attr<CommandSelector>,
     /// Empty: every instance the command ran on.
     pub targets: Vec<TargetRef>,
@@ -192,6 +202,13 @@ pub struct CommandExpectation {
     /// The expected per-instance `InvocationStatus`, `Success` unless declared.
     pub status: Attr<String>,
     pub output: Option<Attr<OutputMatch>>,
+}
+
+impl CommandExpectation {
+    /// The region to query; empty only before [`Expectations::apply_region_fallback`].
+    pub fn region(&self) -> &str {
+        self.region.as_ref().map_or("", |r| r.value.as_str())
+    }
 }
 
 /// A finding the user has accepted, with a reason.
@@ -221,6 +238,31 @@ pub struct Expectations {
 impl Expectations {
     pub fn source(&self, origin: Origin) -> &Source {
         &self.sources[origin.source]
+    }
+
+    /// Gives every entry that names no region the `fallback` (from
+    /// `--region` or the environment). Without one, returns the origins of
+    /// the entries left without a region.
+    pub fn apply_region_fallback(&mut self, fallback: Option<&str>) -> Result<(), Vec<Origin>> {
+        let mut missing = Vec::new();
+        let regions = self
+            .files
+            .iter_mut()
+            .map(|f| (&mut f.region, f.origin))
+            .chain(self.commands.iter_mut().map(|c| (&mut c.region, c.origin)));
+        for (region, origin) in regions {
+            if region.is_none() {
+                match fallback {
+                    Some(fallback) => *region = Some(Attr::builtin(fallback.to_owned())),
+                    None => missing.push(origin),
+                }
+            }
+        }
+        if missing.is_empty() {
+            Ok(())
+        } else {
+            Err(missing)
+        }
     }
 }
 

@@ -330,13 +330,13 @@ impl CloudClient {
             })
             .collect::<Result<Vec<_>, _>>()
             .map_err(|e| malformed(ACTION, &endpoint, reply.request_id.clone(), e))?;
-        if let Some(total) = total {
-            if total != items.len() as u64 {
-                return Err(CloudError::Incomplete {
-                    action: format!("eflo {ACTION}"),
-                    detail: format!("TotalCount is {total} but {} records arrived", items.len()),
-                });
-            }
+        if let Some(total) = total
+            && total != items.len() as u64
+        {
+            return Err(CloudError::Incomplete {
+                action: format!("eflo {ACTION}"),
+                detail: format!("TotalCount is {total} but {} records arrived", items.len()),
+            });
         }
         Ok(items)
     }

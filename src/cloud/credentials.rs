@@ -305,10 +305,10 @@ impl CredentialProvider {
         // 2. The CLI's profile file.
         let profiles_disabled = env.is_true("ALIBABA_CLOUD_CLI_PROFILE_DISABLED")
             || env.is_true("ALIBABA_CLOUD_IGNORE_PROFILE");
-        if !profiles_disabled || opts.profile.is_some() {
-            if let Some(found) = ProfileFile::load_for(opts)? {
-                return found.into_provider(opts, env_region);
-            }
+        if (!profiles_disabled || opts.profile.is_some())
+            && let Some(found) = ProfileFile::load_for(opts)?
+        {
+            return found.into_provider(opts, env_region);
         }
 
         // 3 and 4. The network tail.
@@ -353,10 +353,10 @@ impl CredentialProvider {
     /// One caller fetches while the others wait, so a refresh happens once.
     pub async fn get(&self, http: &reqwest::Client) -> Result<Credentials, CloudError> {
         let mut cache = self.cache.lock().await;
-        if let Some(creds) = cache.as_ref() {
-            if !creds.is_stale(Timestamp::now()) {
-                return Ok(creds.clone());
-            }
+        if let Some(creds) = cache.as_ref()
+            && !creds.is_stale(Timestamp::now())
+        {
+            return Ok(creds.clone());
         }
         tracing::debug!(source = %self.source, "fetching credentials");
         let fresh = self.plan.fetch(http).await?;

@@ -1,0 +1,318 @@
+//! The manifest as written (version 1): the Rust types that the JSON Schema
+//! is generated from and that each section is deserialised into.
+//!
+//! These types are the contract. `schemas/manifest.v1.schema.json` is
+//! generated from them ([`schema_json`]) and a test fails when the committed
+//! file differs, so the schema editors use and the code that reads manifests
+//! cannot drift apart. Values stay as written here (strings with
+//! `${var.NAME}` references, modes as text); `resolve` turns them into
+//! [`crate::expect`] values.
+
+use std::collections::BTreeMap;
+
+use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
+use serde::Deserialize;
+use serde_json::Value as Json;
+
+/// A shipcheck manifest: the files and commands Cloud Assistant should have
+/// delivered and run.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[schemars(
+    title = "shipcheck manifest, version 1",
+    extend("additionalProperties" = false)
+)]
+pub struct Manifest {
+    /// The manifest format version; always 1.
+    #[schemars(extend("const" = 1))]
+    pub version: u32,
+    /// Which API reports the deliveries: `ecs` (instances, the default) or
+    /// `eflo` (Lingjun nodes, which need `invoke_id` on every file).
+    pub provider: Option<ProviderName>,
+    /// Variables with their default values, used as `${var.NAME}` in any
+    /// string; `--var NAME=VALUE` overrides a default. A null default means
+    /// the variable must be given with `--var`.
+    #[serde(default)]
+    #[schemars(schema_with = "var_defaults_schema")]
+    pub vars: Option<BTreeMap<String, Json>>,
+    /// Values every file takes unless it declares its own.
+    pub defaults: Option<Defaults>,
+    /// Named lists of instance (or node) ids, usable in `instances:`/`nodes:`.
+    pub instance_sets: Option<BTreeMap<String, Vec<String>>>,
+    /// The files that should have been sent (SendFile).
+    pub files: Option<Vec<FileEntry>>,
+    /// The commands that should have run (RunCommand / InvokeCommand).
+    pub commands: Option<Vec<CommandEntry>>,
+    /// Findings accepted for a reason, optionally until a date.
+    pub waivers: Option<Vec<WaiverEntry>>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum ProviderName {
+    Ecs,
+    Eflo,
+}
+
+/// Defaults for every file (SendFile's own defaults apply when neither the
+/// file nor this section says: mode 0644, owner root, group root, overwrite
+/// false, PlainText).
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
+#[schemars(extend("additionalProperties" = false))]
+pub struct Defaults {
+    /// The region of every file and command that names none (cn-hangzhou).
+    pub region: Option<String>,
+    /// The file mode, octal: "0644", "644" or 644.
+    #[serde(default)]
+    #[schemars(schema_with = "mode_schema")]
+    pub mode: Option<ModeSpec>,
+    /// The owning user (default root).
+    pub owner: Option<String>,
+    /// The owning group (default root).
+    pub group: Option<String>,
+    /// Whether the delivery was allowed to overwrite (default false).
+    pub overwrite: Option<bool>,
+    /// How content was sent: PlainText (default) or Base64.
+    pub content_type: Option<ContentTypeName>,
+    /// A delivery older than this is stale: 30m, 12h, 7d.
+    pub max_age: Option<String>,
+}
+
+/// A mode as written: `"0644"` or the YAML number `644`, both octal digits.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(untagged)]
+pub enum ModeSpec {
+    Digits(u64),
+    Text(String),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+pub enum ContentTypeName {
+    PlainText,
+    Base64,
+}
+
+/// One file that should be on every target listed.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[schemars(extend("additionalProperties" = false))]
+pub struct FileEntry {
+    /// The file name, as sent (SendFile `Name`, at most 255 characters).
+    #[schemars(length(min = 1))]
+    pub name: String,
+    /// The absolute directory on the target (SendFile `TargetDir`, at most
+    /// 255 characters).
+    #[schemars(length(min = 1))]
+    pub target_dir: String,
+    /// The file mode, octal: "0644", "644" or 644.
+    #[serde(default)]
+    #[schemars(schema_with = "mode_schema")]
+    pub mode: Option<ModeSpec>,
+    /// The owning user.
+    pub owner: Option<String>,
+    /// The owning group.
+    pub group: Option<String>,
+    /// Whether the delivery was allowed to overwrite an existing file.
+    pub overwrite: Option<bool>,
+    /// The expected content, inline (Base64 text when content_type is
+    /// Base64). At most one of content, content_file and sha256.
+    pub content: Option<String>,
+    /// A file holding the expected content, relative to this manifest.
+    pub content_file: Option<String>,
+    /// The SHA-256 of the expected content, 64 hex digits.
+    pub sha256: Option<String>,
+    /// How content was sent: PlainText or Base64.
+    pub content_type: Option<ContentTypeName>,
+    /// ECS targets: instance ids (i-…) and instance set names.
+    pub instances: Option<Vec<String>>,
+    /// eflo targets: node ids (e01-…) and instance set names.
+    pub nodes: Option<Vec<String>>,
+    /// Pin the check to one SendFile task (f-…); required for eflo.
+    pub invoke_id: Option<String>,
+    /// The region, when not the default one.
+    pub region: Option<String>,
+    /// A delivery older than this is stale: 30m, 12h, 7d.
+    pub max_age: Option<String>,
+    /// Never print the content; show sizes and SHA-256 only.
+    pub sensitive: Option<bool>,
+    /// Free text for people; not checked.
+    pub description: Option<String>,
+}
+
+/// One command that should have run.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[schemars(extend("additionalProperties" = false))]
+pub struct CommandEntry {
+    /// The command (c-…); exactly one of command_id and invoke_id.
+    pub command_id: Option<String>,
+    /// One invocation (t-…); required for eflo.
+    pub invoke_id: Option<String>,
+    /// ECS targets; empty means every instance it ran on.
+    pub instances: Option<Vec<String>>,
+    /// eflo targets; empty means every node it ran on.
+    pub nodes: Option<Vec<String>>,
+    /// The expected exit code.
+    pub exit_code: Option<i64>,
+    /// The expected per-target status (default Success, or Failed when
+    /// exit_code is not 0).
+    pub status: Option<CommandStatus>,
+    /// An expectation on the output.
+    pub output: Option<OutputSpec>,
+    /// The region, when not the default one.
+    pub region: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+pub enum CommandStatus {
+    Pending,
+    Invalid,
+    Aborted,
+    Running,
+    Success,
+    Failed,
+    Error,
+    Timeout,
+    Cancelled,
+    Stopping,
+    Terminated,
+    Scheduled,
+}
+
+impl CommandStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Pending => "Pending",
+            Self::Invalid => "Invalid",
+            Self::Aborted => "Aborted",
+            Self::Running => "Running",
+            Self::Success => "Success",
+            Self::Failed => "Failed",
+            Self::Error => "Error",
+            Self::Timeout => "Timeout",
+            Self::Cancelled => "Cancelled",
+            Self::Stopping => "Stopping",
+            Self::Terminated => "Terminated",
+            Self::Scheduled => "Scheduled",
+        }
+    }
+}
+
+/// Exactly one of equals, contains, regex.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[schemars(extend(
+    "additionalProperties" = false,
+    "minProperties" = 1,
+    "maxProperties" = 1
+))]
+pub struct OutputSpec {
+    /// The whole output, exactly.
+    pub equals: Option<String>,
+    /// A substring of the output.
+    pub contains: Option<String>,
+    /// A regular expression (Rust regex syntax) that matches the output.
+    pub regex: Option<String>,
+}
+
+/// A finding the team has accepted.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[schemars(extend("additionalProperties" = false))]
+pub struct WaiverEntry {
+    /// The finding code it silences (mode-mismatch, content-mismatch, …).
+    #[schemars(length(min = 1))]
+    pub finding: String,
+    /// Only on this instance or node.
+    pub instance: Option<String>,
+    /// Only for this full path (/etc/nginx/nginx.conf).
+    pub file: Option<String>,
+    /// Why the finding is accepted; required.
+    pub reason: String,
+    /// The last day the waiver applies (YYYY-MM-DD).
+    pub expires: Option<String>,
+}
+
+fn mode_schema(_: &mut SchemaGenerator) -> Schema {
+    json_schema!({
+        "type": ["string", "integer"],
+        "description": "The file mode, octal: \"0644\", \"644\" or 644."
+    })
+}
+
+fn var_defaults_schema(_: &mut SchemaGenerator) -> Schema {
+    json_schema!({
+        "type": "object",
+        "additionalProperties": {"type": ["string", "number", "boolean", "null"]},
+        "description": "Variables with their default values, used as ${var.NAME} in any string; --var NAME=VALUE overrides a default. A null default means the variable must be given with --var."
+    })
+}
+
+/// The JSON Schema of [`Manifest`], as committed in `schemas/`.
+pub fn schema_json() -> String {
+    let settings = schemars::generate::SchemaSettings::draft07();
+    let schema = settings.into_generator().into_root_schema_for::<Manifest>();
+    let mut value = schema.to_value();
+    drop_optional_null(&mut value);
+    let mut text = serde_json::to_string_pretty(&value).expect("a schema serialises");
+    text.push('\n');
+    text
+}
+
+/// schemars marks `Option<T>` fields as nullable; in a manifest, `key:` with
+/// no value is a mistake, not "absent", so nulls are taken out again (the
+/// `vars` values, which may be null on purpose, keep theirs).
+fn drop_optional_null(value: &mut Json) {
+    match value {
+        Json::Object(object) => {
+            let is_null = |s: &Json| s.get("type") == Some(&Json::from("null"));
+            if let Some(Json::Array(types)) = object.get_mut("type")
+                && types.len() == 2
+                && types.iter().any(|t| t == "null")
+            {
+                types.retain(|t| t != "null");
+                let only = types.remove(0);
+                object.insert("type".to_owned(), only);
+            }
+            let nullable_ref = match object.get("anyOf") {
+                Some(Json::Array(any_of)) if any_of.len() == 2 && any_of.iter().any(is_null) => {
+                    any_of.iter().find(|s| !is_null(s)).cloned()
+                }
+                _ => None,
+            };
+            if let Some(Json::Object(kept)) = nullable_ref {
+                object.remove("anyOf");
+                for (k, v) in kept {
+                    object.entry(k).or_insert(v);
+                }
+            }
+            for child in object.values_mut() {
+                drop_optional_null(child);
+            }
+        }
+        Json::Array(items) => items.iter_mut().for_each(drop_optional_null),
+        _ => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The committed schema is what the model generates. To regenerate it
+    /// after changing the model: `SHIPCHECK_UPDATE_SCHEMAS=1 cargo test --lib schema_is_in_sync`.
+    #[test]
+    fn committed_schema_is_in_sync_with_the_model() {
+        let generated = schema_json();
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/schemas/manifest.v1.schema.json"
+        );
+        if std::env::var_os("SHIPCHECK_UPDATE_SCHEMAS").is_some() {
+            std::fs::write(path, &generated).unwrap();
+        }
+        let committed = std::fs::read_to_string(path).unwrap();
+        assert!(
+            committed == generated,
+            "schemas/manifest.v1.schema.json is out of date with src/manifest/model.rs; \
+             regenerate it with SHIPCHECK_UPDATE_SCHEMAS=1 cargo test --lib schema_is_in_sync"
+        );
+        // And the binary embeds that very file.
+        assert_eq!(crate::schemas::MANIFEST_V1, committed);
+    }
+}

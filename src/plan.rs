@@ -1,0 +1,430 @@
+//! Planning: the fewest API queries that cover every declared file and command.
+//!
+//! `DescribeSendFileResults` can be filtered by `InvokeId`, `Name` or
+//! `InstanceId`, and each filter costs a different number of pages:
+//!
+//! - by `InvokeId`: one task, so one page; used whenever a file declares
+//!   `invoke_id`, and always for eflo (whose API requires it);
+//! - by `Name`: every task that sent a file of that name. One SendFile call
+//!   reaches at most 50 instances, so a file on N targets needs at least
+//!   ⌈N/50⌉ tasks, and a page holds 50 tasks;
+//! - by `InstanceId`: every task that reached that instance, at least one per
+//!   file declared on it.
+//!
+//! Within each (provider, region) the planner covers every declared
+//! (file, target) pair with a greedy weighted set cover over those lower
+//! bounds: it repeatedly takes the query that covers the most uncovered
+//! pairs per estimated page, preferring `Name` on ties (it returns fewer
+//! unrelated files). Real page counts are higher for both kinds alike (the
+//! API keeps history), so comparing lower bounds is fair. For 20 files on
+//! 1,000 instances this gives 20 `Name` queries rather than 1,000
+//! `InstanceId` ones; for 30 files on 2 instances, 2 `InstanceId` queries.
+//!
+//! Commands are fetched by `InvokeId` or `CommandId`, narrowed by
+//! `InstanceId` when the command names exactly one instance.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use crate::expect::{CommandSelector, Expectations, FileExpectation};
+use crate::observe::Provider;
+
+/// Tasks per page (`MaxResults` is at most 50).
+const PAGE: usize = 50;
+/// Instances one SendFile call reaches at most.
+const INSTANCES_PER_SEND: usize = 50;
+
+/// One API query; the orchestration maps each to the cloud client's call.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Query {
+    /// `DescribeSendFileResults` filtered by `Name`.
+    FilesByName {
+        provider: Provider,
+        region: String,
+        name: String,
+    },
+    /// `DescribeSendFileResults` filtered by `InvokeId`.
+    FilesByInvokeId {
+        provider: Provider,
+        region: String,
+        invoke_id: String,
+    },
+    /// `DescribeSendFileResults` filtered by `InstanceId`.
+    FilesByInstance {
+        provider: Provider,
+        region: String,
+        instance_id: String,
+    },
+    /// `DescribeInvocationResults` filtered by `InvokeId` (and one instance).
+    CommandsByInvokeId {
+        region: String,
+        invoke_id: String,
+        instance_id: Option<String>,
+    },
+    /// `DescribeInvocationResults` filtered by `CommandId` (and one instance).
+    CommandsByCommandId {
+        region: String,
+        command_id: String,
+        instance_id: Option<String>,
+    },
+}
+
+impl Query {
+    pub fn region(&self) -> &str {
+        match self {
+            Query::FilesByName { region, .. }
+            | Query::FilesByInvokeId { region, .. }
+            | Query::FilesByInstance { region, .. }
+            | Query::CommandsByInvokeId { region, .. }
+            | Query::CommandsByCommandId { region, .. } => region,
+        }
+    }
+
+    pub fn provider(&self) -> Provider {
+        match self {
+            Query::FilesByName { provider, .. }
+            | Query::FilesByInvokeId { provider, .. }
+            | Query::FilesByInstance { provider, .. } => *provider,
+            Query::CommandsByInvokeId { .. } | Query::CommandsByCommandId { .. } => Provider::Ecs,
+        }
+    }
+}
+
+/// A file the planner cannot fetch, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Unplannable {
+    /// Index into [`Expectations::files`].
+    pub file: usize,
+    pub reason: String,
+}
+
+/// The queries to run.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Plan {
+    /// Deduplicated, in a stable order (grouped by provider and region).
+    pub queries: Vec<Query>,
+    /// The lower bound on pages the planner minimised.
+    pub estimated_pages: usize,
+    /// Files that cannot be fetched (eflo without `invoke_id`); the manifest
+    /// loader should have refused them already.
+    pub unplannable: Vec<Unplannable>,
+}
+
+/// Plans the fewest queries covering every declared file and command.
+pub fn plan(expectations: &Expectations) -> Plan {
+    let mut plan = Plan::default();
+    let mut queries: BTreeSet<Query> = BTreeSet::new();
+
+    // Files, grouped by (provider, region); pinned and eflo files go by InvokeId.
+    let mut groups: BTreeMap<(Provider, &str), Vec<&FileExpectation>> = BTreeMap::new();
+    for (index, file) in expectations.files.iter().enumerate() {
+        let region = file.region().to_owned();
+        match (&file.invoke_id, file.provider) {
+            (Some(invoke_id), provider) => {
+                if queries.insert(Query::FilesByInvokeId {
+                    provider,
+                    region,
+                    invoke_id: invoke_id.value.clone(),
+                }) {
+                    plan.estimated_pages += 1;
+                }
+            }
+            (None, Provider::Eflo) => plan.unplannable.push(Unplannable {
+                file: index,
+                reason: "the eflo API can only list deliveries by InvokeId: declare `invoke_id:`"
+                    .to_owned(),
+            }),
+            (None, Provider::Ecs) => groups
+                .entry((file.provider, file.region()))
+                .or_default()
+                .push(file),
+        }
+    }
+    for ((provider, region), files) in groups {
+        let (chosen, pages) = cover(&files);
+        plan.estimated_pages += pages;
+        queries.extend(chosen.into_iter().map(|choice| match choice {
+            Choice::Name(name) => Query::FilesByName {
+                provider,
+                region: region.to_owned(),
+                name: name.to_owned(),
+            },
+            Choice::Instance(id) => Query::FilesByInstance {
+                provider,
+                region: region.to_owned(),
+                instance_id: id.to_owned(),
+            },
+        }));
+    }
+
+    for command in &expectations.commands {
+        let instance_id = match command.targets.as_slice() {
+            [only] => Some(only.id.clone()),
+            _ => None,
+        };
+        let targets = command.targets.len().max(1);
+        let query = match &command.selector.value {
+            CommandSelector::InvokeId(invoke_id) => Query::CommandsByInvokeId {
+                region: command.region().to_owned(),
+                invoke_id: invoke_id.clone(),
+                instance_id,
+            },
+            CommandSelector::CommandId(command_id) => Query::CommandsByCommandId {
+                region: command.region().to_owned(),
+                command_id: command_id.clone(),
+                instance_id,
+            },
+        };
+        if queries.insert(query) {
+            // One result per instance per run: at least one page per 50 targets.
+            plan.estimated_pages += targets.div_ceil(PAGE);
+        }
+    }
+
+    plan.queries = queries.into_iter().collect();
+    plan
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Choice<'a> {
+    Name(&'a str),
+    Instance(&'a str),
+}
+
+/// Greedy weighted set cover of the (file, target) pairs of one group.
+/// Returns the chosen queries and their estimated pages.
+fn cover<'a>(files: &[&'a FileExpectation]) -> (Vec<Choice<'a>>, usize) {
+    // Pairs, numbered; and which pairs each candidate query covers.
+    let mut covers: BTreeMap<Choice<'a>, Vec<usize>> = BTreeMap::new();
+    // Tasks a Name query returns at least: per file, ⌈targets/50⌉.
+    let mut name_tasks: BTreeMap<&'a str, usize> = BTreeMap::new();
+    let mut pairs = 0;
+    for file in files {
+        let name = file.name.value.as_str();
+        *name_tasks.entry(name).or_default() +=
+            file.targets.len().div_ceil(INSTANCES_PER_SEND).max(1);
+        for target in &file.targets {
+            covers.entry(Choice::Name(name)).or_default().push(pairs);
+            covers
+                .entry(Choice::Instance(target.id.as_str()))
+                .or_default()
+                .push(pairs);
+            pairs += 1;
+        }
+    }
+    let cost = |choice: &Choice<'a>, pair_count: usize| -> usize {
+        match choice {
+            Choice::Name(name) => name_tasks[name].div_ceil(PAGE).max(1),
+            // At least one task per file declared on the instance.
+            Choice::Instance(_) => pair_count.div_ceil(PAGE).max(1),
+        }
+    };
+    let costs: BTreeMap<Choice<'a>, usize> = covers
+        .iter()
+        .map(|(choice, covered)| (*choice, cost(choice, covered.len())))
+        .collect();
+
+    let mut covered = vec![false; pairs];
+    let mut remaining = pairs;
+    let mut chosen = Vec::new();
+    let mut pages = 0;
+    while remaining > 0 {
+        // Best ratio of newly covered pairs to pages; Names sort first, so
+        // they win ties.
+        let best = covers
+            .iter()
+            .map(|(choice, list)| (choice, list.iter().filter(|p| !covered[**p]).count()))
+            .filter(|(_, new)| *new > 0)
+            .max_by(|(a, new_a), (b, new_b)| {
+                let (cost_a, cost_b) = (costs[*a], costs[*b]);
+                // new_a / cost_a vs new_b / cost_b, then prefer the earlier choice.
+                (new_a * cost_b)
+                    .cmp(&(new_b * cost_a))
+                    .then_with(|| b.cmp(a))
+            })
+            .map(|(choice, _)| *choice)
+            .expect("uncovered pairs always have a covering query");
+        for pair in &covers[&best] {
+            if !covered[*pair] {
+                covered[*pair] = true;
+                remaining -= 1;
+            }
+        }
+        pages += costs[&best];
+        chosen.push(best);
+    }
+    chosen.sort();
+    (chosen, pages)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::evaluate::testkit::{command, declared, expectations, file};
+    use crate::expect::{Attr, TargetRef};
+
+    fn fleet(files: usize, instances: usize) -> Expectations {
+        let mut text = String::from("files:\n");
+        for f in 0..files {
+            text.push_str(&format!(
+                "  - name: f{f}.conf\n    target_dir: /etc\n    instances: [i-0]\n"
+            ));
+        }
+        let mut exp = expectations(&text);
+        for f in 0..files {
+            let mut file = file(&exp, &format!("f{f}.conf"), "/etc", &["i-0"]);
+            let origin = file.targets[0].origin;
+            file.targets = (0..instances)
+                .map(|i| TargetRef {
+                    id: format!("i-{i}"),
+                    origin,
+                    via_set: None,
+                })
+                .collect();
+            exp.files.push(file);
+        }
+        exp
+    }
+
+    fn kinds(plan: &Plan) -> (usize, usize, usize) {
+        let mut counts = (0, 0, 0);
+        for q in &plan.queries {
+            match q {
+                Query::FilesByName { .. } => counts.0 += 1,
+                Query::FilesByInstance { .. } => counts.1 += 1,
+                Query::FilesByInvokeId { .. } => counts.2 += 1,
+                _ => {}
+            }
+        }
+        counts
+    }
+
+    #[test]
+    fn many_instances_are_fetched_by_name() {
+        let plan = plan(&fleet(20, 1000));
+        assert_eq!(kinds(&plan), (20, 0, 0));
+        assert_eq!(plan.estimated_pages, 20);
+    }
+
+    #[test]
+    fn many_files_on_few_instances_are_fetched_by_instance() {
+        let plan = plan(&fleet(30, 2));
+        assert_eq!(kinds(&plan), (0, 2, 0));
+        assert_eq!(plan.estimated_pages, 2);
+    }
+
+    #[test]
+    fn equal_costs_prefer_names() {
+        let plan = plan(&fleet(1, 1));
+        assert_eq!(kinds(&plan), (1, 0, 0));
+    }
+
+    #[test]
+    fn a_mixed_fleet_mixes_query_kinds() {
+        // f0 on 100 instances; f1..f30 on i-0 only.
+        let mut exp = fleet(31, 1);
+        let origin = exp.files[0].targets[0].origin;
+        exp.files[0].targets = (0..100)
+            .map(|i| TargetRef {
+                id: format!("i-{i}"),
+                origin,
+                via_set: None,
+            })
+            .collect();
+        let plan = plan(&exp);
+        assert_eq!(kinds(&plan), (1, 1, 0), "{:?}", plan.queries);
+        assert!(plan.queries.contains(&Query::FilesByName {
+            provider: Provider::Ecs,
+            region: "cn-hangzhou".into(),
+            name: "f0.conf".into()
+        }));
+    }
+
+    #[test]
+    fn pinned_and_eflo_files_go_by_invoke_id_and_regions_stay_apart() {
+        let mut exp = fleet(3, 2);
+        let origin = exp.files[0].origin;
+        exp.files[0].invoke_id = Some(Attr::declared("f-1".to_owned(), origin));
+        exp.files[1].provider = Provider::Eflo;
+        exp.files[1].invoke_id = Some(Attr::declared("f-2".to_owned(), origin));
+        exp.files[2].region = Some(Attr::builtin("cn-beijing".to_owned()));
+        let plan = plan(&exp);
+        assert_eq!(
+            plan.queries,
+            [
+                Query::FilesByName {
+                    provider: Provider::Ecs,
+                    region: "cn-beijing".into(),
+                    name: "f2.conf".into()
+                },
+                Query::FilesByInvokeId {
+                    provider: Provider::Ecs,
+                    region: "cn-hangzhou".into(),
+                    invoke_id: "f-1".into()
+                },
+                Query::FilesByInvokeId {
+                    provider: Provider::Eflo,
+                    region: "cn-hangzhou".into(),
+                    invoke_id: "f-2".into()
+                },
+            ]
+        );
+        assert!(
+            plan.queries
+                .iter()
+                .all(|q| q.region() == "cn-beijing" || q.region() == "cn-hangzhou")
+        );
+    }
+
+    #[test]
+    fn eflo_without_invoke_id_is_unplannable() {
+        let mut exp = fleet(1, 1);
+        exp.files[0].provider = Provider::Eflo;
+        let plan = plan(&exp);
+        assert!(plan.queries.is_empty());
+        assert_eq!(plan.unplannable[0].file, 0);
+        assert!(plan.unplannable[0].reason.contains("invoke_id"));
+    }
+
+    #[test]
+    fn commands_narrow_to_a_single_instance_and_deduplicate() {
+        let text = "commands:\n  - command_id: c-1\n    instances: [i-a]\n  - invoke_id: t-1\n    instances: [i-a, i-b]\n  - command_id: c-1 # again\n    instances: [i-a]\n";
+        let mut exp = expectations(text);
+        let one = command(
+            &exp,
+            "- command_id: c-1\n",
+            CommandSelector::CommandId("c-1".into()),
+            &["i-a"],
+        );
+        let two = command(
+            &exp,
+            "- invoke_id: t-1",
+            CommandSelector::InvokeId("t-1".into()),
+            &["i-a", "i-b"],
+        );
+        let mut three = command(
+            &exp,
+            "- command_id: c-1 #",
+            CommandSelector::CommandId("c-1".into()),
+            &["i-a"],
+        );
+        three.region = Some(declared(&exp, three.origin, "c-1", "cn-hangzhou".into()));
+        exp.commands = vec![one, two, three];
+        let plan = plan(&exp);
+        assert_eq!(
+            plan.queries,
+            [
+                Query::CommandsByInvokeId {
+                    region: "cn-hangzhou".into(),
+                    invoke_id: "t-1".into(),
+                    instance_id: None
+                },
+                Query::CommandsByCommandId {
+                    region: "cn-hangzhou".into(),
+                    command_id: "c-1".into(),
+                    instance_id: Some("i-a".into())
+                },
+            ]
+        );
+        assert_eq!(plan.estimated_pages, 2);
+    }
+}

@@ -1,0 +1,442 @@
+//! The report for people: miette diagnostics labelled on the manifest line
+//! that declared each expectation, grouped per file and per target, with
+//! diffs, ending with one summary line. Fits 80 columns.
+
+use std::fmt::{self, Write as _};
+
+use miette::{Diagnostic, GraphicalReportHandler, GraphicalTheme, LabeledSpan, SourceCode};
+
+use super::model::{
+    CommandReport, Detail, FileReport, Finding, Outcome, Report, TargetReport, Verdict,
+};
+use crate::findings::Severity;
+
+/// How to print.
+#[derive(Debug, Clone, Copy)]
+pub struct HumanOptions {
+    pub color: bool,
+    /// Columns; 80 keeps reports readable in CI logs.
+    pub width: usize,
+}
+
+impl Default for HumanOptions {
+    fn default() -> Self {
+        Self {
+            color: false,
+            width: 80,
+        }
+    }
+}
+
+/// Passing targets listed by id before they are only counted.
+const LIST_PASSING: usize = 8;
+/// Indentation of a target's diagnostics under its file.
+const INDENT: &str = "  ";
+
+pub fn render(report: &Report, options: &HumanOptions) -> String {
+    let printer = Printer::new(report, options);
+    let mut out = String::new();
+    printer.header(&mut out);
+    for file in &report.files {
+        printer.file(&mut out, file);
+    }
+    for command in &report.commands {
+        printer.command(&mut out, command);
+    }
+    let general: Vec<&Finding> = report.general.iter().filter(|f| !f.is_waived()).collect();
+    if !general.is_empty() {
+        let _ = writeln!(out, "{}", printer.heading("other findings"));
+        for finding in general {
+            printer.finding(&mut out, finding);
+        }
+        out.push('\n');
+    }
+    printer.waived(&mut out);
+    printer.summary(&mut out);
+    out
+}
+
+struct Printer<'a> {
+    report: &'a Report,
+    options: &'a HumanOptions,
+    handler: GraphicalReportHandler,
+}
+
+/// ANSI styles; only used when colour is on.
+#[derive(Clone, Copy)]
+enum Style {
+    Bold,
+    Red,
+    Green,
+    Yellow,
+    Cyan,
+    Dim,
+}
+
+impl Style {
+    fn code(self) -> &'static str {
+        match self {
+            Style::Bold => "1",
+            Style::Red => "31",
+            Style::Green => "32",
+            Style::Yellow => "33",
+            Style::Cyan => "36",
+            Style::Dim => "2",
+        }
+    }
+}
+
+impl<'a> Printer<'a> {
+    fn new(report: &'a Report, options: &'a HumanOptions) -> Self {
+        let theme = if options.color {
+            GraphicalTheme::unicode()
+        } else {
+            GraphicalTheme::unicode_nocolor()
+        };
+        let handler = GraphicalReportHandler::new_themed(theme)
+            .with_width(options.width.saturating_sub(INDENT.len() * 2).max(40))
+            .with_links(false)
+            .with_context_lines(1);
+        Self {
+            report,
+            options,
+            handler,
+        }
+    }
+
+    fn paint(&self, style: Style, text: &str) -> String {
+        if self.options.color {
+            format!("\x1b[{}m{text}\x1b[0m", style.code())
+        } else {
+            text.to_owned()
+        }
+    }
+
+    fn heading(&self, text: &str) -> String {
+        self.paint(Style::Bold, &format!("── {text}"))
+    }
+
+    fn header(&self, out: &mut String) {
+        let manifests: Vec<&str> = self
+            .report
+            .manifests
+            .iter()
+            .map(|m| m.path.as_str())
+            .collect();
+        let summary = self.report.summary();
+        let strict = if self.report.strict { ", strict" } else { "" };
+        let _ = writeln!(
+            out,
+            "shipcheck: {} against Cloud Assistant ({} {}, {} {}{strict})\n",
+            manifests.join(", "),
+            summary.files,
+            plural(summary.files, "file", "files"),
+            summary.commands,
+            plural(summary.commands, "command", "commands"),
+        );
+    }
+
+    fn outcome_mark(&self, outcome: Outcome) -> String {
+        match outcome {
+            Outcome::Pass => self.paint(Style::Green, "✔"),
+            Outcome::Warn => self.paint(Style::Yellow, "!"),
+            Outcome::Pending => self.paint(Style::Cyan, "…"),
+            Outcome::Drift => self.paint(Style::Red, "✘"),
+        }
+    }
+
+    fn file(&self, out: &mut String, file: &FileReport) {
+        let noun = file.provider.target_noun();
+        let _ = writeln!(
+            out,
+            "{}",
+            self.heading(&format!(
+                "{} ({} {})",
+                file.path,
+                file.provider_label(),
+                file.region
+            ))
+        );
+        self.targets(out, &file.targets, noun);
+    }
+
+    fn command(&self, out: &mut String, command: &CommandReport) {
+        let _ = writeln!(
+            out,
+            "{}",
+            self.heading(&format!("{} ({})", command.key.label(), command.region))
+        );
+        for finding in command.findings.iter().filter(|f| !f.is_waived()) {
+            self.finding(out, finding);
+            out.push('\n');
+        }
+        self.targets(out, &command.targets, "instance");
+    }
+
+    fn targets(&self, out: &mut String, targets: &[TargetReport], noun: &str) {
+        let passing: Vec<&TargetReport> = targets
+            .iter()
+            .filter(|t| t.outcome() == Outcome::Pass)
+            .collect();
+        if !passing.is_empty() {
+            let ids: Vec<&str> = passing.iter().map(|t| t.id.as_str()).collect();
+            let listed = if ids.len() <= LIST_PASSING {
+                format!(": {}", ids.join(", "))
+            } else {
+                String::new()
+            };
+            let nouns = if ids.len() == 1 {
+                noun.to_owned()
+            } else {
+                format!("{noun}s")
+            };
+            let line = format!(
+                "{INDENT}{} in sync on {} {nouns}{listed}",
+                self.outcome_mark(Outcome::Pass),
+                ids.len()
+            );
+            let _ = writeln!(out, "{}", wrap(&line, self.options.width, "      "));
+        }
+        for target in targets.iter().filter(|t| t.outcome() != Outcome::Pass) {
+            let outcome = target.outcome();
+            let undeclared = if target.declared {
+                ""
+            } else {
+                " (not declared)"
+            };
+            let task = target
+                .invoke_id
+                .as_deref()
+                .map(|id| format!(", task {id}"))
+                .unwrap_or_default();
+            let _ = writeln!(
+                out,
+                "{INDENT}{} {noun} {}{undeclared}: {}{task}",
+                self.outcome_mark(outcome),
+                self.paint(Style::Bold, &target.id),
+                outcome.as_str(),
+            );
+            for finding in target.findings.iter().filter(|f| !f.is_waived()) {
+                self.finding(out, finding);
+            }
+            out.push('\n');
+        }
+        if targets.iter().all(|t| t.outcome() == Outcome::Pass) {
+            out.push('\n');
+        }
+    }
+
+    fn finding(&self, out: &mut String, finding: &Finding) {
+        let manifest = self.report.manifest(finding.location);
+        let diagnostic = FindingDiagnostic {
+            finding,
+            source: manifest.named_source(),
+        };
+        let mut rendered = String::new();
+        if self
+            .handler
+            .render_report(&mut rendered, &diagnostic)
+            .is_err()
+        {
+            rendered = format!("{}: {}\n", finding.code, finding.message);
+        }
+        out.push('\n');
+        for line in rendered.trim_end().lines() {
+            push_indented(out, INDENT, line);
+        }
+        if let Some(detail) = &finding.detail {
+            self.detail(out, detail);
+        }
+    }
+
+    fn detail(&self, out: &mut String, detail: &Detail) {
+        let pad = "      ";
+        out.push('\n');
+        match detail {
+            Detail::Diff(diff) => {
+                for line in diff.lines() {
+                    let styled = match line.as_bytes().first() {
+                        _ if line.starts_with("---") || line.starts_with("+++") => {
+                            self.paint(Style::Bold, line)
+                        }
+                        Some(b'-') => self.paint(Style::Red, line),
+                        Some(b'+') => self.paint(Style::Green, line),
+                        Some(b'@') => self.paint(Style::Cyan, line),
+                        _ => line.to_owned(),
+                    };
+                    push_indented(out, pad, &styled);
+                }
+            }
+            other => {
+                for line in other.plain_lines() {
+                    let wrapped = wrap(&format!("{pad}{line}"), self.options.width, pad);
+                    for part in wrapped.lines() {
+                        let (indent, text) = part.split_at(pad.len().min(part.len()));
+                        push_indented(out, indent, &self.paint(Style::Dim, text));
+                    }
+                }
+            }
+        }
+    }
+
+    fn waived(&self, out: &mut String) {
+        let waived: Vec<&Finding> = self.report.findings().filter(|f| f.is_waived()).collect();
+        if waived.is_empty() {
+            return;
+        }
+        let _ = writeln!(out, "{}", self.heading("waived"));
+        for finding in waived {
+            let Some(waiver) = &finding.waived else {
+                continue;
+            };
+            let manifest = self.report.manifest(waiver.location);
+            let subject = match (&finding.file, &finding.target) {
+                (Some(file), Some(target)) => format!(", {file} on {target}"),
+                (Some(one), None) | (None, Some(one)) => format!(", {one}"),
+                (None, None) => String::new(),
+            };
+            let until = waiver
+                .expires
+                .map(|d| format!(", until {d}"))
+                .unwrap_or_default();
+            let line = format!(
+                "{INDENT}~ {}{subject}: {} ({}:{}{until})",
+                finding.code, waiver.reason, manifest.path, waiver.location.line
+            );
+            let _ = writeln!(out, "{}", wrap(&line, self.options.width, "    "));
+        }
+        out.push('\n');
+    }
+
+    fn summary(&self, out: &mut String) {
+        let s = self.report.summary();
+        let verdict = match self.report.verdict() {
+            Verdict::Pass => self.paint(Style::Green, "pass"),
+            Verdict::Drift => self.paint(Style::Red, "drift"),
+            Verdict::Pending => self.paint(Style::Cyan, "pending"),
+        };
+        let mut counts = vec![
+            format!("{} {}", s.errors, plural(s.errors, "error", "errors")),
+            format!(
+                "{} {}",
+                s.warnings,
+                plural(s.warnings, "warning", "warnings")
+            ),
+        ];
+        if s.waived > 0 {
+            counts.push(format!("{} waived", s.waived));
+        }
+        let line = format!(
+            "{verdict}: {} · {} of {} {} in sync",
+            counts.join(", "),
+            s.passed + s.warned,
+            s.checks,
+            plural(s.checks, "check", "checks"),
+        );
+        let line = if s.pending > 0 {
+            format!("{line}, {} pending", s.pending)
+        } else {
+            line
+        };
+        let _ = writeln!(out, "{}", self.paint(Style::Bold, &line));
+    }
+}
+
+impl FileReport {
+    fn provider_label(&self) -> &'static str {
+        match self.provider {
+            crate::observe::Provider::Ecs => "ecs",
+            crate::observe::Provider::Eflo => "eflo",
+        }
+    }
+}
+
+fn plural<'s>(n: usize, one: &'s str, many: &'s str) -> &'s str {
+    if n == 1 { one } else { many }
+}
+
+fn push_indented(out: &mut String, indent: &str, line: &str) {
+    if line.is_empty() {
+        out.push('\n');
+    } else {
+        out.push_str(indent);
+        out.push_str(line);
+        out.push('\n');
+    }
+}
+
+/// Wraps a plain line at spaces to `width` columns.
+fn wrap(line: &str, width: usize, continuation: &str) -> String {
+    if line.chars().count() <= width {
+        return line.to_owned();
+    }
+    let mut out = String::new();
+    let mut column = 0;
+    for (i, word) in line.split(' ').enumerate() {
+        let len = word.chars().count();
+        if i > 0 {
+            if column + 1 + len > width && column > continuation.len() {
+                out.push('\n');
+                out.push_str(continuation);
+                column = continuation.len();
+            } else {
+                out.push(' ');
+                column += 1;
+            }
+        }
+        out.push_str(word);
+        column += len;
+    }
+    out
+}
+
+/// A finding as a miette diagnostic, labelled on its manifest span.
+struct FindingDiagnostic<'a> {
+    finding: &'a Finding,
+    source: miette::NamedSource<std::sync::Arc<str>>,
+}
+
+impl fmt::Debug for FindingDiagnostic<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FindingDiagnostic")
+            .field("code", &self.finding.code)
+            .finish()
+    }
+}
+
+impl fmt::Display for FindingDiagnostic<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.finding.message)
+    }
+}
+
+impl std::error::Error for FindingDiagnostic<'_> {}
+
+impl Diagnostic for FindingDiagnostic<'_> {
+    fn code<'b>(&'b self) -> Option<Box<dyn fmt::Display + 'b>> {
+        Some(Box::new(self.finding.code))
+    }
+
+    fn severity(&self) -> Option<miette::Severity> {
+        Some(match self.finding.severity() {
+            Severity::Error => miette::Severity::Error,
+            Severity::Warning => miette::Severity::Warning,
+        })
+    }
+
+    fn help<'b>(&'b self) -> Option<Box<dyn fmt::Display + 'b>> {
+        Some(Box::new(self.finding.help_text()))
+    }
+
+    fn source_code(&self) -> Option<&dyn SourceCode> {
+        Some(&self.source)
+    }
+
+    fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
+        let label = LabeledSpan::new_with_span(
+            Some(self.finding.label.clone()),
+            self.finding.location.span,
+        );
+        Some(Box::new(std::iter::once(label)))
+    }
+}

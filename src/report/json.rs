@@ -1,0 +1,247 @@
+//! The JSON report: a stable contract, `schemas/report.v1.schema.json`.
+//!
+//! The document is built from its own serde types rather than by
+//! serialising the report model, so refactoring the model can never change
+//! the contract by accident; the tests validate the output against the
+//! schema. `sensitive` content never appears: the evaluation only ever
+//! records digests for it.
+
+use serde::Serialize;
+
+use super::model::{
+    CommandKey, CommandReport, Detail, FileReport, Finding, Location, Outcome, Report, Summary,
+    TargetReport, Verdict,
+};
+use crate::findings::error_codes::ErrorExplanation;
+use crate::findings::{FindingCode, Severity};
+use crate::observe::Provider;
+
+/// The version of the JSON report's shape; bumped only on breaking changes.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// `schemas/report.v1.schema.json`, embedded for `shipcheck schema report`.
+pub const SCHEMA: &str = crate::schemas::REPORT_V1;
+
+#[derive(Serialize)]
+struct Document<'a> {
+    schema_version: u32,
+    tool: Tool,
+    checked_at: String,
+    strict: bool,
+    verdict: Verdict,
+    /// Whether anything is still Pending/Running.
+    pending: bool,
+    summary: Summary,
+    manifests: Vec<&'a str>,
+    files: Vec<File<'a>>,
+    commands: Vec<Command<'a>>,
+    other_findings: Vec<JsonFinding<'a>>,
+}
+
+#[derive(Serialize)]
+struct Tool {
+    name: &'static str,
+    version: &'static str,
+}
+
+#[derive(Serialize)]
+struct JsonLocation<'a> {
+    manifest: &'a str,
+    line: usize,
+    column: usize,
+    end_line: usize,
+    end_column: usize,
+}
+
+#[derive(Serialize)]
+struct File<'a> {
+    name: &'a str,
+    target_dir: &'a str,
+    path: &'a str,
+    provider: Provider,
+    region: &'a str,
+    sensitive: bool,
+    outcome: Outcome,
+    location: JsonLocation<'a>,
+    targets: Vec<Target<'a>>,
+}
+
+#[derive(Serialize)]
+struct Command<'a> {
+    selector: &'a CommandKey,
+    region: &'a str,
+    outcome: Outcome,
+    location: JsonLocation<'a>,
+    findings: Vec<JsonFinding<'a>>,
+    targets: Vec<Target<'a>>,
+}
+
+#[derive(Serialize)]
+struct Target<'a> {
+    id: &'a str,
+    declared: bool,
+    outcome: Outcome,
+    invoke_id: Option<&'a str>,
+    finished_at: Option<String>,
+    findings: Vec<JsonFinding<'a>>,
+}
+
+#[derive(Serialize)]
+struct JsonFinding<'a> {
+    code: FindingCode,
+    severity: Severity,
+    title: &'static str,
+    message: &'a str,
+    target: Option<&'a str>,
+    file: Option<&'a str>,
+    location: JsonLocation<'a>,
+    label: &'a str,
+    expected: Option<&'a str>,
+    observed: Option<&'a str>,
+    detail: Option<JsonDetail<'a>>,
+    help: &'a str,
+    waived: Option<JsonWaiver<'a>>,
+}
+
+#[derive(Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+enum JsonDetail<'a> {
+    Diff {
+        unified: &'a str,
+    },
+    Digest {
+        expected_size: Option<usize>,
+        expected_sha256: &'a str,
+        observed_size: usize,
+        observed_sha256: &'a str,
+    },
+    Error {
+        #[serde(flatten)]
+        error: &'a ErrorExplanation,
+    },
+    Output {
+        excerpt: &'a str,
+        truncated: bool,
+    },
+}
+
+#[derive(Serialize)]
+struct JsonWaiver<'a> {
+    reason: &'a str,
+    expires: Option<String>,
+    location: JsonLocation<'a>,
+}
+
+/// The report as pretty-printed JSON, with a trailing newline.
+pub fn render(report: &Report) -> String {
+    let document = Document {
+        schema_version: SCHEMA_VERSION,
+        tool: Tool {
+            name: env!("CARGO_PKG_NAME"),
+            version: env!("CARGO_PKG_VERSION"),
+        },
+        checked_at: report.checked_at.to_string(),
+        strict: report.strict,
+        verdict: report.verdict(),
+        pending: report.is_pending(),
+        summary: report.summary(),
+        manifests: report.manifests.iter().map(|m| m.path.as_str()).collect(),
+        files: report.files.iter().map(|f| file(report, f)).collect(),
+        commands: report.commands.iter().map(|c| command(report, c)).collect(),
+        other_findings: report.general.iter().map(|f| finding(report, f)).collect(),
+    };
+    let mut text = serde_json::to_string_pretty(&document)
+        .expect("the report types serialise to JSON infallibly");
+    text.push('\n');
+    text
+}
+
+fn location(report: &Report, location: Location) -> JsonLocation<'_> {
+    JsonLocation {
+        manifest: &report.manifest(location).path,
+        line: location.line,
+        column: location.column,
+        end_line: location.end_line,
+        end_column: location.end_column,
+    }
+}
+
+fn file<'a>(report: &'a Report, file: &'a FileReport) -> File<'a> {
+    File {
+        name: &file.name,
+        target_dir: &file.target_dir,
+        path: &file.path,
+        provider: file.provider,
+        region: &file.region,
+        sensitive: file.sensitive,
+        outcome: Outcome::of(file.targets.iter().flat_map(|t| &t.findings)),
+        location: location(report, file.location),
+        targets: file.targets.iter().map(|t| target(report, t)).collect(),
+    }
+}
+
+fn command<'a>(report: &'a Report, command: &'a CommandReport) -> Command<'a> {
+    Command {
+        selector: &command.key,
+        region: &command.region,
+        outcome: command.outcome(),
+        location: location(report, command.location),
+        findings: command
+            .findings
+            .iter()
+            .map(|f| finding(report, f))
+            .collect(),
+        targets: command.targets.iter().map(|t| target(report, t)).collect(),
+    }
+}
+
+fn target<'a>(report: &'a Report, target: &'a TargetReport) -> Target<'a> {
+    Target {
+        id: &target.id,
+        declared: target.declared,
+        outcome: target.outcome(),
+        invoke_id: target.invoke_id.as_deref(),
+        finished_at: target.finished_at.map(|t| t.to_string()),
+        findings: target.findings.iter().map(|f| finding(report, f)).collect(),
+    }
+}
+
+fn finding<'a>(report: &'a Report, finding: &'a Finding) -> JsonFinding<'a> {
+    JsonFinding {
+        code: finding.code,
+        severity: finding.severity(),
+        title: finding.code.title(),
+        message: &finding.message,
+        target: finding.target.as_deref(),
+        file: finding.file.as_deref(),
+        location: location(report, finding.location),
+        label: &finding.label,
+        expected: finding.expected.as_deref(),
+        observed: finding.observed.as_deref(),
+        detail: finding.detail.as_ref().map(|detail| match detail {
+            Detail::Diff(unified) => JsonDetail::Diff { unified },
+            Detail::Digest {
+                expected_size,
+                expected_sha256,
+                observed_size,
+                observed_sha256,
+            } => JsonDetail::Digest {
+                expected_size: *expected_size,
+                expected_sha256,
+                observed_size: *observed_size,
+                observed_sha256,
+            },
+            Detail::Error(error) => JsonDetail::Error { error },
+            Detail::Output { excerpt, truncated } => JsonDetail::Output {
+                excerpt,
+                truncated: *truncated,
+            },
+        }),
+        help: finding.help_text(),
+        waived: finding.waived.as_ref().map(|waived| JsonWaiver {
+            reason: &waived.reason,
+            expires: waived.expires.map(|d| d.to_string()),
+            location: location(report, waived.location),
+        }),
+    }
+}

@@ -1,0 +1,483 @@
+//! The report: what the evaluation found, in the shape every renderer reads.
+//!
+//! Findings are grouped the way people ask about them: per declared file ×
+//! target and per declared command × target, plus the few findings that
+//! belong to neither (an expired waiver, an undeclared delivery). The report
+//! carries the manifests' text so renderers can label findings on the exact
+//! line that declared them without going back to the loader.
+
+use std::sync::Arc;
+
+use jiff::Timestamp;
+use jiff::civil::Date;
+use serde::Serialize;
+
+use crate::exit::Exit;
+use crate::expect::{Origin, Source, Span};
+use crate::findings::error_codes::ErrorExplanation;
+use crate::findings::{FindingCode, Severity};
+use crate::observe::Provider;
+
+/// A manifest the report refers to.
+#[derive(Debug, Clone)]
+pub struct ManifestFile {
+    /// The path as the user gave it.
+    pub path: String,
+    pub text: Arc<str>,
+}
+
+impl ManifestFile {
+    pub fn named_source(&self) -> miette::NamedSource<Arc<str>> {
+        miette::NamedSource::new(&self.path, Arc::clone(&self.text)).with_language("yaml")
+    }
+}
+
+/// A place in a manifest, with its 1-based line and column already computed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Location {
+    /// Index into [`Report::manifests`].
+    pub source: usize,
+    pub span: Span,
+    pub line: usize,
+    pub column: usize,
+    pub end_line: usize,
+    pub end_column: usize,
+}
+
+/// Locates many origins quickly: each manifest's line starts are indexed
+/// once, so a fleet-sized report does not rescan the text per finding.
+/// Agrees with [`Source::line_col`] (1-based, columns in characters).
+#[derive(Debug)]
+pub struct Locator<'a> {
+    sources: &'a [Source],
+    line_starts: Vec<Vec<usize>>,
+}
+
+impl<'a> Locator<'a> {
+    pub fn new(sources: &'a [Source]) -> Self {
+        let line_starts = sources
+            .iter()
+            .map(|source| {
+                std::iter::once(0)
+                    .chain(source.text.match_indices('\n').map(|(i, _)| i + 1))
+                    .collect()
+            })
+            .collect();
+        Self {
+            sources,
+            line_starts,
+        }
+    }
+
+    pub fn line_col(&self, source: usize, offset: usize) -> (usize, usize) {
+        let text = &self.sources[source].text;
+        let mut offset = offset.min(text.len());
+        while !text.is_char_boundary(offset) {
+            offset -= 1;
+        }
+        let starts = &self.line_starts[source];
+        let line = starts.partition_point(|start| *start <= offset);
+        let column = text[starts[line - 1]..offset].chars().count() + 1;
+        (line, column)
+    }
+
+    pub fn locate(&self, origin: Origin) -> Location {
+        let (line, column) = self.line_col(origin.source, origin.span.start);
+        let (end_line, end_column) = self.line_col(origin.source, origin.span.end);
+        Location {
+            source: origin.source,
+            span: origin.span,
+            line,
+            column,
+            end_line,
+            end_column,
+        }
+    }
+}
+
+/// Extra evidence for a finding.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Detail {
+    /// A unified diff, declared (`-`) against observed (`+`).
+    Diff(String),
+    /// Sizes and SHA-256 only: the content is binary or `sensitive`.
+    Digest {
+        /// `None` when only a `sha256:` was declared.
+        expected_size: Option<usize>,
+        expected_sha256: String,
+        observed_size: usize,
+        observed_sha256: String,
+    },
+    /// The API's ErrorCode / ErrorInfo, explained.
+    Error(ErrorExplanation),
+    /// A command's output, cut to a readable length.
+    Output { excerpt: String, truncated: bool },
+}
+
+/// The waiver that silenced a finding.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Waived {
+    pub reason: String,
+    pub location: Location,
+    pub expires: Option<Date>,
+}
+
+/// One thing that does not match (or deserves a look).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Finding {
+    pub code: FindingCode,
+    /// One sentence that names the target and the values.
+    pub message: String,
+    /// The instance or node it is about.
+    pub target: Option<String>,
+    /// The file's full path, for file findings (what waivers match on).
+    pub file: Option<String>,
+    /// The manifest value it is about.
+    pub location: Location,
+    /// Short text shown on the manifest span.
+    pub label: String,
+    pub expected: Option<String>,
+    pub observed: Option<String>,
+    pub detail: Option<Detail>,
+    /// A remediation specific to this finding; the code's generic one otherwise.
+    pub help: Option<String>,
+    pub waived: Option<Waived>,
+}
+
+impl Finding {
+    pub fn severity(&self) -> Severity {
+        self.code.severity()
+    }
+
+    pub fn is_waived(&self) -> bool {
+        self.waived.is_some()
+    }
+
+    /// An unwaived error.
+    pub fn fails(&self) -> bool {
+        !self.is_waived() && self.severity() == Severity::Error
+    }
+
+    /// What to do: the specific help, or the registry's remediation.
+    pub fn help_text(&self) -> &str {
+        self.help.as_deref().unwrap_or(self.code.info().remediation)
+    }
+}
+
+/// How one file × target (or command × target) came out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Outcome {
+    /// Everything declared holds (waived findings allowed).
+    Pass,
+    /// Holds, with warnings.
+    Warn,
+    /// Not settled yet.
+    Pending,
+    /// At least one unwaived error.
+    Drift,
+}
+
+impl Outcome {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Pass => "pass",
+            Outcome::Warn => "warn",
+            Outcome::Pending => "pending",
+            Outcome::Drift => "drift",
+        }
+    }
+
+    /// The outcome of a set of findings.
+    pub fn of<'a>(findings: impl IntoIterator<Item = &'a Finding>) -> Self {
+        let mut outcome = Outcome::Pass;
+        for finding in findings.into_iter().filter(|f| !f.is_waived()) {
+            let this = match finding.severity() {
+                Severity::Warning => Outcome::Warn,
+                Severity::Error if finding.code.is_pending() => Outcome::Pending,
+                Severity::Error => Outcome::Drift,
+            };
+            outcome = outcome.max(this);
+        }
+        outcome
+    }
+}
+
+/// One target of a declared file or command.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TargetReport {
+    pub id: String,
+    /// `false` for a target found only by `--strict` (unexpected-instance).
+    pub declared: bool,
+    /// The task the verdict is based on (the effective delivery or run).
+    pub invoke_id: Option<String>,
+    /// When that delivery or run finished.
+    pub finished_at: Option<Timestamp>,
+    pub findings: Vec<Finding>,
+}
+
+impl TargetReport {
+    pub fn outcome(&self) -> Outcome {
+        Outcome::of(&self.findings)
+    }
+}
+
+/// A declared file and how it fared on each target.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileReport {
+    pub name: String,
+    pub target_dir: String,
+    /// `target_dir` joined with `name`.
+    pub path: String,
+    pub provider: Provider,
+    pub region: String,
+    pub sensitive: bool,
+    /// The `files:` entry.
+    pub location: Location,
+    pub targets: Vec<TargetReport>,
+}
+
+/// How a declared command is identified, for display.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case", tag = "kind", content = "id")]
+pub enum CommandKey {
+    CommandId(String),
+    InvokeId(String),
+}
+
+impl CommandKey {
+    pub fn id(&self) -> &str {
+        match self {
+            CommandKey::CommandId(id) | CommandKey::InvokeId(id) => id,
+        }
+    }
+
+    /// `command c-…` or `invocation t-…`.
+    pub fn label(&self) -> String {
+        match self {
+            CommandKey::CommandId(id) => format!("command {id}"),
+            CommandKey::InvokeId(id) => format!("invocation {id}"),
+        }
+    }
+}
+
+/// A declared command and how it fared on each target.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CommandReport {
+    pub key: CommandKey,
+    pub region: String,
+    /// The `commands:` entry.
+    pub location: Location,
+    pub targets: Vec<TargetReport>,
+    /// Findings about the command as a whole (no record on any target when
+    /// the manifest names no instances).
+    pub findings: Vec<Finding>,
+}
+
+impl CommandReport {
+    pub fn outcome(&self) -> Outcome {
+        Outcome::of(
+            self.findings
+                .iter()
+                .chain(self.targets.iter().flat_map(|t| &t.findings)),
+        )
+    }
+}
+
+/// The overall verdict.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Verdict {
+    /// Every expectation holds: exit 0.
+    Pass,
+    /// At least one expectation does not hold: exit 1.
+    Drift,
+    /// Nothing drifted, but something has not settled yet.
+    Pending,
+}
+
+impl Verdict {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Verdict::Pass => "pass",
+            Verdict::Drift => "drift",
+            Verdict::Pending => "pending",
+        }
+    }
+}
+
+/// Counts over the whole report.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+pub struct Summary {
+    /// Declared files and commands.
+    pub files: usize,
+    pub commands: usize,
+    /// File × target and command × target pairs checked.
+    pub checks: usize,
+    pub passed: usize,
+    pub warned: usize,
+    pub pending: usize,
+    pub drifted: usize,
+    /// Unwaived findings by severity, and waived findings.
+    pub errors: usize,
+    pub warnings: usize,
+    pub waived: usize,
+}
+
+/// The result of one check.
+#[derive(Debug, Clone)]
+pub struct Report {
+    pub manifests: Vec<ManifestFile>,
+    /// The `now` the evaluation used (ages and waiver expiry).
+    pub checked_at: Timestamp,
+    pub strict: bool,
+    pub files: Vec<FileReport>,
+    pub commands: Vec<CommandReport>,
+    /// Findings outside any declared file × target or command × target.
+    pub general: Vec<Finding>,
+}
+
+impl Report {
+    /// Every finding, waived or not, in report order.
+    pub fn findings(&self) -> impl Iterator<Item = &Finding> {
+        let files = self
+            .files
+            .iter()
+            .flat_map(|f| f.targets.iter().flat_map(|t| &t.findings));
+        let commands = self.commands.iter().flat_map(|c| {
+            c.findings
+                .iter()
+                .chain(c.targets.iter().flat_map(|t| &t.findings))
+        });
+        files.chain(commands).chain(&self.general)
+    }
+
+    pub fn summary(&self) -> Summary {
+        let mut summary = Summary {
+            files: self.files.len(),
+            commands: self.commands.len(),
+            ..Summary::default()
+        };
+        let targets = self
+            .files
+            .iter()
+            .flat_map(|f| &f.targets)
+            .chain(self.commands.iter().flat_map(|c| &c.targets));
+        for target in targets {
+            summary.checks += 1;
+            match target.outcome() {
+                Outcome::Pass => summary.passed += 1,
+                Outcome::Warn => summary.warned += 1,
+                Outcome::Pending => summary.pending += 1,
+                Outcome::Drift => summary.drifted += 1,
+            }
+        }
+        for finding in self.findings() {
+            if finding.is_waived() {
+                summary.waived += 1;
+            } else if finding.severity() == Severity::Error {
+                summary.errors += 1;
+            } else {
+                summary.warnings += 1;
+            }
+        }
+        summary
+    }
+
+    pub fn verdict(&self) -> Verdict {
+        match Outcome::of(self.findings()) {
+            Outcome::Drift => Verdict::Drift,
+            Outcome::Pending => Verdict::Pending,
+            Outcome::Pass | Outcome::Warn => Verdict::Pass,
+        }
+    }
+
+    /// Whether anything is still Pending/Running (unwaived): what `--wait`
+    /// polls on.
+    pub fn is_pending(&self) -> bool {
+        self.findings()
+            .any(|f| !f.is_waived() && f.code.is_pending())
+    }
+
+    /// The exit code this report alone decides.
+    ///
+    /// Drift wins over pending: a terminal failure is final, so `--wait`
+    /// fails fast on it. A report with nothing drifted but something pending
+    /// could not be verified (3); the orchestration turns that into 4 when a
+    /// `--wait` deadline passed.
+    pub fn exit(&self) -> Exit {
+        match self.verdict() {
+            Verdict::Pass => Exit::Ok,
+            Verdict::Drift => Exit::Drift,
+            Verdict::Pending => Exit::Unverified,
+        }
+    }
+
+    pub fn manifest(&self, location: Location) -> &ManifestFile {
+        &self.manifests[location.source]
+    }
+}
+
+impl Detail {
+    /// The detail as plain lines, for text formats (no colour, no markup).
+    pub fn plain_lines(&self) -> Vec<String> {
+        match self {
+            Detail::Diff(diff) => diff.lines().map(str::to_owned).collect(),
+            Detail::Digest {
+                expected_size,
+                expected_sha256,
+                observed_size,
+                observed_sha256,
+            } => {
+                let expected_size = expected_size
+                    .map_or_else(|| "size not declared".to_owned(), |s| format!("{s} bytes"));
+                vec![
+                    format!("declared:  {expected_size}"),
+                    format!("  sha256 {expected_sha256}"),
+                    format!("delivered: {observed_size} bytes"),
+                    format!("  sha256 {observed_sha256}"),
+                ]
+            }
+            Detail::Error(explained) => {
+                let mut lines = vec![match (&explained.code, &explained.info) {
+                    (Some(code), Some(info)) => format!("ErrorCode {code}: {info}"),
+                    (Some(code), None) => format!("ErrorCode {code}"),
+                    (None, Some(info)) => format!("ErrorInfo: {info}"),
+                    (None, None) => "no ErrorCode".to_owned(),
+                }];
+                lines.push(explained.meaning.clone());
+                lines
+            }
+            Detail::Output { excerpt, truncated } => {
+                let mut lines = vec!["output:".to_owned()];
+                lines.extend(excerpt.lines().map(|l| format!("  {l}")));
+                if *truncated {
+                    lines.push("  …".to_owned());
+                }
+                lines
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_locator_agrees_with_source_line_col() {
+        let source = Source {
+            path: "m.yaml".into(),
+            text: Arc::from("a: 1\nné: x\n\n  - b: é\nlast"),
+        };
+        let sources = [source];
+        let locator = Locator::new(&sources);
+        for offset in 0..=sources[0].text.len() + 3 {
+            assert_eq!(
+                locator.line_col(0, offset),
+                sources[0].line_col(offset),
+                "offset {offset}"
+            );
+        }
+    }
+}

@@ -1,0 +1,189 @@
+//! RunCommand (ECS 2014-05-26): creates an invocation. The simulator runs
+//! nothing; the state's `command_rules` decide each run's exit code and
+//! output, and the machines' rules decide whether it reaches them at all.
+
+use base64::Engine as _;
+use serde_json::json;
+
+use super::{Answer, Params, object, region};
+use crate::sim::errors::ApiError;
+use crate::sim::server::Sim;
+use crate::sim::state::{AgentStatus, MachineStatus};
+use crate::sim::store::{
+    CommandRun, CommandTarget, Invocation, Outcome, Stamp, World, limit_output,
+};
+
+const MAX_TARGETS: usize = 100;
+const COMMAND_TYPES: &[&str] = &["RunShellScript", "RunBatScript", "RunPowerShellScript"];
+
+pub fn run(sim: &Sim, params: &Params) -> Answer {
+    let region = region(sim, params)?.to_owned();
+    let command_type = params.required("Type")?;
+    if !COMMAND_TYPES.contains(&command_type) {
+        return Err(ApiError::invalid_parameter("Type"));
+    }
+    let raw = params.required("CommandContent")?;
+    // CommandContent's own encoding: PlainText by default for RunCommand.
+    let content = match params.get_nonempty("ContentEncoding") {
+        None => raw.to_owned(),
+        Some(e) if e.eq_ignore_ascii_case("PlainText") => raw.to_owned(),
+        Some(e) if e.eq_ignore_ascii_case("Base64") => base64::engine::general_purpose::STANDARD
+            .decode(raw)
+            .ok()
+            .and_then(|bytes| String::from_utf8(bytes).ok())
+            .ok_or_else(|| ApiError::invalid_parameter("CommandContent"))?,
+        Some(_) => return Err(ApiError::invalid_parameter("ContentEncoding")),
+    };
+    let instances = params.list("InstanceId");
+    if instances.is_empty() {
+        return Err(ApiError::missing_parameter("InstanceId.1"));
+    }
+    if instances.len() > MAX_TARGETS {
+        return Err(ApiError::invalid_parameter("InstanceId"));
+    }
+    let tags = params
+        .tags()?
+        .into_iter()
+        .map(|t| (t.key, t.value.unwrap_or_default()))
+        .collect();
+    let username = params.get_nonempty("Username").unwrap_or("root").to_owned();
+    let repeat_mode = params
+        .get_nonempty("RepeatMode")
+        .unwrap_or("Once")
+        .to_owned();
+
+    let now = sim.now();
+    let mut world = sim.world();
+    world.prune(now, sim.retention);
+    let invoke_id = world.new_id("t");
+    let command_id = world.new_id("c");
+    let seq = world.next_seq();
+    let targets = instances
+        .iter()
+        .map(|id| CommandTarget {
+            id: id.clone(),
+            run: command_run(&world, &region, id, &username, &content),
+            history: Vec::new(),
+        })
+        .collect();
+    world.insert_invocation(Invocation {
+        seq,
+        invoke_id: invoke_id.clone(),
+        command_id: command_id.clone(),
+        region,
+        name: params.get("Name").unwrap_or_default().to_owned(),
+        command_type: command_type.to_owned(),
+        content,
+        repeat_mode,
+        username: Some(username),
+        resource_group_id: params.get_nonempty("ResourceGroupId").map(str::to_owned),
+        tags,
+        created: Stamp::made(now),
+        status_override: None,
+        targets,
+    });
+    Ok(object(
+        json!({ "CommandId": command_id, "InvokeId": invoke_id }),
+    ))
+}
+
+fn command_run(world: &World, region: &str, id: &str, username: &str, content: &str) -> CommandRun {
+    let refused = |status: &str, code: &str, info: &str| CommandRun {
+        outcome: Outcome::failure(status, code, info),
+        record_status: None,
+        exit_code: 0,
+        output: String::new(),
+        dropped: 0,
+        repeats: None,
+        username: None,
+        start_time: None,
+        finished_time: None,
+        stop_time: None,
+    };
+    let machine = world.machines.get(id).filter(|m| m.region == region);
+    match machine {
+        None if !world.accept_unknown_machines => {
+            return refused(
+                "Invalid",
+                "InstanceNotExists",
+                "the specified instance does not exists",
+            );
+        }
+        None => {}
+        Some(machine) => {
+            match machine.status {
+                MachineStatus::Released => {
+                    return refused(
+                        "Aborted",
+                        "InstanceReleased",
+                        "the instance has released when create task",
+                    );
+                }
+                MachineStatus::Stopped => {
+                    return refused(
+                        "Aborted",
+                        "InstanceNotRunning",
+                        "the instance is not running when create task",
+                    );
+                }
+                MachineStatus::Running => {}
+            }
+            let agent = match machine.agent {
+                AgentStatus::Running => None,
+                AgentStatus::Stopped => Some((
+                    "Aborted",
+                    "ClientNotRunning",
+                    "the aliyun service is not running on the instance",
+                )),
+                AgentStatus::Unresponsive => Some((
+                    "Aborted",
+                    "ClientNotResponse",
+                    "the aliyun service in the instance does not response",
+                )),
+                AgentStatus::Upgrading => Some((
+                    "Aborted",
+                    "ClientIsUpgrading",
+                    "the aliyun service in the instance is upgrading now",
+                )),
+                AgentStatus::Outdated => Some((
+                    "Aborted",
+                    "ClientNeedUpgrade",
+                    "the aliyun service in the instance need upgrade",
+                )),
+            };
+            if let Some((status, code, info)) = agent {
+                return refused(status, code, info);
+            }
+            if !machine.users.contains(username) {
+                return refused(
+                    "Invalid",
+                    "AccountNotExists",
+                    "the specified account does not exists",
+                );
+            }
+        }
+    }
+    let (exit_code, output) = world.run_rule(content);
+    let (output, dropped) = limit_output(output);
+    let outcome = if exit_code == 0 {
+        Outcome::success()
+    } else {
+        Outcome::failure(
+            "Failed",
+            "ExitCodeNonzero",
+            "the command execution exit code is not zero.",
+        )
+    };
+    CommandRun {
+        outcome,
+        record_status: None,
+        exit_code,
+        output,
+        dropped,
+        repeats: None,
+        username: None,
+        start_time: None,
+        finished_time: None,
+        stop_time: None,
+    }
+}

@@ -1,0 +1,272 @@
+//! SendFile (ECS 2014-05-26 and eflo-controller 2022-12-15): creates a
+//! delivery whose per-machine outcome follows rules on the simulated
+//! machines, so failures can be provoked through the real API.
+//!
+//! Rules, in the order the agent would hit them: the machine must exist (in
+//! the region), not be released or stopped, run a current agent; the owner
+//! and group must exist; the mode must be a chmod mode; and an existing file
+//! is only replaced with `Overwrite=true`.
+
+use base64::Engine as _;
+use serde_json::json;
+
+use super::{Answer, Params, object, region};
+use crate::mode::FileMode;
+use crate::sim::Product;
+use crate::sim::errors::ApiError;
+use crate::sim::server::Sim;
+use crate::sim::state::{AgentStatus, MachineStatus};
+use crate::sim::store::{Delivery, DeliveryTarget, Outcome, PinnedTimes, Stamp, World, join_path};
+
+/// The documented limits.
+const MAX_TARGETS: usize = 50;
+const MAX_BASE64_CONTENT: usize = 32 * 1024;
+
+/// What a SendFile asks for, whatever the product.
+struct FileRequest {
+    name: String,
+    description: String,
+    content: String,
+    content_type: String,
+    target_dir: String,
+    mode: String,
+    owner: String,
+    group: String,
+    overwrite: bool,
+    resource_group_id: Option<String>,
+    tags: Vec<(String, String)>,
+}
+
+pub fn ecs(sim: &Sim, params: &Params) -> Answer {
+    let region = region(sim, params)?.to_owned();
+    let instances = params.list("InstanceId");
+    if instances.iter().all(|i| i.is_empty()) {
+        return Err(ApiError::missing_parameter("InstanceId.1"));
+    }
+    if instances.len() > MAX_TARGETS {
+        return Err(ApiError::invalid_parameter("InstanceId"));
+    }
+    let tags = params
+        .tags()?
+        .into_iter()
+        .map(|t| (t.key, t.value.unwrap_or_default()))
+        .collect();
+    let request = file_request(params, tags)?;
+    let invoke_id = create(sim, Product::Ecs, &region, request, instances);
+    Ok(object(json!({ "InvokeId": invoke_id })))
+}
+
+pub fn eflo(sim: &Sim, params: &Params) -> Answer {
+    // eflo takes the node list as a JSON array in one parameter.
+    let list = params.required("NodeIdList")?;
+    let nodes: Vec<String> =
+        serde_json::from_str(list).map_err(|_| ApiError::invalid_parameter("NodeIdList"))?;
+    if nodes.is_empty() {
+        return Err(ApiError::missing_parameter("NodeIdList"));
+    }
+    if nodes.len() > MAX_TARGETS {
+        return Err(ApiError::invalid_parameter("NodeIdList"));
+    }
+    let request = file_request(params, Vec::new())?;
+    let region = sim.default_region();
+    let invoke_id = create(sim, Product::Eflo, &region, request, nodes);
+    Ok(object(json!({ "InvokeId": invoke_id })))
+}
+
+fn file_request(params: &Params, tags: Vec<(String, String)>) -> Result<FileRequest, ApiError> {
+    let name = params.required("Name")?.to_owned();
+    let target_dir = params.required("TargetDir")?.to_owned();
+    let content = params.required("Content")?.to_owned();
+    let content_type = match params.get_nonempty("ContentType") {
+        None => "PlainText".to_owned(),
+        Some(t) if t.eq_ignore_ascii_case("PlainText") => "PlainText".to_owned(),
+        Some(t) if t.eq_ignore_ascii_case("Base64") => "Base64".to_owned(),
+        Some(_) => return Err(ApiError::invalid_parameter("ContentType")),
+    };
+    let encoded_len = if content_type == "Base64" {
+        content.len()
+    } else {
+        content.len().div_ceil(3) * 4
+    };
+    if encoded_len > MAX_BASE64_CONTENT {
+        return Err(ApiError::invalid_parameter("Content"));
+    }
+    if name.chars().count() > 255 || target_dir.chars().count() > 255 {
+        return Err(ApiError::invalid_parameter(if name.chars().count() > 255 {
+            "Name"
+        } else {
+            "TargetDir"
+        }));
+    }
+    Ok(FileRequest {
+        name,
+        description: params.get("Description").unwrap_or_default().to_owned(),
+        content,
+        content_type,
+        target_dir,
+        mode: params.get_nonempty("FileMode").unwrap_or("0644").to_owned(),
+        owner: params
+            .get_nonempty("FileOwner")
+            .unwrap_or("root")
+            .to_owned(),
+        group: params
+            .get_nonempty("FileGroup")
+            .unwrap_or("root")
+            .to_owned(),
+        overwrite: params.bool("Overwrite")?.unwrap_or(false),
+        resource_group_id: params.get_nonempty("ResourceGroupId").map(str::to_owned),
+        tags,
+    })
+}
+
+fn create(
+    sim: &Sim,
+    product: Product,
+    region: &str,
+    request: FileRequest,
+    targets: Vec<String>,
+) -> String {
+    let now = sim.now();
+    let mut world = sim.world();
+    world.prune(now, sim.retention);
+    let invoke_id = world.new_id(product.file_invoke_prefix());
+    let seq = world.next_seq();
+    let path = join_path(&request.target_dir, &request.name);
+    let outcomes: Vec<DeliveryTarget> = targets
+        .iter()
+        .map(|id| DeliveryTarget {
+            id: id.clone(),
+            outcome: outcome(&world, product, region, id, &request, &path),
+            times: PinnedTimes::default(),
+        })
+        .collect();
+    world.insert_delivery(Delivery {
+        seq,
+        product,
+        invoke_id: invoke_id.clone(),
+        region: region.to_owned(),
+        name: request.name,
+        description: request.description,
+        content: request.content,
+        content_type: request.content_type,
+        target_dir: request.target_dir,
+        mode: request.mode,
+        owner: request.owner,
+        group: request.group,
+        overwrite: request.overwrite,
+        resource_group_id: request.resource_group_id,
+        tags: request.tags,
+        created: Stamp::made(now),
+        status_override: None,
+        target_count: None,
+        targets: outcomes,
+    });
+    invoke_id
+}
+
+fn outcome(
+    world: &World,
+    product: Product,
+    region: &str,
+    id: &str,
+    request: &FileRequest,
+    path: &str,
+) -> Outcome {
+    let (not_exists, released, not_running) = match product {
+        Product::Ecs => (
+            "InstanceNotExists",
+            "InstanceReleased",
+            "InstanceNotRunning",
+        ),
+        Product::Eflo => ("NodeNotExists", "NodeReleased", "NodeNotRunning"),
+    };
+    let machine = world
+        .machines
+        .get(id)
+        .filter(|m| m.product == product && (product == Product::Eflo || m.region == region));
+    let Some(machine) = machine else {
+        return if world.accept_unknown_machines {
+            Outcome::success()
+        } else {
+            Outcome::failure(
+                "Aborted",
+                not_exists,
+                "the specified instance does not exists",
+            )
+        };
+    };
+    match machine.status {
+        MachineStatus::Released => {
+            return Outcome::failure(
+                "Aborted",
+                released,
+                "the instance has released when create task",
+            );
+        }
+        MachineStatus::Stopped => {
+            return Outcome::failure(
+                "Aborted",
+                not_running,
+                "the instance is not running when create task",
+            );
+        }
+        MachineStatus::Running => {}
+    }
+    let agent = match machine.agent {
+        AgentStatus::Running => None,
+        AgentStatus::Stopped => Some((
+            "Aborted",
+            "ClientNotRunning",
+            "the aliyun service is not running on the instance",
+        )),
+        AgentStatus::Unresponsive => Some((
+            "Timeout",
+            "ClientNotResponse",
+            "the aliyun service in the instance does not response",
+        )),
+        AgentStatus::Upgrading => Some((
+            "Aborted",
+            "ClientIsUpgrading",
+            "the aliyun service in the instance is upgrading now",
+        )),
+        AgentStatus::Outdated => Some((
+            "Aborted",
+            "ClientNeedUpgrade",
+            "the aliyun service in the instance need upgrade",
+        )),
+    };
+    if let Some((status, code, info)) = agent {
+        return Outcome::failure(status, code, info);
+    }
+    if request.resource_group_id.is_some() && machine.resource_group_id != request.resource_group_id
+    {
+        return Outcome::failure(
+            "Aborted",
+            not_exists,
+            "the specified instance does not exists",
+        );
+    }
+    if !machine.users.contains(&request.owner) {
+        return Outcome::failure("Failed", "AccountNotExists", "Owner not exists");
+    }
+    if !machine.groups.contains(&request.group) {
+        return Outcome::failure("Failed", "UserGroupNotExists", "Group not exists");
+    }
+    if request.mode.parse::<FileMode>().is_err() {
+        return Outcome::failure("Failed", "FileAuthorityInvalid", "Mode is invalid");
+    }
+    if request.content_type == "Base64"
+        && base64::engine::general_purpose::STANDARD
+            .decode(&request.content)
+            .is_err()
+    {
+        return Outcome::failure("Failed", "FileContentInvalid", "File content is invalid");
+    }
+    if !request.target_dir.starts_with('/') {
+        return Outcome::failure("Failed", "FilePathInvalid", "File path is invalid");
+    }
+    if machine.files.contains(path) && !request.overwrite {
+        return Outcome::failure("Failed", "FileAlreadyExists", "File already exists");
+    }
+    Outcome::success()
+}
