@@ -1,17 +1,53 @@
 //! The only door to the network: signed RPC calls to ECS and eflo-controller.
 //!
-//! `sign` computes V1 and V3 signatures (shared with the simulator, which
-//! verifies with the same code).
+//! One file per concern: `sign` computes V1 and V3 signatures (shared with
+//! the simulator, which verifies with the same code), `credentials` walks
+//! the SDKs' credential chain, `endpoint` picks URLs, `http` owns the one
+//! HTTP client and signs each attempt, `retry` decides when to try again,
+//! `wire` reads the API's loosely typed JSON, `normalize` turns it into
+//! [`crate::observe`] types, `paging` reads listings completely, `actions`
+//! holds the three API calls, `error` explains failures, and `redact` keeps
+//! secrets out of everything printed.
+//!
+//! Callers use [`CloudClient`]: build it from [`ClientConfig`] (usually
+//! [`ClientConfig::from_args`]), then call its actions.
 
+pub mod actions;
+pub mod credentials;
+pub mod endpoint;
+pub mod error;
+pub mod http;
+pub mod normalize;
+pub mod paging;
+pub mod redact;
+pub mod retry;
 pub mod sign;
+pub mod wire;
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use clap::Args;
+use tokio::sync::Semaphore;
 
+pub use actions::{InvocationFilter, SendFileFilter};
+pub use credentials::{ChainOptions, CredentialInfo, Credentials, Env};
+pub use endpoint::Api;
+pub use error::{ApiError, CloudError};
+pub use http::Clock;
+pub use normalize::ContentEncoding;
+pub use paging::{FetchSummary, Paging};
+pub use retry::RetryPolicy;
 pub use sign::SignatureVersion;
 
 use crate::cli::parse_duration;
+use crate::cloud::credentials::CredentialProvider;
+use crate::cloud::endpoint::Endpoints;
+use crate::cloud::http::Transport;
+
+/// The default cap on requests in flight (see docs/cloud-client.md for the
+/// measurement behind it).
+pub const DEFAULT_CONCURRENCY: usize = 8;
 
 /// How to reach the API; flattened into `check`.
 #[derive(Debug, Clone, Args)]
@@ -38,9 +74,14 @@ pub struct CloudArgs {
     #[arg(long)]
     pub vpc: bool,
 
-    /// The most API requests in flight at once.
-    #[arg(long, value_name = "N")]
+    /// The most API requests in flight at once [default: 8].
+    #[arg(long, value_name = "N", value_parser = parse_concurrency)]
     pub concurrency: Option<usize>,
+
+    /// How listings are paged: token (NextToken, sequential) or pages
+    /// (PageNumber, parallel once TotalCount is known, count-checked).
+    #[arg(long, value_enum, default_value_t = Paging::Token)]
+    pub paging: Paging,
 
     /// How long to wait for a connection.
     #[arg(long, value_name = "DURATION", value_parser = parse_duration, default_value = "5s")]
@@ -57,4 +98,152 @@ pub struct CloudArgs {
     /// The most time one request may spend retrying.
     #[arg(long, value_name = "DURATION", value_parser = parse_duration, default_value = "60s")]
     pub retry_budget: Duration,
+}
+
+/// `--concurrency`: 1 to 256.
+fn parse_concurrency(text: &str) -> Result<usize, String> {
+    match text.trim().parse::<usize>() {
+        Ok(n) if (1..=256).contains(&n) => Ok(n),
+        _ => Err(format!("`{text}` is not a number from 1 to 256")),
+    }
+}
+
+/// Where the client gets its credentials.
+#[derive(Debug, Clone)]
+pub enum CredentialConfig {
+    /// These, and nothing else (e.g. the in-process simulator's key pair).
+    Explicit(Credentials),
+    /// The SDKs' default chain.
+    Chain(ChainOptions),
+}
+
+/// Everything a [`CloudClient`] needs; every field has a working default.
+#[derive(Debug, Clone)]
+pub struct ClientConfig {
+    /// `--endpoint`: one URL for every product.
+    pub endpoint: Option<String>,
+    pub vpc: bool,
+    pub signature: SignatureVersion,
+    /// The most requests in flight at once.
+    pub concurrency: usize,
+    pub connect_timeout: Duration,
+    pub read_timeout: Duration,
+    pub retry: RetryPolicy,
+    pub paging: Paging,
+    pub credentials: CredentialConfig,
+    /// The time signed into requests.
+    pub clock: Clock,
+}
+
+impl ClientConfig {
+    /// The configuration `check` builds from its flags and the process environment.
+    pub fn from_args(args: &CloudArgs) -> Self {
+        Self {
+            endpoint: args.endpoint.clone(),
+            vpc: args.vpc,
+            signature: args.signature,
+            concurrency: args.concurrency.unwrap_or(DEFAULT_CONCURRENCY),
+            connect_timeout: args.connect_timeout,
+            read_timeout: args.read_timeout,
+            retry: RetryPolicy {
+                max_attempts: args.max_attempts.max(1),
+                budget: args.retry_budget,
+                ..RetryPolicy::default()
+            },
+            paging: args.paging,
+            credentials: CredentialConfig::Chain(ChainOptions::from_process(args.profile.clone())),
+            clock: Clock::system(),
+        }
+    }
+
+    /// Defaults, with these credentials.
+    pub fn with_credentials(credentials: Credentials) -> Self {
+        Self {
+            endpoint: None,
+            vpc: false,
+            signature: SignatureVersion::V1,
+            concurrency: DEFAULT_CONCURRENCY,
+            connect_timeout: Duration::from_secs(5),
+            read_timeout: Duration::from_secs(10),
+            retry: RetryPolicy::default(),
+            paging: Paging::Token,
+            credentials: CredentialConfig::Explicit(credentials),
+            clock: Clock::system(),
+        }
+    }
+}
+
+/// The cloud API client: cheap to clone, safe to share between tasks.
+#[derive(Clone)]
+pub struct CloudClient {
+    pub(crate) inner: Arc<Inner>,
+}
+
+pub(crate) struct Inner {
+    pub(crate) transport: Transport,
+    pub(crate) endpoints: Endpoints,
+    pub(crate) paging: Paging,
+    pub(crate) concurrency: usize,
+}
+
+impl std::fmt::Debug for CloudClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CloudClient")
+            .field("credentials", &self.inner.transport.credentials.source())
+            .field("signature", &self.inner.transport.signature)
+            .field("concurrency", &self.inner.concurrency)
+            .finish_non_exhaustive()
+    }
+}
+
+impl CloudClient {
+    /// Checks the configuration and decides the credential source; touches
+    /// no network (credentials that need it are fetched on first use).
+    pub fn new(config: ClientConfig) -> Result<Self, CloudError> {
+        let endpoints = Endpoints::new(config.endpoint.as_deref(), config.vpc)?;
+        let credentials = match config.credentials {
+            CredentialConfig::Explicit(creds) => CredentialProvider::explicit(creds),
+            CredentialConfig::Chain(opts) => CredentialProvider::from_chain(&opts)?,
+        };
+        let concurrency = config.concurrency.max(1);
+        let user_agent = http::user_agent();
+        let client = http::build_client(config.connect_timeout, config.read_timeout, &user_agent)?;
+        tracing::debug!(source = credentials.source(), "credentials chosen");
+        Ok(Self {
+            inner: Arc::new(Inner {
+                transport: Transport {
+                    http: client,
+                    limiter: Semaphore::new(concurrency),
+                    retry: config.retry,
+                    signature: config.signature,
+                    credentials,
+                    clock: config.clock,
+                    user_agent,
+                },
+                endpoints,
+                paging: config.paging,
+                concurrency,
+            }),
+        })
+    }
+
+    /// Fetches the credentials now (instead of on the first call) and says
+    /// what they are, without the secret.
+    pub async fn credentials(&self) -> Result<CredentialInfo, CloudError> {
+        self.inner
+            .transport
+            .credentials
+            .info(&self.inner.transport.http)
+            .await
+    }
+
+    /// Where the credentials come from, e.g. `environment (ALIBABA_CLOUD_ACCESS_KEY_ID)`.
+    pub fn credential_source(&self) -> &str {
+        self.inner.transport.credentials.source()
+    }
+
+    /// The region the environment or the profile names, for entries that name none.
+    pub fn region_hint(&self) -> Option<&str> {
+        self.inner.transport.credentials.region_hint()
+    }
 }

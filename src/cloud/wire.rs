@@ -1,0 +1,551 @@
+//! The API's JSON as it really arrives, read leniently.
+//!
+//! The documents and the live API disagree on types (PROTOCOL.md §5.5):
+//! `Overwrite` is `false` or `"false"`, `FileMode` is `"0644"` or `777`,
+//! `TotalCount` a number (ECS) or a string (eflo). The official Go SDK's
+//! "fuzzy" decoder accepts all of these, and so do these types:
+//!
+//! * strings accept numbers, booleans and null (null → absent);
+//! * booleans accept `true`/`false` in any case, `1`/`0`, numbers and null;
+//! * integers accept numbers, integral floats, numeric strings (`""` → absent),
+//!   booleans and null;
+//! * a missing wrapper (`Invocations`), a missing inner list (`Invocation`),
+//!   or a null one are empty lists; a lone object stands for a one-item list.
+//!
+//! Every scalar is an `Option`, so "absent" is never mistaken for `0`/`""`.
+//! Text that is not any of these (an integer field holding `"abc"`) is an
+//! error, never a silent default.
+
+use std::fmt;
+use std::marker::PhantomData;
+
+use serde::Deserialize;
+use serde::de::{self, DeserializeOwned, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+
+/// A list the API wraps in an object: `{"Invocation": [...]}`.
+///
+/// The inner key's name varies (`Invocation`, `InvokeInstance`, `Tag`, …)
+/// and is not checked: the wrapper holds exactly one list.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Wrapped<T>(pub Vec<T>);
+
+impl<T> Default for Wrapped<T> {
+    fn default() -> Self {
+        Self(Vec::new())
+    }
+}
+
+impl<T> Wrapped<T> {
+    pub fn into_vec(self) -> Vec<T> {
+        self.0
+    }
+}
+
+impl<'de, T: DeserializeOwned> Deserialize<'de> for Wrapped<T> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct WrappedVisitor<T>(PhantomData<T>);
+        impl<'de, T: DeserializeOwned> Visitor<'de> for WrappedVisitor<T> {
+            type Value = Wrapped<T>;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a wrapped list like {\"Item\": [...]}")
+            }
+            fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+                Ok(Wrapped(Vec::new()))
+            }
+            fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
+                Ok(Wrapped(Vec::new()))
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+                // XML-derived JSON sometimes renders an empty wrapper as "".
+                if v.trim().is_empty() {
+                    Ok(Wrapped(Vec::new()))
+                } else {
+                    Err(E::invalid_type(de::Unexpected::Str(v), &self))
+                }
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Self::Value, A::Error> {
+                // The wrapper level is missing: the list itself.
+                LenientList::<T>::visit_seq_items(seq).map(Wrapped)
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+                let mut items = Vec::new();
+                while let Some(_key) = map.next_key::<IgnoredAny>()? {
+                    let LenientList(more) = map.next_value::<LenientList<T>>()?;
+                    items.extend(more);
+                }
+                Ok(Wrapped(items))
+            }
+        }
+        deserializer.deserialize_any(WrappedVisitor(PhantomData))
+    }
+}
+
+/// A list that may be missing, null, or a lone object.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LenientList<T>(pub Vec<T>);
+
+impl<T> Default for LenientList<T> {
+    fn default() -> Self {
+        Self(Vec::new())
+    }
+}
+
+impl<T: DeserializeOwned> LenientList<T> {
+    fn visit_seq_items<'de, A: SeqAccess<'de>>(mut seq: A) -> Result<Vec<T>, A::Error> {
+        let mut items = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(1024));
+        while let Some(item) = seq.next_element::<T>()? {
+            items.push(item);
+        }
+        Ok(items)
+    }
+}
+
+impl<'de, T: DeserializeOwned> Deserialize<'de> for LenientList<T> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        // Buffer once: a lone object must be handed to T's own deserializer.
+        let value = serde_json::Value::deserialize(deserializer)?;
+        match value {
+            serde_json::Value::Null => Ok(Self(Vec::new())),
+            serde_json::Value::String(s) if s.trim().is_empty() => Ok(Self(Vec::new())),
+            serde_json::Value::Array(items) => items
+                .into_iter()
+                .map(|v| serde_json::from_value(v).map_err(de::Error::custom))
+                .collect::<Result<_, _>>()
+                .map(Self),
+            object @ serde_json::Value::Object(_) => serde_json::from_value(object)
+                .map(|one| Self(vec![one]))
+                .map_err(de::Error::custom),
+            other => Err(de::Error::custom(format!("expected a list, found {other}"))),
+        }
+    }
+}
+
+/// Lenient scalar readers, for `#[serde(deserialize_with = ...)]`.
+pub mod lenient {
+    use super::*;
+
+    /// A string from a string, number, boolean or null.
+    pub fn string<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = Option<String>;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a string, number, boolean or null")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+                Ok(Some(v.to_owned()))
+            }
+            fn visit_string<E: de::Error>(self, v: String) -> Result<Self::Value, E> {
+                Ok(Some(v))
+            }
+            fn visit_bool<E: de::Error>(self, v: bool) -> Result<Self::Value, E> {
+                Ok(Some(v.to_string()))
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<Self::Value, E> {
+                Ok(Some(v.to_string()))
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<Self::Value, E> {
+                Ok(Some(v.to_string()))
+            }
+            fn visit_f64<E: de::Error>(self, v: f64) -> Result<Self::Value, E> {
+                Ok(Some(v.to_string()))
+            }
+            fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+                Ok(None)
+            }
+            fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
+                Ok(None)
+            }
+        }
+        d.deserialize_any(V)
+    }
+
+    /// A boolean from a boolean, number (0 is false), text or null.
+    pub fn bool<'de, D: Deserializer<'de>>(d: D) -> Result<Option<bool>, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = Option<bool>;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a boolean, `true`/`false` text, a number or null")
+            }
+            fn visit_bool<E: de::Error>(self, v: bool) -> Result<Self::Value, E> {
+                Ok(Some(v))
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<Self::Value, E> {
+                Ok(Some(v != 0))
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<Self::Value, E> {
+                Ok(Some(v != 0))
+            }
+            fn visit_f64<E: de::Error>(self, v: f64) -> Result<Self::Value, E> {
+                Ok(Some(v != 0.0))
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+                match v.trim().to_ascii_lowercase().as_str() {
+                    "" => Ok(None),
+                    "true" | "t" | "1" => Ok(Some(true)),
+                    "false" | "f" | "0" => Ok(Some(false)),
+                    _ => Err(E::invalid_value(de::Unexpected::Str(v), &self)),
+                }
+            }
+            fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+                Ok(None)
+            }
+            fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
+                Ok(None)
+            }
+        }
+        d.deserialize_any(V)
+    }
+
+    /// A signed integer from a number, integral float, numeric text, boolean or null.
+    pub fn i64<'de, D: Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = Option<i64>;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("an integer, integer text, a boolean or null")
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<Self::Value, E> {
+                Ok(Some(v))
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<Self::Value, E> {
+                i64::try_from(v)
+                    .map(Some)
+                    .map_err(|_| E::invalid_value(de::Unexpected::Unsigned(v), &self))
+            }
+            fn visit_f64<E: de::Error>(self, v: f64) -> Result<Self::Value, E> {
+                if v.fract() == 0.0 && v.abs() < 9.0e15 {
+                    Ok(Some(v as i64))
+                } else {
+                    Err(E::invalid_value(de::Unexpected::Float(v), &self))
+                }
+            }
+            fn visit_bool<E: de::Error>(self, v: bool) -> Result<Self::Value, E> {
+                Ok(Some(i64::from(v)))
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+                let t = v.trim();
+                if t.is_empty() {
+                    return Ok(None);
+                }
+                if let Ok(n) = t.parse::<i64>() {
+                    return Ok(Some(n));
+                }
+                match t.parse::<f64>() {
+                    Ok(f) if f.is_finite() => self.visit_f64(f),
+                    _ => Err(E::invalid_value(de::Unexpected::Str(v), &self)),
+                }
+            }
+            fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+                Ok(None)
+            }
+            fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
+                Ok(None)
+            }
+        }
+        d.deserialize_any(V)
+    }
+
+    /// A non-negative integer, read like [`i64()`].
+    pub fn u64<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u64>, D::Error> {
+        match i64(d)? {
+            None => Ok(None),
+            Some(n) => u64::try_from(n)
+                .map(Some)
+                .map_err(|_| de::Error::custom(format!("expected a count, found {n}"))),
+        }
+    }
+}
+
+/// A field type that knows its lenient reading; lets one macro declare
+/// every response struct with the same `deserialize_with`.
+pub trait LenientField: Sized {
+    fn read<'de, D: Deserializer<'de>>(d: D) -> Result<Self, D::Error>;
+}
+
+impl LenientField for Option<String> {
+    fn read<'de, D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        lenient::string(d)
+    }
+}
+
+impl LenientField for Option<bool> {
+    fn read<'de, D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        lenient::bool(d)
+    }
+}
+
+impl LenientField for Option<i64> {
+    fn read<'de, D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        lenient::i64(d)
+    }
+}
+
+impl LenientField for Option<u64> {
+    fn read<'de, D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        lenient::u64(d)
+    }
+}
+
+impl<T: DeserializeOwned> LenientField for Wrapped<T> {
+    fn read<'de, D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        Wrapped::deserialize(d)
+    }
+}
+
+impl LenientField for Option<InvocationResultsPage> {
+    fn read<'de, D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        Option::deserialize(d)
+    }
+}
+
+fn read_field<'de, D: Deserializer<'de>, T: LenientField>(d: D) -> Result<T, D::Error> {
+    T::read(d)
+}
+
+/// Declares a response struct whose every field is optional and lenient.
+macro_rules! lenient_fields {
+    ($(#[$meta:meta])* pub struct $name:ident { $($field:ident : $ty:ty = $json:literal),* $(,)? }) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+        pub struct $name {
+            $(
+                #[serde(rename = $json, default, deserialize_with = "read_field")]
+                pub $field: $ty,
+            )*
+        }
+    };
+}
+
+lenient_fields! {
+    /// ECS `DescribeSendFileResults` (top-level paging fields).
+    pub struct SendFileResultsResponse {
+        request_id: Option<String> = "RequestId",
+        total_count: Option<u64> = "TotalCount",
+        page_number: Option<u64> = "PageNumber",
+        page_size: Option<u64> = "PageSize",
+        next_token: Option<String> = "NextToken",
+        invocations: Wrapped<SendFileInvocation> = "Invocations",
+    }
+}
+
+lenient_fields! {
+    /// One SendFile task, from ECS or eflo.
+    pub struct SendFileInvocation {
+        invoke_id: Option<String> = "InvokeId",
+        name: Option<String> = "Name",
+        description: Option<String> = "Description",
+        content: Option<String> = "Content",
+        content_type: Option<String> = "ContentType",
+        target_dir: Option<String> = "TargetDir",
+        file_mode: Option<String> = "FileMode",
+        file_owner: Option<String> = "FileOwner",
+        file_group: Option<String> = "FileGroup",
+        overwrite: Option<bool> = "Overwrite",
+        creation_time: Option<String> = "CreationTime",
+        invocation_status: Option<String> = "InvocationStatus",
+        vm_count: Option<u64> = "VmCount",
+        node_count: Option<u64> = "NodeCount",
+        tags: Wrapped<Tag> = "Tags",
+        invoke_instances: Wrapped<InvokeTarget> = "InvokeInstances",
+        invoke_nodes: Wrapped<InvokeTarget> = "InvokeNodes",
+    }
+}
+
+lenient_fields! {
+    /// A tag pair (`TagKey`/`TagValue`).
+    pub struct Tag {
+        key: Option<String> = "TagKey",
+        value: Option<String> = "TagValue",
+    }
+}
+
+lenient_fields! {
+    /// One instance (`InvokeInstance`) or node (`InvokeNode`) of a task.
+    pub struct InvokeTarget {
+        instance_id: Option<String> = "InstanceId",
+        node_id: Option<String> = "NodeId",
+        invocation_status: Option<String> = "InvocationStatus",
+        error_code: Option<String> = "ErrorCode",
+        error_info: Option<String> = "ErrorInfo",
+        creation_time: Option<String> = "CreationTime",
+        start_time: Option<String> = "StartTime",
+        finish_time: Option<String> = "FinishTime",
+        update_time: Option<String> = "UpdateTime",
+    }
+}
+
+lenient_fields! {
+    /// ECS `DescribeInvocationResults`: the paging fields are nested in `Invocation`.
+    pub struct InvocationResultsResponse {
+        request_id: Option<String> = "RequestId",
+        invocation: Option<InvocationResultsPage> = "Invocation",
+    }
+}
+
+lenient_fields! {
+    /// The `Invocation` object of `DescribeInvocationResults`.
+    pub struct InvocationResultsPage {
+        total_count: Option<u64> = "TotalCount",
+        page_number: Option<u64> = "PageNumber",
+        page_size: Option<u64> = "PageSize",
+        next_token: Option<String> = "NextToken",
+        results: Wrapped<InvocationResult> = "InvocationResults",
+    }
+}
+
+lenient_fields! {
+    /// One command execution on one instance.
+    pub struct InvocationResult {
+        instance_id: Option<String> = "InstanceId",
+        invoke_id: Option<String> = "InvokeId",
+        command_id: Option<String> = "CommandId",
+        invocation_status: Option<String> = "InvocationStatus",
+        invoke_record_status: Option<String> = "InvokeRecordStatus",
+        exit_code: Option<i64> = "ExitCode",
+        error_code: Option<String> = "ErrorCode",
+        error_info: Option<String> = "ErrorInfo",
+        output: Option<String> = "Output",
+        dropped: Option<u64> = "Dropped",
+        repeats: Option<u64> = "Repeats",
+        start_time: Option<String> = "StartTime",
+        finished_time: Option<String> = "FinishedTime",
+        finish_time: Option<String> = "FinishTime",
+        stop_time: Option<String> = "StopTime",
+        username: Option<String> = "Username",
+    }
+}
+
+/// The error envelope (PROTOCOL.md §3.2), including TEA's lowercase spellings.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+pub struct ErrorEnvelope {
+    #[serde(
+        rename = "Code",
+        alias = "code",
+        default,
+        deserialize_with = "lenient::string"
+    )]
+    pub code: Option<String>,
+    #[serde(
+        rename = "Message",
+        alias = "message",
+        default,
+        deserialize_with = "lenient::string"
+    )]
+    pub message: Option<String>,
+    #[serde(
+        rename = "RequestId",
+        alias = "requestId",
+        default,
+        deserialize_with = "lenient::string"
+    )]
+    pub request_id: Option<String>,
+    #[serde(
+        rename = "HostId",
+        alias = "hostId",
+        default,
+        deserialize_with = "lenient::string"
+    )]
+    pub host_id: Option<String>,
+    #[serde(
+        rename = "Recommend",
+        alias = "recommend",
+        default,
+        deserialize_with = "lenient::string"
+    )]
+    pub recommend: Option<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn scalars_accept_the_go_sdk_spellings() {
+        let inv: SendFileInvocation = serde_json::from_str(
+            r#"{"InvokeId": 12, "Overwrite": "TRUE", "FileMode": 777, "VmCount": "3",
+                "Name": true, "Description": null, "NodeCount": 2.0}"#,
+        )
+        .unwrap();
+        assert_eq!(inv.invoke_id.as_deref(), Some("12"));
+        assert_eq!(inv.overwrite, Some(true));
+        assert_eq!(inv.file_mode.as_deref(), Some("777"));
+        assert_eq!(inv.vm_count, Some(3));
+        assert_eq!(inv.name.as_deref(), Some("true"));
+        assert_eq!(inv.description, None);
+        assert_eq!(inv.node_count, Some(2));
+        for (text, want) in [
+            ("0", Some(false)),
+            ("1", Some(true)),
+            ("\"\"", None),
+            ("0.0", Some(false)),
+            ("\"False\"", Some(false)),
+            ("null", None),
+        ] {
+            let inv: SendFileInvocation =
+                serde_json::from_str(&format!(r#"{{"Overwrite": {text}}}"#)).unwrap();
+            assert_eq!(inv.overwrite, want, "{text}");
+        }
+        let r: InvocationResult =
+            serde_json::from_str(r#"{"ExitCode": "-1", "Dropped": "", "Repeats": true}"#).unwrap();
+        assert_eq!(
+            (r.exit_code, r.dropped, r.repeats),
+            (Some(-1), None, Some(1))
+        );
+    }
+
+    #[test]
+    fn garbage_is_an_error_not_a_default() {
+        for bad in [
+            r#"{"VmCount": "many"}"#,
+            r#"{"VmCount": -1}"#,
+            r#"{"VmCount": 1.5}"#,
+            r#"{"Overwrite": "maybe"}"#,
+            r#"{"Name": {"x": 1}}"#,
+            r#"{"Tags": 5}"#,
+        ] {
+            assert!(
+                serde_json::from_str::<SendFileInvocation>(bad).is_err(),
+                "{bad}"
+            );
+        }
+    }
+
+    #[test]
+    fn wrappers_tolerate_missing_null_and_lone_items() {
+        let page: SendFileResultsResponse = serde_json::from_str(r#"{"RequestId": "r"}"#).unwrap();
+        assert!(page.invocations.0.is_empty());
+        for body in [
+            r#"{"Invocations": null}"#,
+            r#"{"Invocations": {}}"#,
+            r#"{"Invocations": {"Invocation": null}}"#,
+            r#"{"Invocations": {"Invocation": []}}"#,
+            r#"{"Invocations": ""}"#,
+        ] {
+            let page: SendFileResultsResponse = serde_json::from_str(body).unwrap();
+            assert!(page.invocations.0.is_empty(), "{body}");
+        }
+        let lone: SendFileResultsResponse =
+            serde_json::from_str(r#"{"Invocations": {"Invocation": {"InvokeId": "f-1"}}}"#)
+                .unwrap();
+        assert_eq!(lone.invocations.0[0].invoke_id.as_deref(), Some("f-1"));
+        let bare: SendFileResultsResponse =
+            serde_json::from_str(r#"{"Invocations": [{"InvokeId": "f-2"}]}"#).unwrap();
+        assert_eq!(bare.invocations.0[0].invoke_id.as_deref(), Some("f-2"));
+    }
+
+    #[test]
+    fn envelope_reads_both_spellings() {
+        let e: ErrorEnvelope =
+            serde_json::from_str(r#"{"code": "Throttling", "message": "m", "requestId": "r"}"#)
+                .unwrap();
+        assert_eq!(e.code.as_deref(), Some("Throttling"));
+        assert_eq!(e.request_id.as_deref(), Some("r"));
+        let e: ErrorEnvelope = serde_json::from_str(
+            r#"{"Code": "Forbidden.RAM", "Message": "m", "RequestId": "r", "HostId": "h", "Recommend": "u"}"#,
+        )
+        .unwrap();
+        assert_eq!(e.recommend.as_deref(), Some("u"));
+    }
+}
