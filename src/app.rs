@@ -18,7 +18,7 @@ pub fn run(cli: Cli) -> Result<Exit, Failure> {
             Ok(Exit::Ok)
         }
         Command::Sim(args) => crate::sim::run(&args),
-        Command::Check(_) => Err(Failure::invalid(miette::miette!("not built yet"))),
+        Command::Check(args) => crate::check::run(&args, cli.color, color),
     }
 }
 

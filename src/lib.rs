@@ -5,11 +5,13 @@
 //! `observe` → `evaluate` → `report`, orchestrated by `app`.
 
 pub mod app;
+pub mod check;
 pub mod cli;
 pub mod cloud;
 pub mod evaluate;
 pub mod exit;
 pub mod expect;
+pub mod fetch;
 pub mod findings;
 pub mod manifest;
 pub mod mode;

@@ -1,0 +1,169 @@
+//! Runs a plan's queries against the cloud and gathers what they return.
+//!
+//! Queries run concurrently; the client's own semaphore bounds how many
+//! requests are in flight. A task reached by two queries (by name and by
+//! instance, say) is kept once. Any query that fails fails the whole fetch:
+//! a partial answer is never evaluated as if it were complete.
+
+use std::collections::HashSet;
+
+use futures_util::future::try_join_all;
+
+use crate::cloud::{CloudClient, CloudError, InvocationFilter, SendFileFilter};
+use crate::observe::{CommandResult, FileInvocation, Observations, Provider};
+use crate::plan::{Plan, Query};
+
+/// What one query returned.
+enum Fetched {
+    Files(Vec<FileInvocation>),
+    Commands(Vec<CommandResult>),
+}
+
+/// Runs every query of `plan`; `Ok` only when every listing was complete.
+pub async fn fetch(client: &CloudClient, plan: &Plan) -> Result<Observations, CloudError> {
+    let results = try_join_all(plan.queries.iter().map(|query| run(client, query))).await?;
+    let mut observations = Observations::default();
+    let mut seen_tasks = HashSet::new();
+    let mut seen_runs = HashSet::new();
+    for fetched in results {
+        match fetched {
+            Fetched::Files(files) => observations.files.extend(files.into_iter().filter(|f| {
+                seen_tasks.insert((f.provider, f.region.clone(), f.invoke_id.clone()))
+            })),
+            Fetched::Commands(commands) => {
+                observations
+                    .commands
+                    .extend(commands.into_iter().filter(|c| {
+                        seen_runs.insert((
+                            c.region.clone(),
+                            c.invoke_id.clone(),
+                            c.instance_id.clone(),
+                            c.repeats,
+                            c.started,
+                        ))
+                    }))
+            }
+        }
+    }
+    Ok(observations)
+}
+
+async fn run(client: &CloudClient, query: &Query) -> Result<Fetched, CloudError> {
+    match query {
+        Query::FilesByInvokeId {
+            provider: Provider::Eflo,
+            region,
+            invoke_id,
+        } => Ok(Fetched::Files(
+            client
+                .eflo_describe_send_file_results(region, invoke_id, None)
+                .await?,
+        )),
+        Query::FilesByName {
+            provider: Provider::Eflo,
+            ..
+        }
+        | Query::FilesByInstance {
+            provider: Provider::Eflo,
+            ..
+        } => Err(CloudError::Config {
+            detail: "eflo deliveries can only be listed by InvokeId".into(),
+            help: "declare `invoke_id:` on every eflo file".into(),
+        }),
+        Query::FilesByName { region, name, .. } => {
+            files(
+                client,
+                region,
+                SendFileFilter {
+                    name: Some(name.clone()),
+                    ..SendFileFilter::default()
+                },
+            )
+            .await
+        }
+        Query::FilesByInvokeId {
+            region, invoke_id, ..
+        } => {
+            files(
+                client,
+                region,
+                SendFileFilter {
+                    invoke_id: Some(invoke_id.clone()),
+                    ..SendFileFilter::default()
+                },
+            )
+            .await
+        }
+        Query::FilesByInstance {
+            region,
+            instance_id,
+            ..
+        } => {
+            files(
+                client,
+                region,
+                SendFileFilter {
+                    instance_id: Some(instance_id.clone()),
+                    ..SendFileFilter::default()
+                },
+            )
+            .await
+        }
+        Query::CommandsByInvokeId {
+            region,
+            invoke_id,
+            instance_id,
+        } => {
+            commands(
+                client,
+                region,
+                InvocationFilter {
+                    invoke_id: Some(invoke_id.clone()),
+                    instance_id: instance_id.clone(),
+                    ..InvocationFilter::default()
+                },
+            )
+            .await
+        }
+        Query::CommandsByCommandId {
+            region,
+            command_id,
+            instance_id,
+        } => {
+            commands(
+                client,
+                region,
+                InvocationFilter {
+                    command_id: Some(command_id.clone()),
+                    instance_id: instance_id.clone(),
+                    ..InvocationFilter::default()
+                },
+            )
+            .await
+        }
+    }
+}
+
+async fn files(
+    client: &CloudClient,
+    region: &str,
+    filter: SendFileFilter,
+) -> Result<Fetched, CloudError> {
+    let mut files = Vec::new();
+    client
+        .describe_send_file_results(region, &filter, |page| files.extend(page))
+        .await?;
+    Ok(Fetched::Files(files))
+}
+
+async fn commands(
+    client: &CloudClient,
+    region: &str,
+    filter: InvocationFilter,
+) -> Result<Fetched, CloudError> {
+    let mut commands = Vec::new();
+    client
+        .describe_invocation_results(region, &filter, |page| commands.extend(page))
+        .await?;
+    Ok(Fetched::Commands(commands))
+}
