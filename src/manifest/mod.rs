@@ -148,22 +148,19 @@ fn load_one(
 /// The diagnostics for entries left without a region: the manifest names
 /// none for them, and neither `--region` nor the environment gave one.
 pub fn missing_regions(expectations: Expectations, missing: &[Origin]) -> ManifestErrors {
-    let diagnostics = missing
-        .iter()
-        .map(|origin| {
-            let mut sink = Sink::for_source(origin.source);
-            sink.push(
-                ManifestDiagnostic::new(Code::NoRegion, "no region for this entry")
-                    .label(origin.span, "which region is this in?")
-                    .help(
-                        "set `defaults.region` or `region:` on the entry, pass --region, \
-                         or set ALIBABA_CLOUD_REGION_ID",
-                    ),
-            );
-            sink.diagnostics
-        })
-        .flatten()
-        .collect();
+    let mut diagnostics = Vec::new();
+    for origin in missing {
+        let mut sink = Sink::for_source(origin.source);
+        sink.push(
+            ManifestDiagnostic::new(Code::NoRegion, "no region for this entry")
+                .label(origin.span, "which region is this in?")
+                .help(
+                    "set `defaults.region` or `region:` on the entry, pass --region, \
+                     or set ALIBABA_CLOUD_REGION_ID",
+                ),
+        );
+        diagnostics.append(&mut sink.diagnostics);
+    }
     ManifestErrors::new(expectations.sources, diagnostics)
 }
 
