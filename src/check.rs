@@ -14,7 +14,7 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use jiff::Timestamp;
 
 use crate::cli::{CheckArgs, ColorChoice, ReportFormat};
-use crate::cloud::{ClientConfig, CloudClient, CredentialConfig, Credentials};
+use crate::cloud::{ClientConfig, CloudClient, CredentialConfig, Credentials, Env};
 use crate::evaluate::{EvalOptions, evaluate};
 use crate::exit::{Exit, Failure};
 use crate::expect::Expectations;
@@ -56,8 +56,15 @@ async fn check(
         CloudClient::new(client_config(args, simulator.as_ref())).map_err(Failure::unverified)?;
     let simulator = simulator.map(|(server, _)| server);
 
-    let fallback = args.cloud.region.as_deref().or(client.region_hint());
-    if let Err(missing) = expectations.apply_region_fallback(fallback) {
+    // A region the manifest does not name: --region, then the profile or
+    // environment the credentials came from, then the environment alone.
+    let fallback = args
+        .cloud
+        .region
+        .clone()
+        .or_else(|| client.region_hint().map(str::to_owned))
+        .or_else(|| Env::from_process().region());
+    if let Err(missing) = expectations.apply_region_fallback(fallback.as_deref()) {
         let errors = crate::manifest::missing_regions(expectations, &missing);
         eprint!("{}", errors.render_human(stderr_color));
         return Ok(Exit::Invalid);

@@ -121,6 +121,12 @@ impl Env {
     }
 
     /// The first of `names` that is set and not blank.
+    /// The region the environment names (`ALIBABA_CLOUD_REGION_ID` and the
+    /// CLI's other spellings).
+    pub fn region(&self) -> Option<String> {
+        self.first(ENV_REGION).map(|(_, region)| region)
+    }
+
     pub fn first(&self, names: &[&str]) -> Option<(String, String)> {
         names.iter().find_map(|name| {
             self.0
