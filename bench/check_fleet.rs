@@ -24,7 +24,9 @@ const NOW: &str = "2026-11-20T10:00:00Z";
 /// SendFile task per 50 instances, and on every 20th instance the file
 /// arrived with mode 0644 instead of 0640 (5% drift).
 fn generate(dir: &std::path::Path, instances: usize, files: usize) -> usize {
-    let ids: Vec<String> = (0..instances).map(|i| format!("i-bp1fleet{i:07}")).collect();
+    let ids: Vec<String> = (0..instances)
+        .map(|i| format!("i-bp1fleet{i:07}"))
+        .collect();
     let mut manifest = String::from(
         "version: 1\ndefaults:\n  region: cn-hangzhou\n  mode: \"0640\"\n  overwrite: true\ninstance_sets:\n  fleet:\n",
     );
@@ -32,14 +34,17 @@ fn generate(dir: &std::path::Path, instances: usize, files: usize) -> usize {
         writeln!(manifest, "    - {id}").unwrap();
     }
     manifest.push_str("files:\n");
-    let mut state = format!("version: 1\nregion: cn-hangzhou\nclock:\n  now: \"{NOW}\"\ninstances:\n");
+    let mut state =
+        format!("version: 1\nregion: cn-hangzhou\nclock:\n  now: \"{NOW}\"\ninstances:\n");
     for id in &ids {
         writeln!(state, "  - id: {id}").unwrap();
     }
     state.push_str("deliveries:\n");
     let mut drifted = 0;
     for file in 0..files {
-        let content: String = (0..30).map(|line| format!("key_{file}_{line} = {line}\n")).collect();
+        let content: String = (0..30)
+            .map(|line| format!("key_{file}_{line} = {line}\n"))
+            .collect();
         let quoted = serde_json::to_string(&content).unwrap();
         writeln!(
             manifest,
@@ -103,8 +108,10 @@ fn main() {
             .unwrap()
             .with_key("LTAI-bench", Secret::new("bench-secret"));
         let server = shipcheck::sim::start(config).await.unwrap();
-        let mut client_config =
-            ClientConfig::with_credentials(Credentials::new("LTAI-bench", Secret::new("bench-secret")));
+        let mut client_config = ClientConfig::with_credentials(Credentials::new(
+            "LTAI-bench",
+            Secret::new("bench-secret"),
+        ));
         client_config.endpoint = Some(server.url());
         let client = CloudClient::new(client_config).unwrap();
         let started = Instant::now();
@@ -122,7 +129,10 @@ fn main() {
     let (_, rendering_json) = cpu(|| render(&report, ReportFormat::Json, &HumanOptions::default()));
 
     let found = report.summary().drifted;
-    assert_eq!(found, drifted, "the check found {found} drifted pairs, {drifted} were planted");
+    assert_eq!(
+        found, drifted,
+        "the check found {found} drifted pairs, {drifted} were planted"
+    );
     assert!(human.contains("mode-mismatch"));
     println!(
         "check, {instances} instances × {files} files ({} pairs, {drifted} drifted):",

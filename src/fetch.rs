@@ -49,6 +49,23 @@ pub async fn fetch(client: &CloudClient, plan: &Plan) -> Result<Observations, Cl
 }
 
 async fn run(client: &CloudClient, query: &Query) -> Result<Fetched, CloudError> {
+    let by = |invoke_id: Option<&String>, instance_id: Option<&String>, name: Option<&String>| {
+        SendFileFilter {
+            invoke_id: invoke_id.cloned(),
+            instance_id: instance_id.cloned(),
+            name: name.cloned(),
+            ..SendFileFilter::default()
+        }
+    };
+    let runs =
+        |invoke_id: Option<&String>, command_id: Option<&String>, instance_id: &Option<String>| {
+            InvocationFilter {
+                invoke_id: invoke_id.cloned(),
+                command_id: command_id.cloned(),
+                instance_id: instance_id.clone(),
+                ..InvocationFilter::default()
+            }
+        };
     match query {
         Query::FilesByInvokeId {
             provider: Provider::Eflo,
@@ -71,76 +88,26 @@ async fn run(client: &CloudClient, query: &Query) -> Result<Fetched, CloudError>
             help: "declare `invoke_id:` on every eflo file".into(),
         }),
         Query::FilesByName { region, name, .. } => {
-            files(
-                client,
-                region,
-                SendFileFilter {
-                    name: Some(name.clone()),
-                    ..SendFileFilter::default()
-                },
-            )
-            .await
+            files(client, region, by(None, None, Some(name))).await
         }
         Query::FilesByInvokeId {
             region, invoke_id, ..
-        } => {
-            files(
-                client,
-                region,
-                SendFileFilter {
-                    invoke_id: Some(invoke_id.clone()),
-                    ..SendFileFilter::default()
-                },
-            )
-            .await
-        }
+        } => files(client, region, by(Some(invoke_id), None, None)).await,
         Query::FilesByInstance {
             region,
             instance_id,
             ..
-        } => {
-            files(
-                client,
-                region,
-                SendFileFilter {
-                    instance_id: Some(instance_id.clone()),
-                    ..SendFileFilter::default()
-                },
-            )
-            .await
-        }
+        } => files(client, region, by(None, Some(instance_id), None)).await,
         Query::CommandsByInvokeId {
             region,
             invoke_id,
             instance_id,
-        } => {
-            commands(
-                client,
-                region,
-                InvocationFilter {
-                    invoke_id: Some(invoke_id.clone()),
-                    instance_id: instance_id.clone(),
-                    ..InvocationFilter::default()
-                },
-            )
-            .await
-        }
+        } => commands(client, region, runs(Some(invoke_id), None, instance_id)).await,
         Query::CommandsByCommandId {
             region,
             command_id,
             instance_id,
-        } => {
-            commands(
-                client,
-                region,
-                InvocationFilter {
-                    command_id: Some(command_id.clone()),
-                    instance_id: instance_id.clone(),
-                    ..InvocationFilter::default()
-                },
-            )
-            .await
-        }
+        } => commands(client, region, runs(None, Some(command_id), instance_id)).await,
     }
 }
 
