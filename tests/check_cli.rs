@@ -323,3 +323,41 @@ fn the_readme_shows_the_demo_output_as_it_is() {
     let block = &block[..block.find("```").unwrap()];
     assert_eq!(block, output, "update the README's demo output");
 }
+
+/// Every format of the demo's report, through the real loader, client and
+/// simulator: the folder name carries the exit code, like tests/golden/.
+#[test]
+fn demo_report_in_every_format_matches_its_golden_file() {
+    let golden = repo("tests/golden/demo-exit1");
+    let update = std::env::var_os("SHIPCHECK_UPDATE_GOLDEN").is_some();
+    for (format, file) in [
+        ("human", "report.txt"),
+        ("json", "report.json"),
+        ("junit", "report.xml"),
+        ("sarif", "report.sarif"),
+        ("markdown", "report.md"),
+        ("github", "report.github.txt"),
+    ] {
+        let output = shipcheck()
+            .current_dir(repo("examples/demo"))
+            .args(["check", "--simulate", "sim-state.yaml", "shipcheck.yaml", "--format", format])
+            .assert()
+            .code(1)
+            .get_output()
+            .stdout
+            .clone();
+        let path = golden.join(file);
+        if update {
+            std::fs::create_dir_all(&golden).unwrap();
+            std::fs::write(&path, &output).unwrap();
+        }
+        let expected = std::fs::read(&path).unwrap_or_else(|err| {
+            panic!("{}: {err} (SHIPCHECK_UPDATE_GOLDEN=1 writes it)", path.display())
+        });
+        assert!(
+            expected == output,
+            "--format {format} differs from {}; rerun with SHIPCHECK_UPDATE_GOLDEN=1 and review the diff",
+            path.display()
+        );
+    }
+}

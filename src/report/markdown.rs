@@ -172,7 +172,8 @@ fn details(out: &mut String, report: &Report, finding: &Finding) {
         html(subject),
         html(&manifest.path),
         finding.location.line,
-        inline(finding.help_text()),
+        // Remediations are shipcheck's own Markdown (`code` spans), never user text.
+        finding.help_text().replace('\n', " "),
     );
 }
 
