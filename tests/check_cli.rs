@@ -340,7 +340,14 @@ fn demo_report_in_every_format_matches_its_golden_file() {
     ] {
         let output = shipcheck()
             .current_dir(repo("examples/demo"))
-            .args(["check", "--simulate", "sim-state.yaml", "shipcheck.yaml", "--format", format])
+            .args([
+                "check",
+                "--simulate",
+                "sim-state.yaml",
+                "shipcheck.yaml",
+                "--format",
+                format,
+            ])
             .assert()
             .code(1)
             .get_output()
@@ -352,7 +359,10 @@ fn demo_report_in_every_format_matches_its_golden_file() {
             std::fs::write(&path, &output).unwrap();
         }
         let expected = std::fs::read(&path).unwrap_or_else(|err| {
-            panic!("{}: {err} (SHIPCHECK_UPDATE_GOLDEN=1 writes it)", path.display())
+            panic!(
+                "{}: {err} (SHIPCHECK_UPDATE_GOLDEN=1 writes it)",
+                path.display()
+            )
         });
         assert!(
             expected == output,
