@@ -8,7 +8,7 @@
 
 use std::collections::BTreeSet;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use std::time::Duration;
 
 use axum::Router;
@@ -49,7 +49,8 @@ pub struct Styles {
 /// Everything a request handler reads or changes.
 #[derive(Debug)]
 pub struct Sim {
-    pub(super) world: Mutex<World>,
+    /// Readers share it; SendFile and RunCommand take it alone, briefly.
+    pub(super) world: RwLock<World>,
     pub(super) clock: SimClock,
     pub(super) lifecycle: Lifecycle,
     pub(super) retention: Duration,
@@ -66,8 +67,13 @@ pub struct Sim {
 }
 
 impl Sim {
-    pub fn world(&self) -> MutexGuard<'_, World> {
-        self.world.lock().expect("world lock")
+    /// Hold it only to pick records: they are `Arc`s, render them after.
+    pub fn world(&self) -> RwLockReadGuard<'_, World> {
+        self.world.read().expect("world lock")
+    }
+
+    pub fn world_mut(&self) -> RwLockWriteGuard<'_, World> {
+        self.world.write().expect("world lock")
     }
 
     pub fn tokens(&self) -> MutexGuard<'_, TokenTable> {

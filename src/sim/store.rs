@@ -3,7 +3,8 @@
 //!
 //! Records keep their *final* outcome and creation time; what a reader sees
 //! at a given instant (Pending, Running, final; which times are set) is
-//! derived by `lifecycle`, and retention is applied when reading.
+//! derived by `lifecycle`, and retention is applied when reading. The
+//! records themselves live in `tables`, in listing order and indexed.
 
 use std::collections::{BTreeSet, HashMap};
 use std::time::Duration;
@@ -17,6 +18,7 @@ use super::state::{
     AgentStatus, CommandSpec, CommandTargetSpec, DeliverySpec, MachineSpec, MachineStatus,
     ProductSpec, StateFile, TargetSpec,
 };
+use super::tables::{Deliveries, Invocations};
 
 /// The region of everything that names none.
 pub const DEFAULT_REGION: &str = "cn-hangzhou";
@@ -397,8 +399,8 @@ pub struct World {
     pub machines: HashMap<String, Machine>,
     pub accept_unknown_machines: bool,
     pub default_region: String,
-    pub deliveries: Vec<Delivery>,
-    pub invocations: Vec<Invocation>,
+    pub deliveries: Deliveries,
+    pub invocations: Invocations,
     pub rules: Vec<CommandRule>,
     next_seq: u64,
 }
@@ -505,7 +507,7 @@ impl World {
                 machine.files.insert(path.clone());
             }
         }
-        self.deliveries.push(delivery);
+        self.deliveries.insert(delivery);
     }
 
     pub fn insert_invocation(&mut self, invocation: Invocation) {
@@ -517,7 +519,7 @@ impl World {
                 .entry(target.id.clone())
                 .or_insert_with(|| Machine::running(&target.id, Product::Ecs, &invocation.region));
         }
-        self.invocations.push(invocation);
+        self.invocations.insert(invocation);
     }
 
     fn delivery_from_spec(&mut self, spec: &DeliverySpec) -> Result<Delivery, String> {
@@ -619,9 +621,9 @@ impl World {
     /// Drops records older than the retention window (keeps memory bounded
     /// for long benchmark runs; reads filter by the same rule).
     pub fn prune(&mut self, now: Timestamp, retention: Duration) {
-        let cutoff = retention_cutoff(now, retention);
-        self.deliveries.retain(|d| d.created.at >= cutoff);
-        self.invocations.retain(|i| i.created.at >= cutoff);
+        let cutoff = retention_cutoff(now, retention).as_nanosecond();
+        self.deliveries.prune(cutoff);
+        self.invocations.prune(cutoff);
     }
 }
 

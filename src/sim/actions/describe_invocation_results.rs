@@ -7,12 +7,10 @@ use axum::http::StatusCode;
 use serde_json::{Value, json};
 
 use super::{Answer, Encoding, Params, object, region, tags_json, tags_match};
-use crate::sim::paging::{self, SortKey};
+use crate::sim::listing::Listing;
+use crate::sim::paging;
 use crate::sim::server::Sim;
-use crate::sim::store::{CommandRun, Invocation};
-
-/// Sub-positions: instance index in the high bits, history run in the low.
-const HISTORY_SLOTS: u64 = 1 << 20;
+use crate::sim::tables::{InvocationLookup, ResultRef};
 
 pub fn run(sim: &Sim, params: &Params) -> Answer {
     let region = region(sim, params)?;
@@ -33,51 +31,61 @@ pub fn run(sim: &Sim, params: &Params) -> Answer {
     let now = sim.now();
     let cutoff = sim.retention_cutoff(now);
     let lifecycle = sim.lifecycle();
-    let world = sim.world();
-    let mut matching: Vec<(SortKey, (&Invocation, &CommandRun, &str))> = Vec::new();
-    for inv in world.invocations.iter().filter(|inv| {
-        inv.region == region
+    let matches = |result: &ResultRef| {
+        let inv = &result.invocation;
+        let selected = inv.region == region
             && inv.created.at >= cutoff
             && invoke_id.is_none_or(|id| inv.invoke_id == id)
             && command_id.is_none_or(|id| inv.command_id == id)
             && resource_group.is_none_or(|rg| inv.resource_group_id.as_deref() == Some(rg))
             && tags_match(&inv.tags, &tags)
-    }) {
-        for (index, target) in inv.targets.iter().enumerate() {
-            if instance_id.is_some_and(|id| target.id != id) {
-                continue;
-            }
-            let history = if include_history {
-                target.history.iter().rev().collect()
-            } else {
-                Vec::new()
-            };
-            for (h, run) in std::iter::once(&target.run).chain(history).enumerate() {
-                if record_status.is_some() || status.is_some() {
-                    let view = inv.run_view(run, now, &lifecycle);
-                    if record_status.is_some_and(|s| view.record_status != s)
-                        || status.is_some_and(|s| view.status != s)
-                    {
-                        continue;
-                    }
-                }
-                let key = SortKey {
-                    created_ns: inv.created.at.as_nanosecond(),
-                    seq: inv.seq,
-                    sub: index as u64 * HISTORY_SLOTS + h as u64,
-                };
-                matching.push((key, (inv, run, target.id.as_str())));
+            && instance_id.is_none_or(|id| result.target().id == id);
+        if !selected {
+            return false;
+        }
+        if record_status.is_some() || status.is_some() {
+            let view = inv.run_view(result.run(), now, &lifecycle);
+            if record_status.is_some_and(|s| view.record_status != s)
+                || status.is_some_and(|s| view.status != s)
+            {
+                return false;
             }
         }
-    }
-    matching.sort_by_key(|(key, _)| *key);
-    let page = paging::page(matching, &request, &mut sim.tokens(), &fingerprint);
-
-    let results: Vec<Value> = page
+        true
+    };
+    let world = sim.world();
+    let candidates = world.invocations.result_candidates(
+        &InvocationLookup {
+            region,
+            invoke_id,
+            command_id,
+            instance_id,
+        },
+        include_history,
+    );
+    let visible = candidates.listing.since(cutoff.as_nanosecond());
+    let unindexed = [record_status, status, resource_group];
+    let tested: Listing;
+    let keys = if candidates.exact && unindexed.iter().all(Option::is_none) && tags.is_empty() {
+        visible
+    } else {
+        tested = visible.filter(|key| matches(&world.invocations.result(key)));
+        tested.keys()
+    };
+    let page = paging::page(keys, &request, &mut sim.tokens(), &fingerprint);
+    let items: Vec<ResultRef> = page
         .items
         .iter()
-        .map(|(inv, run, instance)| {
-            let view = inv.run_view(run, now, &lifecycle);
+        .map(|key| world.invocations.result(*key))
+        .collect();
+    drop(world);
+
+    let results: Vec<Value> = items
+        .iter()
+        .map(|result| {
+            let inv = &result.invocation;
+            let instance = &result.target().id;
+            let view = inv.run_view(result.run(), now, &lifecycle);
             let mut item = object(json!({
                 "InstanceId": instance,
                 "InvokeId": inv.invoke_id,

@@ -1,15 +1,19 @@
 //! DescribeInvocations (ECS 2014-05-26): RunCommand invocations with their
 //! overall status and per-instance results (output only on request).
 
+use std::sync::Arc;
+
 use axum::http::StatusCode;
 use serde_json::{Value, json};
 
 use super::{Answer, Encoding, Params, object, region, tags_json, tags_match};
 use crate::sim::Product;
 use crate::sim::lifecycle::overall;
-use crate::sim::paging::{self, SortKey};
+use crate::sim::listing::Listing;
+use crate::sim::paging;
 use crate::sim::server::Sim;
 use crate::sim::store::Invocation;
+use crate::sim::tables::InvocationLookup;
 
 pub fn run(sim: &Sim, params: &Params) -> Answer {
     let region = region(sim, params)?;
@@ -31,7 +35,6 @@ pub fn run(sim: &Sim, params: &Params) -> Answer {
     let now = sim.now();
     let cutoff = sim.retention_cutoff(now);
     let lifecycle = sim.lifecycle();
-    let world = sim.world();
     let status_of = |inv: &Invocation| -> String {
         inv.status_override.clone().unwrap_or_else(|| {
             let views: Vec<_> = inv
@@ -42,39 +45,52 @@ pub fn run(sim: &Sim, params: &Params) -> Answer {
             overall(views.iter().map(String::as_str)).to_owned()
         })
     };
-    let mut matching: Vec<(SortKey, &Invocation)> = world
-        .invocations
-        .iter()
-        .filter(|inv| {
-            inv.region == region
-                && inv.created.at >= cutoff
-                && invoke_id.is_none_or(|id| inv.invoke_id == id)
-                && command_id.is_none_or(|id| inv.command_id == id)
-                && command_name.is_none_or(|n| inv.name == n)
-                && command_type.is_none_or(|t| inv.command_type == t)
-                && repeat_mode.is_none_or(|m| inv.repeat_mode == m)
-                && instance_id.is_none_or(|id| inv.targets.iter().any(|t| t.id == id))
-                && resource_group.is_none_or(|rg| inv.resource_group_id.as_deref() == Some(rg))
-                && tags_match(&inv.tags, &tags)
-                && invocation_status.is_none_or(|s| status_of(inv) == s)
-                && invoke_status.is_none_or(|s| invoke_status_of(&status_of(inv)) == s)
-        })
-        .map(|inv| {
-            (
-                SortKey {
-                    created_ns: inv.created.at.as_nanosecond(),
-                    seq: inv.seq,
-                    sub: 0,
-                },
-                inv,
-            )
-        })
-        .collect();
-    matching.sort_by_key(|(key, _)| *key);
-    let page = paging::page(matching, &request, &mut sim.tokens(), &fingerprint);
-
-    let invocations: Vec<Value> = page
+    let matches = |inv: &Invocation| {
+        inv.region == region
+            && inv.created.at >= cutoff
+            && invoke_id.is_none_or(|id| inv.invoke_id == id)
+            && command_id.is_none_or(|id| inv.command_id == id)
+            && command_name.is_none_or(|n| inv.name == n)
+            && command_type.is_none_or(|t| inv.command_type == t)
+            && repeat_mode.is_none_or(|m| inv.repeat_mode == m)
+            && instance_id.is_none_or(|id| inv.targets.iter().any(|t| t.id == id))
+            && resource_group.is_none_or(|rg| inv.resource_group_id.as_deref() == Some(rg))
+            && tags_match(&inv.tags, &tags)
+            && invocation_status.is_none_or(|s| status_of(inv) == s)
+            && invoke_status.is_none_or(|s| invoke_status_of(&status_of(inv)) == s)
+    };
+    let unindexed = [
+        command_name,
+        command_type,
+        repeat_mode,
+        invoke_status,
+        invocation_status,
+        resource_group,
+    ];
+    let world = sim.world();
+    let candidates = world.invocations.candidates(&InvocationLookup {
+        region,
+        invoke_id,
+        command_id,
+        instance_id,
+    });
+    let visible = candidates.listing.since(cutoff.as_nanosecond());
+    let tested: Listing;
+    let keys = if candidates.exact && unindexed.iter().all(Option::is_none) && tags.is_empty() {
+        visible
+    } else {
+        tested = visible.filter(|key| matches(world.invocations.get(key)));
+        tested.keys()
+    };
+    let page = paging::page(keys, &request, &mut sim.tokens(), &fingerprint);
+    let records: Vec<Arc<Invocation>> = page
         .items
+        .iter()
+        .map(|key| world.invocations.get(*key).clone())
+        .collect();
+    drop(world);
+
+    let invocations: Vec<Value> = records
         .iter()
         .map(|inv| {
             let created = inv.created.show(Product::Ecs);

@@ -1,6 +1,8 @@
 //! DescribeSendFileResults (ECS 2014-05-26): SendFile tasks with their
 //! per-instance results, every documented filter, both paging styles.
 
+use std::sync::Arc;
+
 use axum::http::StatusCode;
 use serde_json::{Map, Value, json};
 
@@ -8,9 +10,11 @@ use super::{
     Answer, Params, file_mode_json, object, overwrite_json, region, tags_json, tags_match,
 };
 use crate::sim::Product;
-use crate::sim::paging::{self, SortKey};
+use crate::sim::listing::Listing;
+use crate::sim::paging;
 use crate::sim::server::Sim;
 use crate::sim::store::Delivery;
+use crate::sim::tables::DeliveryLookup;
 
 pub fn run(sim: &Sim, params: &Params) -> Answer {
     let region = region(sim, params)?;
@@ -27,28 +31,43 @@ pub fn run(sim: &Sim, params: &Params) -> Answer {
     let now = sim.now();
     let cutoff = sim.retention_cutoff(now);
     let lifecycle = sim.lifecycle();
+    let matches = |d: &Delivery| {
+        d.product == Product::Ecs
+            && d.region == region
+            && d.created.at >= cutoff
+            && invoke_id.is_none_or(|id| d.invoke_id == id)
+            && name.is_none_or(|n| d.name == n)
+            && instance_id.is_none_or(|id| d.targets.iter().any(|t| t.id == id))
+            && resource_group.is_none_or(|rg| d.resource_group_id.as_deref() == Some(rg))
+            && tags_match(&d.tags, &tags)
+            && status.is_none_or(|s| d.overall_at(now, &lifecycle) == s)
+    };
     let world = sim.world();
-    let mut matching: Vec<(SortKey, &Delivery)> = world
-        .deliveries
-        .iter()
-        .filter(|d| {
-            d.product == Product::Ecs
-                && d.region == region
-                && d.created.at >= cutoff
-                && invoke_id.is_none_or(|id| d.invoke_id == id)
-                && name.is_none_or(|n| d.name == n)
-                && instance_id.is_none_or(|id| d.targets.iter().any(|t| t.id == id))
-                && resource_group.is_none_or(|rg| d.resource_group_id.as_deref() == Some(rg))
-                && tags_match(&d.tags, &tags)
-                && status.is_none_or(|s| d.overall_at(now, &lifecycle) == s)
-        })
-        .map(|d| (sort_key(d), d))
-        .collect();
-    matching.sort_by_key(|(key, _)| *key);
-    let page = paging::page(matching, &request, &mut sim.tokens(), &fingerprint);
-
-    let invocations: Vec<Value> = page
+    let candidates = world.deliveries.candidates(&DeliveryLookup {
+        product: Product::Ecs,
+        region: Some(region),
+        invoke_id,
+        name,
+        instance_id,
+    });
+    let visible = candidates.listing.since(cutoff.as_nanosecond());
+    let tested: Listing;
+    let keys =
+        if candidates.exact && resource_group.is_none() && tags.is_empty() && status.is_none() {
+            visible
+        } else {
+            tested = visible.filter(|key| matches(world.deliveries.get(key)));
+            tested.keys()
+        };
+    let page = paging::page(keys, &request, &mut sim.tokens(), &fingerprint);
+    let records: Vec<Arc<Delivery>> = page
         .items
+        .iter()
+        .map(|key| world.deliveries.get(*key).clone())
+        .collect();
+    drop(world);
+
+    let invocations: Vec<Value> = records
         .iter()
         .map(|d| Value::Object(render(sim, d, now, instance_id)))
         .collect();
@@ -64,14 +83,6 @@ pub fn run(sim: &Sim, params: &Params) -> Answer {
     Ok(answer)
 }
 
-pub(super) fn sort_key(d: &Delivery) -> SortKey {
-    SortKey {
-        created_ns: d.created.at.as_nanosecond(),
-        seq: d.seq,
-        sub: 0,
-    }
-}
-
 /// One `Invocation` item, ECS or eflo shaped. `only` limits the listed
 /// machines to one (an InstanceId/NodeId filter).
 pub(super) fn render(
@@ -82,20 +93,17 @@ pub(super) fn render(
 ) -> Map<String, Value> {
     let lifecycle = sim.lifecycle();
     let style = sim.presentation();
-    let all_views: Vec<_> = d
-        .targets
-        .iter()
-        .map(|t| (t, d.target_view(t, now, &lifecycle)))
-        .collect();
     let overall = d.overall_at(now, &lifecycle);
     let id_field = match d.product {
         Product::Ecs => "InstanceId",
         Product::Eflo => "NodeId",
     };
-    let machines: Vec<Value> = all_views
+    let machines: Vec<Value> = d
+        .targets
         .iter()
-        .filter(|(t, _)| only.is_none_or(|id| t.id == id))
-        .map(|(t, v)| {
+        .filter(|t| only.is_none_or(|id| t.id == id))
+        .map(|t| {
+            let v = d.target_view(t, now, &lifecycle);
             json!({
                 id_field: t.id,
                 "InvocationStatus": v.status,

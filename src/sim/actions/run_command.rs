@@ -53,7 +53,7 @@ pub fn run(sim: &Sim, params: &Params) -> Answer {
         .to_owned();
 
     let now = sim.now();
-    let mut world = sim.world();
+    let mut world = sim.world_mut();
     world.prune(now, sim.retention);
     let invoke_id = world.new_id("t");
     let command_id = world.new_id("c");

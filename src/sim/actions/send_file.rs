@@ -127,7 +127,7 @@ fn create(
     targets: Vec<String>,
 ) -> String {
     let now = sim.now();
-    let mut world = sim.world();
+    let mut world = sim.world_mut();
     world.prune(now, sim.retention);
     let invoke_id = world.new_id(product.file_invoke_prefix());
     let seq = world.next_seq();
