@@ -22,7 +22,7 @@ use hyper::body::Incoming;
 use hyper_util::rt::TokioIo;
 use hyper_util::service::TowerToHyperService;
 use jiff::{SignedDuration, Timestamp};
-use serde_json::{Map, Value};
+use serde_json::Value;
 use tokio::net::TcpListener;
 use tokio::sync::{Notify, watch};
 
@@ -286,7 +286,7 @@ async fn api(
         return reply(ApiError::action_not_found(&action_name, &version));
     };
     let params = Params::new(query.into_iter().chain(form).collect());
-    let answer = match action.run(&sim, &params) {
+    let answer = match action.run(&sim, &params, &request_id) {
         Ok(answer) => answer,
         Err(error) => return reply(error),
     };
@@ -294,10 +294,8 @@ async fn api(
     success_response(answer, &request_id, truncate)
 }
 
-fn success_response(mut answer: Map<String, Value>, request_id: &str, truncate: bool) -> Response {
-    answer.insert("RequestId".to_owned(), Value::String(request_id.to_owned()));
-    let body =
-        Bytes::from(serde_json::to_vec(&Value::Object(answer)).expect("JSON values serialise"));
+fn success_response(answer: Vec<u8>, request_id: &str, truncate: bool) -> Response {
+    let body = Bytes::from(answer);
     let mut response = if truncate {
         // The full length is announced, half is sent, then the connection
         // fails: what a client sees when a proxy dies mid-response.

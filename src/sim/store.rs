@@ -55,6 +55,41 @@ impl Stamp {
     }
 }
 
+/// Times as one product writes them, each instant formatted once: the
+/// targets of a task share their start and finish times, and formatting
+/// them is most of what rendering a large page costs.
+#[derive(Debug)]
+pub struct TimeTexts {
+    product: Product,
+    seen: Vec<(Timestamp, String)>,
+}
+
+impl TimeTexts {
+    pub fn new(product: Product) -> Self {
+        Self {
+            product,
+            seen: Vec::new(),
+        }
+    }
+
+    pub fn format(&mut self, at: Timestamp) -> String {
+        if let Some((_, text)) = self.seen.iter().find(|(seen, _)| *seen == at) {
+            return text.clone();
+        }
+        let text = self.product.format_time(at);
+        self.seen.push((at, text.clone()));
+        text
+    }
+
+    /// A stamp as written, or formatted.
+    pub fn show(&mut self, stamp: &Stamp) -> String {
+        match &stamp.text {
+            Some(text) => text.clone(),
+            None => self.format(stamp.at),
+        }
+    }
+}
+
 pub fn parse_time(text: &str) -> Result<Timestamp, String> {
     text.trim()
         .parse::<Timestamp>()
@@ -197,11 +232,11 @@ impl Delivery {
         target: &DeliveryTarget,
         now: Timestamp,
         lc: &Lifecycle,
+        texts: &mut TimeTexts,
     ) -> TargetView {
-        let product = self.product;
         let phase = lc.phase(self.created.at, now, &target.outcome.status);
-        let fmt = |t: Timestamp| product.format_time(t);
-        let created = self.created.show(product);
+        let created = texts.show(&self.created);
+        let mut fmt = |t: Timestamp| texts.format(t);
         let (status, error_code, error_info, start, finish, update) = match phase {
             Phase::Pending => (
                 "Pending".to_owned(),
@@ -223,7 +258,7 @@ impl Delivery {
                 target.outcome.status.clone(),
                 target.outcome.error_code.clone(),
                 target.outcome.error_info.clone(),
-                started.map(fmt).unwrap_or_default(),
+                started.map(&mut fmt).unwrap_or_default(),
                 fmt(finished),
                 fmt(finished),
             ),
@@ -327,8 +362,28 @@ pub struct RunView {
 }
 
 impl Invocation {
-    pub fn run_view(&self, run: &CommandRun, now: Timestamp, lc: &Lifecycle) -> RunView {
-        let fmt = |t: Timestamp| Product::Ecs.format_time(t);
+    /// A run's status at `now`, without rendering anything.
+    pub fn run_status_at<'a>(
+        &self,
+        run: &'a CommandRun,
+        now: Timestamp,
+        lc: &Lifecycle,
+    ) -> &'a str {
+        match lc.phase(self.created.at, now, &run.outcome.status) {
+            Phase::Pending => "Pending",
+            Phase::Running { .. } => "Running",
+            Phase::Final { .. } => &run.outcome.status,
+        }
+    }
+
+    pub fn run_view(
+        &self,
+        run: &CommandRun,
+        now: Timestamp,
+        lc: &Lifecycle,
+        texts: &mut TimeTexts,
+    ) -> RunView {
+        let mut fmt = |t: Timestamp| texts.format(t);
         let phase = lc.phase(self.created.at, now, &run.outcome.status);
         let (status, start, finish, done) = match phase {
             Phase::Pending => ("Pending".to_owned(), String::new(), String::new(), false),
@@ -337,7 +392,7 @@ impl Invocation {
             }
             Phase::Final { started, finished } => (
                 run.outcome.status.clone(),
-                started.map(fmt).unwrap_or_default(),
+                started.map(&mut fmt).unwrap_or_default(),
                 fmt(finished),
                 true,
             ),

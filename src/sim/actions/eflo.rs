@@ -4,17 +4,18 @@
 
 use std::sync::Arc;
 
+use serde::Serialize;
 use serde_json::{Value, json};
 
-use super::describe_send_file_results::render;
-use super::{Answer, Params, object};
+use super::describe_send_file_results::{FileTask, render};
+use super::{Answer, Params, Wrapped, write};
 use crate::sim::Product;
 use crate::sim::server::Sim;
 use crate::sim::state::TotalCountStyle;
 use crate::sim::store::Delivery;
 use crate::sim::tables::DeliveryLookup;
 
-pub fn describe_send_file_results(sim: &Sim, params: &Params) -> Answer {
+pub fn describe_send_file_results(sim: &Sim, params: &Params, request_id: &str) -> Answer {
     let invoke_id = params.required("InvokeId")?;
     let node_id = params.get_nonempty("NodeId");
     let now = sim.now();
@@ -42,17 +43,30 @@ pub fn describe_send_file_results(sim: &Sim, params: &Params) -> Answer {
         .cloned()
         .collect();
     drop(world);
-    let invocations: Vec<Value> = matching
-        .iter()
-        .map(|d| Value::Object(render(sim, d, now, node_id)))
-        .collect();
-    let total = invocations.len();
-    let total = match sim.presentation().eflo_total_count {
+    let total = matching.len();
+    let total_count = match sim.presentation().eflo_total_count {
         TotalCountStyle::String => json!(total.to_string()),
         TotalCountStyle::Number => json!(total),
     };
-    Ok(object(json!({
-        "TotalCount": total,
-        "Invocations": { "Invocation": invocations },
-    })))
+    Ok(write(&EfloFiles {
+        invocations: Wrapped {
+            name: "Invocation",
+            items: matching
+                .iter()
+                .map(|d| render(sim, d, now, node_id))
+                .collect(),
+        },
+        request_id,
+        total_count,
+    }))
+}
+
+/// The answer (fields in alphabetical order: see the module docs of
+/// `actions`).
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct EfloFiles<'a> {
+    invocations: Wrapped<Vec<FileTask<'a>>>,
+    request_id: &'a str,
+    total_count: Value,
 }
