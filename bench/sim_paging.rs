@@ -62,13 +62,16 @@ async fn run(label: &str, instances: u64, files: u64, per_call: u64, commands: u
             drift_rate: 0.01,
             ..SynthSpec::default()
         });
+    let started = Instant::now();
     let server = shipcheck::sim::start(config).await.unwrap();
+    let startup = started.elapsed();
     let client = Client::new(&server);
     let tasks = instances.div_ceil(per_call) * files;
     println!(
-        "{label}: {tasks} tasks, {} per-instance results, {} command results",
+        "{label}: {tasks} tasks, {} per-instance results, {} command results (generated in {:.2}s)",
         instances * files,
-        instances * commands
+        instances * commands,
+        startup.as_secs_f64()
     );
 
     // NextToken, one page at a time (what a client must do).
