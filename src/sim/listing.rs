@@ -28,9 +28,13 @@ impl Listing {
         Self { oldest_first: keys }
     }
 
+    /// Adds `key` once (a task may name a machine twice). Cheapest for the
+    /// newest key, which is appended.
     pub fn insert(&mut self, key: SortKey) {
         let at = self.oldest_first.partition_point(|k| *k > key);
-        self.oldest_first.insert(at, key);
+        if self.oldest_first.get(at) != Some(&key) {
+            self.oldest_first.insert(at, key);
+        }
     }
 
     pub fn len(&self) -> usize {
@@ -142,6 +146,8 @@ mod tests {
         assert_eq!(listed(listing.keys()), [4, 3, 2, 1, 5]);
         let built = Listing::from_keys(vec![key(0, 5), key(3, 4), key(1, 1), key(3, 3), key(2, 2)]);
         assert_eq!(built, listing);
+        listing.insert(key(2, 2));
+        assert_eq!(listing.len(), 5, "a key is listed once");
     }
 
     #[test]

@@ -14,7 +14,7 @@
 //! without it.
 
 use std::borrow::Cow;
-use std::collections::{BTreeSet, HashMap};
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use super::Product;
@@ -121,8 +121,8 @@ impl Deliveries {
             .or_default();
         scope.all.insert(key);
         push(&mut scope.by_name, &delivery.name, key);
-        for id in distinct(delivery.targets.iter().map(|t| t.id.as_str())) {
-            push(&mut scope.by_instance, id, key);
+        for target in &delivery.targets {
+            push(&mut scope.by_instance, &target.id, key);
         }
         self.records.insert(delivery.seq, Arc::new(delivery));
     }
@@ -270,8 +270,8 @@ impl Invocations {
         let scope = self.regions.entry(invocation.region.clone()).or_default();
         scope.all.insert(key);
         push(&mut scope.by_command, &invocation.command_id, key);
-        for id in distinct(invocation.targets.iter().map(|t| t.id.as_str())) {
-            push(&mut scope.by_instance, id, key);
+        for target in &invocation.targets {
+            push(&mut scope.by_instance, &target.id, key);
         }
         for (index, target) in invocation.targets.iter().enumerate() {
             let key = result_key(&invocation, index, 0);
@@ -407,11 +407,6 @@ fn trim(index: &mut HashMap<String, Listing>, name: &str, cutoff_ns: i128) {
             index.remove(name);
         }
     }
-}
-
-/// Each id once (a request may name an instance twice).
-fn distinct<'a>(ids: impl Iterator<Item = &'a str>) -> BTreeSet<&'a str> {
-    ids.collect()
 }
 
 #[cfg(test)]
