@@ -31,6 +31,10 @@ impl Listing {
     /// Adds `key` once (a task may name a machine twice). Cheapest for the
     /// newest key, which is appended.
     pub fn insert(&mut self, key: SortKey) {
+        if self.oldest_first.last().is_none_or(|newest| *newest > key) {
+            self.oldest_first.push(key);
+            return;
+        }
         let at = self.oldest_first.partition_point(|k| *k > key);
         if self.oldest_first.get(at) != Some(&key) {
             self.oldest_first.insert(at, key);

@@ -553,11 +553,7 @@ impl World {
             ) {
                 continue;
             }
-            let (product, region) = (delivery.product, delivery.region.clone());
-            let machine = self
-                .machines
-                .entry(target.id.clone())
-                .or_insert_with(|| Machine::running(&target.id, product, &region));
+            let machine = self.machine_or_running(&target.id, delivery.product, &delivery.region);
             if target.outcome.status == "Success" {
                 machine.files.insert(path.clone());
             }
@@ -570,11 +566,18 @@ impl World {
             if target.run.outcome.error_code == "InstanceNotExists" {
                 continue;
             }
-            self.machines
-                .entry(target.id.clone())
-                .or_insert_with(|| Machine::running(&target.id, Product::Ecs, &invocation.region));
+            self.machine_or_running(&target.id, Product::Ecs, &invocation.region);
         }
         self.invocations.insert(invocation);
+    }
+
+    /// The machine `id`, created running if unknown (without copying the id
+    /// for machines that exist: a fleet has half a million targets).
+    fn machine_or_running(&mut self, id: &str, product: Product, region: &str) -> &mut Machine {
+        if !self.machines.contains_key(id) {
+            self.add_machine(Machine::running(id, product, region));
+        }
+        self.machines.get_mut(id).expect("just added")
     }
 
     fn delivery_from_spec(&mut self, spec: &DeliverySpec) -> Result<Delivery, String> {
