@@ -24,7 +24,7 @@ use super::store::{CommandRun, CommandTarget, Delivery, Invocation};
 
 /// Sub-positions of per-instance command results: the instance's index in
 /// the high bits, the run (0 the latest, then older ones) in the low.
-pub const HISTORY_SLOTS: u64 = 1 << 20;
+const HISTORY_SLOTS: u64 = 1 << 20;
 
 /// Where to start reading for a query, and whether every record there
 /// matches it (then nothing needs testing).
@@ -42,12 +42,14 @@ impl<'a> Candidates<'a> {
         }
     }
 
-    /// The shortest of the listings of the given filters; a filter with no
-    /// listing matches nothing. Exact when it is the only filter.
-    fn narrowest(filters: &[Option<Option<&'a Listing>>], scope: Option<&'a Listing>) -> Self {
+    /// The shortest listing among the indexed filters a query gives, each
+    /// `None` when not given and `Some(None)` when no record has that value
+    /// (so nothing matches); `scope` when none is given. Exact when at most
+    /// one is given.
+    fn narrowest(filters: &[Option<Option<&'a Listing>>], scope: &'a Listing) -> Self {
         let given: Vec<Option<&'a Listing>> = filters.iter().flatten().copied().collect();
         match given.as_slice() {
-            [] => Self::exact(scope),
+            [] => Self::exact(Some(scope)),
             [only] => Self::exact(*only),
             _ => Self {
                 listing: Cow::Borrowed(
@@ -100,7 +102,7 @@ struct DeliveryScope {
     by_instance: HashMap<String, Listing>,
 }
 
-pub fn delivery_key(d: &Delivery) -> SortKey {
+fn delivery_key(d: &Delivery) -> SortKey {
     SortKey {
         created_ns: d.created.at.as_nanosecond(),
         seq: d.seq,
@@ -160,7 +162,7 @@ impl Deliveries {
                 lookup.name.map(|n| scope.by_name.get(n)),
                 lookup.instance_id.map(|i| scope.by_instance.get(i)),
             ],
-            Some(&scope.all),
+            &scope.all,
         )
     }
 
@@ -227,12 +229,12 @@ struct InvocationScope {
     results_by_instance: HashMap<String, Listing>,
 }
 
-pub fn invocation_key(inv: &Invocation) -> SortKey {
+fn invocation_key(inv: &Invocation) -> SortKey {
     result_key(inv, 0, 0)
 }
 
 /// The key of run `run` (0 the latest, then older ones) on instance `index`.
-pub fn result_key(inv: &Invocation, index: usize, run: usize) -> SortKey {
+fn result_key(inv: &Invocation, index: usize, run: usize) -> SortKey {
     SortKey {
         created_ns: inv.created.at.as_nanosecond(),
         seq: inv.seq,
@@ -318,7 +320,7 @@ impl Invocations {
                 lookup.command_id.map(|c| scope.by_command.get(c)),
                 lookup.instance_id.map(|i| scope.by_instance.get(i)),
             ],
-            Some(&scope.all),
+            &scope.all,
         )
     }
 
@@ -352,7 +354,7 @@ impl Invocations {
                 lookup.command_id.map(|c| scope.results_by_command.get(c)),
                 lookup.instance_id.map(|i| scope.results_by_instance.get(i)),
             ],
-            Some(&scope.results),
+            &scope.results,
         )
     }
 
