@@ -600,6 +600,281 @@ async fn a_next_token_stays_valid_when_records_are_added_between_pages() {
     assert_eq!(names(&second), ["f0.txt", "fresh.txt"]);
 }
 
+/// A synthesized fleet with several tasks per file and per instance, and
+/// command results, at a fixed instant.
+fn mixed_fleet() -> SimConfig {
+    SimConfig::new()
+        .with_key(KEY_ID, Secret::new(SECRET))
+        .with_clock(shipcheck::sim::ClockSetting::Frozen(
+            "2026-01-01T00:00:00Z".parse().unwrap(),
+        ))
+        .synthesize(SynthSpec {
+            seed: 9,
+            instances: 130,
+            files: 3,
+            commands: 2,
+            per_call: 7,
+            failure_rate: 0.1,
+            drift_rate: 0.1,
+            ..SynthSpec::default()
+        })
+}
+
+/// Every item of a listing and its TotalCount, walked by PageNumber and by
+/// NextToken (which must agree), `size` at a time.
+async fn listing(
+    client: &Client,
+    action: &str,
+    filters: &[(&str, &str)],
+    size: &str,
+) -> (u64, Vec<Value>) {
+    let items = |json: &Value| -> (u64, Vec<Value>, Option<String>) {
+        let body = match action {
+            "DescribeInvocationResults" => &json["Invocation"],
+            _ => json,
+        };
+        let list = match action {
+            "DescribeInvocationResults" => &body["InvocationResults"]["InvocationResult"],
+            _ => &body["Invocations"]["Invocation"],
+        };
+        (
+            body["TotalCount"].as_u64().unwrap(),
+            list.as_array().unwrap().clone(),
+            body["NextToken"].as_str().map(str::to_owned),
+        )
+    };
+    let mut by_page = Vec::new();
+    let mut total = None;
+    for number in 1.. {
+        let number = number.to_string();
+        let mut params = vec![REGION, ("PageSize", size), ("PageNumber", &number)];
+        params.extend_from_slice(filters);
+        let (count, list, _) = items(&client.v1(V1::Get, action, ECS, &params).await.ok());
+        assert_eq!(*total.get_or_insert(count), count);
+        if list.is_empty() {
+            break;
+        }
+        by_page.extend(list);
+    }
+    let mut by_token = Vec::new();
+    let mut token: Option<String> = None;
+    loop {
+        let mut params = vec![REGION, ("MaxResults", size)];
+        if let Some(t) = &token {
+            params.push(("NextToken", t));
+        }
+        params.extend_from_slice(filters);
+        let (count, list, next) = items(&client.v1(V1::Get, action, ECS, &params).await.ok());
+        assert_eq!(Some(count), total, "{action} {filters:?}");
+        by_token.extend(list);
+        match next {
+            Some(next) => token = Some(next),
+            None => break,
+        }
+    }
+    assert_eq!(
+        by_page, by_token,
+        "{action} {filters:?}: the two paging styles differ"
+    );
+    let total = total.unwrap();
+    assert_eq!(total, by_page.len() as u64, "{action} {filters:?}");
+    (total, by_page)
+}
+
+fn str_of<'v>(item: &'v Value, key: &str) -> &'v str {
+    item[key].as_str().unwrap()
+}
+
+#[tokio::test]
+async fn filtered_listings_agree_with_the_full_listing() {
+    let server = start(mixed_fleet()).await;
+    let client = Client::new(&server);
+
+    let (total, all) = listing(&client, "DescribeSendFileResults", &[], "50").await;
+    // 130 instances in calls of 7: 19 tasks per file.
+    assert_eq!(total, 3 * 19);
+    let instance = "i-sim000000000000008";
+    let invoke_id = str_of(&all[11], "InvokeId").to_owned();
+    let only_instance = |item: &Value| -> Option<Value> {
+        let machines = item["InvokeInstances"]["InvokeInstance"]
+            .as_array()
+            .unwrap();
+        let mine: Vec<Value> = machines
+            .iter()
+            .filter(|m| m["InstanceId"] == instance)
+            .cloned()
+            .collect();
+        (!mine.is_empty()).then(|| {
+            let mut item = item.clone();
+            item["InvokeInstances"]["InvokeInstance"] = Value::Array(mine);
+            item
+        })
+    };
+    // (filters, the items they should list)
+    type Case<'a> = (Vec<(&'a str, &'a str)>, Vec<Value>);
+    let cases: Vec<Case> = vec![
+        (
+            vec![("Name", "app-01.conf")],
+            all.iter()
+                .filter(|i| str_of(i, "Name") == "app-01.conf")
+                .cloned()
+                .collect(),
+        ),
+        (
+            vec![("InstanceId", instance)],
+            all.iter().filter_map(only_instance).collect(),
+        ),
+        (
+            vec![("InstanceId", instance), ("Name", "app-02.conf")],
+            all.iter()
+                .filter(|i| str_of(i, "Name") == "app-02.conf")
+                .filter_map(only_instance)
+                .collect(),
+        ),
+        (vec![("InvokeId", &invoke_id)], vec![all[11].clone()]),
+        (
+            vec![("InvocationStatus", "PartialFailed")],
+            all.iter()
+                .filter(|i| str_of(i, "InvocationStatus") == "PartialFailed")
+                .cloned()
+                .collect(),
+        ),
+        (vec![("Name", "app-09.conf")], Vec::new()),
+    ];
+    for (filters, want) in &cases {
+        // Every case but the last selects something, or it tests nothing.
+        assert!(
+            !want.is_empty() || filters[0].1 == "app-09.conf",
+            "{filters:?} selects nothing to test"
+        );
+        for size in ["7", "50"] {
+            let (_, got) = listing(&client, "DescribeSendFileResults", filters, size).await;
+            assert_eq!(&got, want, "{filters:?}");
+        }
+    }
+
+    let (total, results) = listing(&client, "DescribeInvocationResults", &[], "50").await;
+    assert_eq!(total, 2 * 130);
+    let command = "c-sim0000000001";
+    // (filters, which results of the full listing they keep)
+    type Keep<'a> = (Vec<(&'a str, &'a str)>, Box<dyn Fn(&Value) -> bool + 'a>);
+    let cases: Vec<Keep> = vec![
+        (
+            vec![("CommandId", command)],
+            Box::new(|r| str_of(r, "CommandId") == command),
+        ),
+        (
+            vec![("InstanceId", instance)],
+            Box::new(|r| str_of(r, "InstanceId") == instance),
+        ),
+        (
+            vec![("InstanceId", instance), ("CommandId", command)],
+            Box::new(|r| str_of(r, "InstanceId") == instance && str_of(r, "CommandId") == command),
+        ),
+        (
+            vec![("InvocationStatus", "Failed")],
+            Box::new(|r| str_of(r, "InvocationStatus") == "Failed"),
+        ),
+    ];
+    for (filters, keep) in &cases {
+        let want: Vec<Value> = results.iter().filter(|r| keep(r)).cloned().collect();
+        assert!(!want.is_empty(), "{filters:?} selects nothing to test");
+        for size in ["7", "50"] {
+            let (_, got) = listing(&client, "DescribeInvocationResults", filters, size).await;
+            assert_eq!(got, want, "{filters:?}");
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn listings_walked_while_records_are_written_stay_complete() {
+    let server = start(mixed_fleet()).await;
+    let client = Client::new(&server);
+    let (_, before) = listing(&client, "DescribeSendFileResults", &[], "10").await;
+    let first = client
+        .v1(
+            V1::Get,
+            "DescribeSendFileResults",
+            ECS,
+            &describe_files(&[("MaxResults", "10")]),
+        )
+        .await
+        .ok();
+    let token = first["NextToken"].as_str().unwrap().to_owned();
+
+    // Four readers continue from the same cursor while a writer adds tasks.
+    let writer = {
+        let client = client.clone();
+        tokio::spawn(async move {
+            for i in 0..20 {
+                let name = format!("late-{i}.conf");
+                client
+                    .v1(
+                        V1::Get,
+                        "SendFile",
+                        ECS,
+                        &[
+                            REGION,
+                            ("InstanceId.1", "i-sim000000000000001"),
+                            ("Name", &name),
+                            ("TargetDir", "/tmp"),
+                            ("Content", "x"),
+                        ],
+                    )
+                    .await
+                    .ok();
+            }
+        })
+    };
+    let readers: Vec<_> = (0..4)
+        .map(|_| {
+            let (client, token) = (client.clone(), token.clone());
+            tokio::spawn(async move {
+                let mut seen = Vec::new();
+                let mut token = Some(token);
+                while let Some(t) = token.take() {
+                    let json = client
+                        .v1(
+                            V1::Get,
+                            "DescribeSendFileResults",
+                            ECS,
+                            &[REGION, ("MaxResults", "10"), ("NextToken", &t)],
+                        )
+                        .await
+                        .ok();
+                    seen.extend(
+                        json["Invocations"]["Invocation"]
+                            .as_array()
+                            .unwrap()
+                            .clone(),
+                    );
+                    token = json["NextToken"].as_str().map(str::to_owned);
+                }
+                seen
+            })
+        })
+        .collect();
+    let first = first["Invocations"]["Invocation"]
+        .as_array()
+        .unwrap()
+        .clone();
+    for reader in readers {
+        let rest = reader.await.unwrap();
+        // Tasks created meanwhile are newer than the cursor: never listed.
+        let walked: Vec<Value> = first.iter().cloned().chain(rest).collect();
+        assert_eq!(walked, before);
+    }
+    writer.await.unwrap();
+    let (total, after) = listing(&client, "DescribeSendFileResults", &[], "10").await;
+    assert_eq!(total as usize, before.len() + 20);
+    assert_eq!(after[20..], before[..]);
+    assert!(
+        after[..20]
+            .iter()
+            .all(|i| str_of(i, "Name").starts_with("late-"))
+    );
+}
+
 // ---- SendFile rules, lifecycle, retention ----------------------------------
 
 async fn send(client: &Client, instances: &[&str], extra: &[(&str, &str)]) -> String {

@@ -25,12 +25,14 @@ mod clock;
 mod errors;
 mod faults;
 mod lifecycle;
+mod listing;
 mod paging;
 mod server;
 mod state;
 mod stats;
 mod store;
 mod synth;
+mod tables;
 
 use std::collections::BTreeSet;
 use std::io::Write as _;
@@ -744,7 +746,7 @@ pub async fn start(config: SimConfig) -> Result<SimServer, SimError> {
         keyring.insert(id, credential);
     }
     let sim = Arc::new(Sim {
-        world: std::sync::Mutex::new(world),
+        world: std::sync::RwLock::new(world),
         clock,
         lifecycle: config.lifecycle,
         retention: config.retention,

@@ -14,6 +14,7 @@ use axum::http::StatusCode;
 
 use super::actions::Params;
 use super::errors::ApiError;
+use super::listing::Keys;
 
 pub const MAX_PAGE_SIZE: u64 = 50;
 pub const DEFAULT_PAGE_SIZE: u64 = 10;
@@ -181,26 +182,20 @@ pub fn parse(
     Ok(PageRequest::Pages { number, size })
 }
 
-/// Cuts one page out of `items`, which must be sorted by key.
-pub fn page<T>(
-    items: Vec<(SortKey, T)>,
+/// Cuts one page out of `keys`: index arithmetic for PageNumber, a binary
+/// search for a NextToken, so the cost is the page's, not the listing's.
+pub fn page(
+    keys: Keys<'_>,
     request: &PageRequest,
     tokens: &mut TokenTable,
     fingerprint: &str,
-) -> Page<T> {
-    debug_assert!(items.windows(2).all(|w| w[0].0 <= w[1].0));
-    let total = items.len() as u64;
+) -> Page<SortKey> {
+    let total = keys.len() as u64;
     match *request {
         PageRequest::Pages { number, size } => {
             let skip = usize::try_from((number - 1).saturating_mul(size)).unwrap_or(usize::MAX);
-            let items = items
-                .into_iter()
-                .skip(skip)
-                .take(size as usize)
-                .map(|(_, item)| item)
-                .collect();
             Page {
-                items,
+                items: keys.window(skip, size as usize),
                 total,
                 page_number: number,
                 page_size: size,
@@ -213,16 +208,15 @@ pub fn page<T>(
             echo_number,
             echo_size,
         } => {
-            let start = after.map_or(0, |key| items.partition_point(|(k, _)| *k <= key));
-            let mut rest = items.into_iter().skip(start);
-            let chosen: Vec<(SortKey, T)> = rest.by_ref().take(max as usize).collect();
-            let more = rest.next().is_some();
-            let next_token = match (more, chosen.last()) {
-                (true, Some((last, _))) => Some(tokens.issue(fingerprint, *last)),
+            let start = after.map_or(0, |key| keys.position_after(key));
+            let items = keys.window(start, max as usize);
+            let more = start + items.len() < keys.len();
+            let next_token = match (more, items.last()) {
+                (true, Some(last)) => Some(tokens.issue(fingerprint, *last)),
                 _ => None,
             };
             Page {
-                items: chosen.into_iter().map(|(_, item)| item).collect(),
+                items,
                 total,
                 page_number: echo_number,
                 page_size: echo_size,
@@ -235,6 +229,7 @@ pub fn page<T>(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::sim::listing::Listing;
 
     fn key(created: i128, seq: u64) -> SortKey {
         SortKey {
@@ -301,7 +296,7 @@ mod tests {
     #[test]
     fn tokens_walk_every_item_once_and_are_bound_to_their_query() {
         let mut tokens = TokenTable::new(vec!["PINNED".to_owned()]);
-        let items: Vec<(SortKey, u64)> = (0..25u64).rev().map(|i| (key(i as i128, i), i)).collect();
+        let items = Listing::from_keys((0..25u64).map(|i| key(i as i128, i)).collect());
         let mut seen = Vec::new();
         let mut request = parse(
             &params(&[("MaxResults", "10")]),
@@ -312,8 +307,8 @@ mod tests {
         .unwrap();
         let mut first = true;
         loop {
-            let page = page(items.clone(), &request, &mut tokens, "q");
-            seen.extend(page.items);
+            let page = page(items.keys(), &request, &mut tokens, "q");
+            seen.extend(page.items.iter().map(|k| k.seq));
             let Some(token) = page.next_token else { break };
             if first {
                 assert_eq!(token, "PINNED");

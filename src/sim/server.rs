@@ -8,7 +8,7 @@
 
 use std::collections::BTreeSet;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use std::time::Duration;
 
 use axum::Router;
@@ -22,7 +22,7 @@ use hyper::body::Incoming;
 use hyper_util::rt::TokioIo;
 use hyper_util::service::TowerToHyperService;
 use jiff::{SignedDuration, Timestamp};
-use serde_json::{Map, Value};
+use serde_json::Value;
 use tokio::net::TcpListener;
 use tokio::sync::{Notify, watch};
 
@@ -49,7 +49,8 @@ pub struct Styles {
 /// Everything a request handler reads or changes.
 #[derive(Debug)]
 pub struct Sim {
-    pub(super) world: Mutex<World>,
+    /// Readers share it; SendFile and RunCommand take it alone, briefly.
+    pub(super) world: RwLock<World>,
     pub(super) clock: SimClock,
     pub(super) lifecycle: Lifecycle,
     pub(super) retention: Duration,
@@ -66,8 +67,13 @@ pub struct Sim {
 }
 
 impl Sim {
-    pub fn world(&self) -> MutexGuard<'_, World> {
-        self.world.lock().expect("world lock")
+    /// Hold it only to pick records: they are `Arc`s, render them after.
+    pub fn world(&self) -> RwLockReadGuard<'_, World> {
+        self.world.read().expect("world lock")
+    }
+
+    pub fn world_mut(&self) -> RwLockWriteGuard<'_, World> {
+        self.world.write().expect("world lock")
     }
 
     pub fn tokens(&self) -> MutexGuard<'_, TokenTable> {
@@ -280,7 +286,7 @@ async fn api(
         return reply(ApiError::action_not_found(&action_name, &version));
     };
     let params = Params::new(query.into_iter().chain(form).collect());
-    let answer = match action.run(&sim, &params) {
+    let answer = match action.run(&sim, &params, &request_id) {
         Ok(answer) => answer,
         Err(error) => return reply(error),
     };
@@ -288,10 +294,8 @@ async fn api(
     success_response(answer, &request_id, truncate)
 }
 
-fn success_response(mut answer: Map<String, Value>, request_id: &str, truncate: bool) -> Response {
-    answer.insert("RequestId".to_owned(), Value::String(request_id.to_owned()));
-    let body =
-        Bytes::from(serde_json::to_vec(&Value::Object(answer)).expect("JSON values serialise"));
+fn success_response(answer: Vec<u8>, request_id: &str, truncate: bool) -> Response {
+    let body = Bytes::from(answer);
     let mut response = if truncate {
         // The full length is announced, half is sent, then the connection
         // fails: what a client sees when a proxy dies mid-response.

@@ -3,7 +3,8 @@
 //!
 //! Records keep their *final* outcome and creation time; what a reader sees
 //! at a given instant (Pending, Running, final; which times are set) is
-//! derived by `lifecycle`, and retention is applied when reading.
+//! derived by `lifecycle`, and retention is applied when reading. The
+//! records themselves live in `tables`, in listing order and indexed.
 
 use std::collections::{BTreeSet, HashMap};
 use std::time::Duration;
@@ -17,6 +18,7 @@ use super::state::{
     AgentStatus, CommandSpec, CommandTargetSpec, DeliverySpec, MachineSpec, MachineStatus,
     ProductSpec, StateFile, TargetSpec,
 };
+use super::tables::{Deliveries, Invocations};
 
 /// The region of everything that names none.
 pub const DEFAULT_REGION: &str = "cn-hangzhou";
@@ -50,6 +52,41 @@ impl Stamp {
         self.text
             .clone()
             .unwrap_or_else(|| product.format_time(self.at))
+    }
+}
+
+/// Times as one product writes them, each instant formatted once: the
+/// targets of a task share their start and finish times, and formatting
+/// them is most of what rendering a large page costs.
+#[derive(Debug)]
+pub struct TimeTexts {
+    product: Product,
+    seen: Vec<(Timestamp, String)>,
+}
+
+impl TimeTexts {
+    pub fn new(product: Product) -> Self {
+        Self {
+            product,
+            seen: Vec::new(),
+        }
+    }
+
+    pub fn format(&mut self, at: Timestamp) -> String {
+        if let Some((_, text)) = self.seen.iter().find(|(seen, _)| *seen == at) {
+            return text.clone();
+        }
+        let text = self.product.format_time(at);
+        self.seen.push((at, text.clone()));
+        text
+    }
+
+    /// A stamp as written, or formatted.
+    pub fn show(&mut self, stamp: &Stamp) -> String {
+        match &stamp.text {
+            Some(text) => text.clone(),
+            None => self.format(stamp.at),
+        }
     }
 }
 
@@ -195,11 +232,11 @@ impl Delivery {
         target: &DeliveryTarget,
         now: Timestamp,
         lc: &Lifecycle,
+        texts: &mut TimeTexts,
     ) -> TargetView {
-        let product = self.product;
         let phase = lc.phase(self.created.at, now, &target.outcome.status);
-        let fmt = |t: Timestamp| product.format_time(t);
-        let created = self.created.show(product);
+        let created = texts.show(&self.created);
+        let mut fmt = |t: Timestamp| texts.format(t);
         let (status, error_code, error_info, start, finish, update) = match phase {
             Phase::Pending => (
                 "Pending".to_owned(),
@@ -221,7 +258,7 @@ impl Delivery {
                 target.outcome.status.clone(),
                 target.outcome.error_code.clone(),
                 target.outcome.error_info.clone(),
-                started.map(fmt).unwrap_or_default(),
+                started.map(&mut fmt).unwrap_or_default(),
                 fmt(finished),
                 fmt(finished),
             ),
@@ -325,8 +362,28 @@ pub struct RunView {
 }
 
 impl Invocation {
-    pub fn run_view(&self, run: &CommandRun, now: Timestamp, lc: &Lifecycle) -> RunView {
-        let fmt = |t: Timestamp| Product::Ecs.format_time(t);
+    /// A run's status at `now`, without rendering anything.
+    pub fn run_status_at<'a>(
+        &self,
+        run: &'a CommandRun,
+        now: Timestamp,
+        lc: &Lifecycle,
+    ) -> &'a str {
+        match lc.phase(self.created.at, now, &run.outcome.status) {
+            Phase::Pending => "Pending",
+            Phase::Running { .. } => "Running",
+            Phase::Final { .. } => &run.outcome.status,
+        }
+    }
+
+    pub fn run_view(
+        &self,
+        run: &CommandRun,
+        now: Timestamp,
+        lc: &Lifecycle,
+        texts: &mut TimeTexts,
+    ) -> RunView {
+        let mut fmt = |t: Timestamp| texts.format(t);
         let phase = lc.phase(self.created.at, now, &run.outcome.status);
         let (status, start, finish, done) = match phase {
             Phase::Pending => ("Pending".to_owned(), String::new(), String::new(), false),
@@ -335,7 +392,7 @@ impl Invocation {
             }
             Phase::Final { started, finished } => (
                 run.outcome.status.clone(),
-                started.map(fmt).unwrap_or_default(),
+                started.map(&mut fmt).unwrap_or_default(),
                 fmt(finished),
                 true,
             ),
@@ -397,8 +454,8 @@ pub struct World {
     pub machines: HashMap<String, Machine>,
     pub accept_unknown_machines: bool,
     pub default_region: String,
-    pub deliveries: Vec<Delivery>,
-    pub invocations: Vec<Invocation>,
+    pub deliveries: Deliveries,
+    pub invocations: Invocations,
     pub rules: Vec<CommandRule>,
     next_seq: u64,
 }
@@ -496,16 +553,12 @@ impl World {
             ) {
                 continue;
             }
-            let (product, region) = (delivery.product, delivery.region.clone());
-            let machine = self
-                .machines
-                .entry(target.id.clone())
-                .or_insert_with(|| Machine::running(&target.id, product, &region));
+            let machine = self.machine_or_running(&target.id, delivery.product, &delivery.region);
             if target.outcome.status == "Success" {
                 machine.files.insert(path.clone());
             }
         }
-        self.deliveries.push(delivery);
+        self.deliveries.insert(delivery);
     }
 
     pub fn insert_invocation(&mut self, invocation: Invocation) {
@@ -513,11 +566,18 @@ impl World {
             if target.run.outcome.error_code == "InstanceNotExists" {
                 continue;
             }
-            self.machines
-                .entry(target.id.clone())
-                .or_insert_with(|| Machine::running(&target.id, Product::Ecs, &invocation.region));
+            self.machine_or_running(&target.id, Product::Ecs, &invocation.region);
         }
-        self.invocations.push(invocation);
+        self.invocations.insert(invocation);
+    }
+
+    /// The machine `id`, created running if unknown (without copying the id
+    /// for machines that exist: a fleet has half a million targets).
+    fn machine_or_running(&mut self, id: &str, product: Product, region: &str) -> &mut Machine {
+        if !self.machines.contains_key(id) {
+            self.add_machine(Machine::running(id, product, region));
+        }
+        self.machines.get_mut(id).expect("just added")
     }
 
     fn delivery_from_spec(&mut self, spec: &DeliverySpec) -> Result<Delivery, String> {
@@ -619,9 +679,9 @@ impl World {
     /// Drops records older than the retention window (keeps memory bounded
     /// for long benchmark runs; reads filter by the same rule).
     pub fn prune(&mut self, now: Timestamp, retention: Duration) {
-        let cutoff = retention_cutoff(now, retention);
-        self.deliveries.retain(|d| d.created.at >= cutoff);
-        self.invocations.retain(|i| i.created.at >= cutoff);
+        let cutoff = retention_cutoff(now, retention).as_nanosecond();
+        self.deliveries.prune(cutoff);
+        self.invocations.prune(cutoff);
     }
 }
 

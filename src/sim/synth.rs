@@ -100,6 +100,9 @@ pub fn populate(world: &mut World, spec: &SynthSpec, now: Timestamp) {
         .saturating_sub(SignedDuration::from_hours(1))
         .expect("in range");
     let mut age = 0i64;
+    // Generated newest first, stored oldest first: listings append then.
+    let mut deliveries = Vec::new();
+    let mut invocations = Vec::new();
     for k in 0..spec.files {
         for batch in &batches {
             age += 1;
@@ -122,7 +125,7 @@ pub fn populate(world: &mut World, spec: &SynthSpec, now: Timestamp) {
                 .collect();
             let seq = world.next_seq();
             let invoke_id = world.new_id("f");
-            world.insert_delivery(Delivery {
+            deliveries.push(Delivery {
                 seq,
                 product: Product::Ecs,
                 invoke_id,
@@ -188,7 +191,7 @@ pub fn populate(world: &mut World, spec: &SynthSpec, now: Timestamp) {
                 .collect();
             let seq = world.next_seq();
             let invoke_id = world.new_id("t");
-            world.insert_invocation(Invocation {
+            invocations.push(Invocation {
                 seq,
                 invoke_id,
                 command_id: format!("c-sim{c:010}"),
@@ -208,6 +211,12 @@ pub fn populate(world: &mut World, spec: &SynthSpec, now: Timestamp) {
                 targets,
             });
         }
+    }
+    for delivery in deliveries.into_iter().rev() {
+        world.insert_delivery(delivery);
+    }
+    for invocation in invocations.into_iter().rev() {
+        world.insert_invocation(invocation);
     }
 }
 

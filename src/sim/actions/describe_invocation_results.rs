@@ -4,17 +4,17 @@
 //! `Output` is Base64 unless `ContentEncoding=PlainText`.
 
 use axum::http::StatusCode;
-use serde_json::{Value, json};
+use serde::Serialize;
 
-use super::{Answer, Encoding, Params, object, region, tags_json, tags_match};
-use crate::sim::paging::{self, SortKey};
+use super::{Answer, Encoding, Params, Tag, Wrapped, region, tags_match, tags_view, write};
+use crate::sim::Product;
+use crate::sim::listing::Listing;
+use crate::sim::paging;
 use crate::sim::server::Sim;
-use crate::sim::store::{CommandRun, Invocation};
+use crate::sim::store::{TimeTexts, record_status_of};
+use crate::sim::tables::{InvocationLookup, ResultRef};
 
-/// Sub-positions: instance index in the high bits, history run in the low.
-const HISTORY_SLOTS: u64 = 1 << 20;
-
-pub fn run(sim: &Sim, params: &Params) -> Answer {
+pub fn run(sim: &Sim, params: &Params, request_id: &str) -> Answer {
     let region = region(sim, params)?;
     let invoke_id = params.get_nonempty("InvokeId");
     let instance_id = params.get_nonempty("InstanceId");
@@ -33,84 +33,136 @@ pub fn run(sim: &Sim, params: &Params) -> Answer {
     let now = sim.now();
     let cutoff = sim.retention_cutoff(now);
     let lifecycle = sim.lifecycle();
-    let world = sim.world();
-    let mut matching: Vec<(SortKey, (&Invocation, &CommandRun, &str))> = Vec::new();
-    for inv in world.invocations.iter().filter(|inv| {
-        inv.region == region
+    let matches = |result: &ResultRef| {
+        let inv = &result.invocation;
+        let selected = inv.region == region
             && inv.created.at >= cutoff
             && invoke_id.is_none_or(|id| inv.invoke_id == id)
             && command_id.is_none_or(|id| inv.command_id == id)
             && resource_group.is_none_or(|rg| inv.resource_group_id.as_deref() == Some(rg))
             && tags_match(&inv.tags, &tags)
-    }) {
-        for (index, target) in inv.targets.iter().enumerate() {
-            if instance_id.is_some_and(|id| target.id != id) {
-                continue;
-            }
-            let history = if include_history {
-                target.history.iter().rev().collect()
-            } else {
-                Vec::new()
-            };
-            for (h, run) in std::iter::once(&target.run).chain(history).enumerate() {
-                if record_status.is_some() || status.is_some() {
-                    let view = inv.run_view(run, now, &lifecycle);
-                    if record_status.is_some_and(|s| view.record_status != s)
-                        || status.is_some_and(|s| view.status != s)
-                    {
-                        continue;
-                    }
-                }
-                let key = SortKey {
-                    created_ns: inv.created.at.as_nanosecond(),
-                    seq: inv.seq,
-                    sub: index as u64 * HISTORY_SLOTS + h as u64,
-                };
-                matching.push((key, (inv, run, target.id.as_str())));
-            }
+            && instance_id.is_none_or(|id| result.target().id == id);
+        if !selected {
+            return false;
         }
-    }
-    matching.sort_by_key(|(key, _)| *key);
-    let page = paging::page(matching, &request, &mut sim.tokens(), &fingerprint);
-
-    let results: Vec<Value> = page
+        // The statuses run_view would show, without rendering the run.
+        let run = result.run();
+        let run_status = inv.run_status_at(run, now, &lifecycle);
+        let run_record_status = run
+            .record_status
+            .as_deref()
+            .unwrap_or_else(|| record_status_of(run_status));
+        record_status.is_none_or(|s| run_record_status == s)
+            && status.is_none_or(|s| run_status == s)
+    };
+    let world = sim.world();
+    let candidates = world.invocations.result_candidates(
+        &InvocationLookup {
+            region,
+            invoke_id,
+            command_id,
+            instance_id,
+        },
+        include_history,
+    );
+    let visible = candidates.listing.since(cutoff.as_nanosecond());
+    let unindexed = [record_status, status, resource_group];
+    let tested: Listing;
+    let keys = if candidates.exact && unindexed.iter().all(Option::is_none) && tags.is_empty() {
+        visible
+    } else {
+        tested = visible.filter(|key| matches(&world.invocations.result(key)));
+        tested.keys()
+    };
+    let page = paging::page(keys, &request, &mut sim.tokens(), &fingerprint);
+    let items: Vec<ResultRef> = page
         .items
         .iter()
-        .map(|(inv, run, instance)| {
-            let view = inv.run_view(run, now, &lifecycle);
-            let mut item = object(json!({
-                "InstanceId": instance,
-                "InvokeId": inv.invoke_id,
-                "CommandId": inv.command_id,
-                "InvocationStatus": view.status,
-                "InvokeRecordStatus": view.record_status,
-                "ExitCode": view.exit_code,
-                "ErrorCode": view.error_code,
-                "ErrorInfo": view.error_info,
-                "Output": encoding.encode(&view.output),
-                "Dropped": view.dropped,
-                "Repeats": view.repeats,
-                "StartTime": view.start_time,
-                "FinishedTime": view.finished_time,
-                "StopTime": view.stop_time,
-            }));
-            if let Some(user) = view.username {
-                item.insert("Username".to_owned(), json!(user));
+        .map(|key| world.invocations.result(*key))
+        .collect();
+    drop(world);
+
+    let mut texts = TimeTexts::new(Product::Ecs);
+    let results = items
+        .iter()
+        .map(|result| {
+            let inv = &result.invocation;
+            let view = inv.run_view(result.run(), now, &lifecycle, &mut texts);
+            RunResult {
+                command_id: &inv.command_id,
+                dropped: view.dropped,
+                error_code: view.error_code,
+                error_info: view.error_info,
+                exit_code: view.exit_code,
+                finished_time: view.finished_time,
+                instance_id: &result.target().id,
+                invocation_status: view.status,
+                invoke_id: &inv.invoke_id,
+                invoke_record_status: view.record_status,
+                output: encoding.encode(&view.output),
+                repeats: view.repeats,
+                start_time: view.start_time,
+                stop_time: view.stop_time,
+                tags: tags_view(&inv.tags),
+                username: view.username,
             }
-            if !inv.tags.is_empty() {
-                item.insert("Tags".to_owned(), tags_json(&inv.tags));
-            }
-            Value::Object(item)
         })
         .collect();
-    let mut invocation = object(json!({
-        "TotalCount": page.total,
-        "PageNumber": page.page_number,
-        "PageSize": page.page_size,
-        "InvocationResults": { "InvocationResult": results },
-    }));
-    if let Some(token) = page.next_token {
-        invocation.insert("NextToken".to_owned(), Value::String(token));
-    }
-    Ok(object(json!({ "Invocation": invocation })))
+    Ok(write(&ResultsAnswer {
+        invocation: ResultsPage {
+            invocation_results: Wrapped {
+                name: "InvocationResult",
+                items: results,
+            },
+            next_token: page.next_token,
+            page_number: page.page_number,
+            page_size: page.page_size,
+            total_count: page.total,
+        },
+        request_id,
+    }))
+}
+
+/// The answer: paging fields nest under `Invocation` (fields in alphabetical
+/// order: see the module docs of `actions`).
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct ResultsAnswer<'a> {
+    invocation: ResultsPage<'a>,
+    request_id: &'a str,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct ResultsPage<'a> {
+    invocation_results: Wrapped<Vec<RunResult<'a>>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    next_token: Option<String>,
+    page_number: u64,
+    page_size: u64,
+    total_count: u64,
+}
+
+/// One run on one instance.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct RunResult<'a> {
+    command_id: &'a str,
+    dropped: u64,
+    error_code: String,
+    error_info: String,
+    exit_code: i64,
+    finished_time: String,
+    instance_id: &'a str,
+    invocation_status: String,
+    invoke_id: &'a str,
+    invoke_record_status: String,
+    output: String,
+    repeats: u64,
+    start_time: String,
+    stop_time: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    tags: Option<Wrapped<Vec<Tag<'a>>>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    username: Option<String>,
 }

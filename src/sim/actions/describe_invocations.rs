@@ -1,17 +1,21 @@
 //! DescribeInvocations (ECS 2014-05-26): RunCommand invocations with their
 //! overall status and per-instance results (output only on request).
 
-use axum::http::StatusCode;
-use serde_json::{Value, json};
+use std::sync::Arc;
 
-use super::{Answer, Encoding, Params, object, region, tags_json, tags_match};
+use axum::http::StatusCode;
+use serde::Serialize;
+
+use super::{Answer, Encoding, Params, Tag, Wrapped, region, tags_match, tags_view, write};
 use crate::sim::Product;
 use crate::sim::lifecycle::overall;
-use crate::sim::paging::{self, SortKey};
+use crate::sim::listing::Listing;
+use crate::sim::paging;
 use crate::sim::server::Sim;
-use crate::sim::store::Invocation;
+use crate::sim::store::{Invocation, TimeTexts};
+use crate::sim::tables::InvocationLookup;
 
-pub fn run(sim: &Sim, params: &Params) -> Answer {
+pub fn run(sim: &Sim, params: &Params, request_id: &str) -> Answer {
     let region = region(sim, params)?;
     let invoke_id = params.get_nonempty("InvokeId");
     let instance_id = params.get_nonempty("InstanceId");
@@ -31,59 +35,72 @@ pub fn run(sim: &Sim, params: &Params) -> Answer {
     let now = sim.now();
     let cutoff = sim.retention_cutoff(now);
     let lifecycle = sim.lifecycle();
-    let world = sim.world();
     let status_of = |inv: &Invocation| -> String {
         inv.status_override.clone().unwrap_or_else(|| {
-            let views: Vec<_> = inv
-                .targets
-                .iter()
-                .map(|t| inv.run_view(&t.run, now, &lifecycle).status)
-                .collect();
-            overall(views.iter().map(String::as_str)).to_owned()
+            overall(
+                inv.targets
+                    .iter()
+                    .map(|t| inv.run_status_at(&t.run, now, &lifecycle)),
+            )
+            .to_owned()
         })
     };
-    let mut matching: Vec<(SortKey, &Invocation)> = world
-        .invocations
-        .iter()
-        .filter(|inv| {
-            inv.region == region
-                && inv.created.at >= cutoff
-                && invoke_id.is_none_or(|id| inv.invoke_id == id)
-                && command_id.is_none_or(|id| inv.command_id == id)
-                && command_name.is_none_or(|n| inv.name == n)
-                && command_type.is_none_or(|t| inv.command_type == t)
-                && repeat_mode.is_none_or(|m| inv.repeat_mode == m)
-                && instance_id.is_none_or(|id| inv.targets.iter().any(|t| t.id == id))
-                && resource_group.is_none_or(|rg| inv.resource_group_id.as_deref() == Some(rg))
-                && tags_match(&inv.tags, &tags)
-                && invocation_status.is_none_or(|s| status_of(inv) == s)
-                && invoke_status.is_none_or(|s| invoke_status_of(&status_of(inv)) == s)
-        })
-        .map(|inv| {
-            (
-                SortKey {
-                    created_ns: inv.created.at.as_nanosecond(),
-                    seq: inv.seq,
-                    sub: 0,
-                },
-                inv,
-            )
-        })
-        .collect();
-    matching.sort_by_key(|(key, _)| *key);
-    let page = paging::page(matching, &request, &mut sim.tokens(), &fingerprint);
-
-    let invocations: Vec<Value> = page
+    let matches = |inv: &Invocation| {
+        inv.region == region
+            && inv.created.at >= cutoff
+            && invoke_id.is_none_or(|id| inv.invoke_id == id)
+            && command_id.is_none_or(|id| inv.command_id == id)
+            && command_name.is_none_or(|n| inv.name == n)
+            && command_type.is_none_or(|t| inv.command_type == t)
+            && repeat_mode.is_none_or(|m| inv.repeat_mode == m)
+            && instance_id.is_none_or(|id| inv.targets.iter().any(|t| t.id == id))
+            && resource_group.is_none_or(|rg| inv.resource_group_id.as_deref() == Some(rg))
+            && tags_match(&inv.tags, &tags)
+            && invocation_status.is_none_or(|s| status_of(inv) == s)
+            && invoke_status.is_none_or(|s| invoke_status_of(&status_of(inv)) == s)
+    };
+    let unindexed = [
+        command_name,
+        command_type,
+        repeat_mode,
+        invoke_status,
+        invocation_status,
+        resource_group,
+    ];
+    let world = sim.world();
+    let candidates = world.invocations.candidates(&InvocationLookup {
+        region,
+        invoke_id,
+        command_id,
+        instance_id,
+    });
+    let visible = candidates.listing.since(cutoff.as_nanosecond());
+    let tested: Listing;
+    let keys = if candidates.exact && unindexed.iter().all(Option::is_none) && tags.is_empty() {
+        visible
+    } else {
+        tested = visible.filter(|key| matches(world.invocations.get(key)));
+        tested.keys()
+    };
+    let page = paging::page(keys, &request, &mut sim.tokens(), &fingerprint);
+    let records: Vec<Arc<Invocation>> = page
         .items
         .iter()
+        .map(|key| world.invocations.get(*key).clone())
+        .collect();
+    drop(world);
+
+    let invocations = records
+        .iter()
         .map(|inv| {
+            let mut texts = TimeTexts::new(Product::Ecs);
             let created = inv.created.show(Product::Ecs);
-            let instances: Vec<Value> = inv
+            let instances = inv
                 .targets
                 .iter()
                 .filter(|t| instance_id.is_none_or(|id| t.id == id))
                 .map(|t| {
-                    let view = inv.run_view(&t.run, now, &lifecycle);
+                    let view = inv.run_view(&t.run, now, &lifecycle, &mut texts);
                     let update = if view.finished_time.is_empty() {
                         if view.start_time.is_empty() {
                             created.clone()
@@ -93,62 +110,119 @@ pub fn run(sim: &Sim, params: &Params) -> Answer {
                     } else {
                         view.finished_time.clone()
                     };
-                    let mut item = object(json!({
-                        "InstanceId": t.id,
-                        "InvocationStatus": view.status,
-                        "InstanceInvokeStatus": instance_invoke_status(&view.status),
-                        "ExitCode": view.exit_code,
-                        "ErrorCode": view.error_code,
-                        "ErrorInfo": view.error_info,
-                        "Dropped": view.dropped,
-                        "Repeats": view.repeats,
-                        "CreationTime": created,
-                        "StartTime": view.start_time,
-                        "FinishTime": view.finished_time,
-                        "UpdateTime": update,
-                        "StopTime": view.stop_time,
-                        "Timed": false,
-                    }));
-                    if include_output {
-                        item.insert("Output".to_owned(), json!(encoding.encode(&view.output)));
+                    InstanceRun {
+                        creation_time: created.clone(),
+                        dropped: view.dropped,
+                        error_code: view.error_code,
+                        error_info: view.error_info,
+                        exit_code: view.exit_code,
+                        finish_time: view.finished_time,
+                        instance_id: &t.id,
+                        instance_invoke_status: instance_invoke_status(&view.status),
+                        invocation_status: view.status,
+                        output: include_output.then(|| encoding.encode(&view.output)),
+                        repeats: view.repeats,
+                        start_time: view.start_time,
+                        stop_time: view.stop_time,
+                        timed: false,
+                        update_time: update,
                     }
-                    Value::Object(item)
                 })
                 .collect();
             let status = status_of(inv);
-            let mut item = object(json!({
-                "InvokeId": inv.invoke_id,
-                "CommandId": inv.command_id,
-                "CommandName": inv.name,
-                "CommandType": inv.command_type,
-                "CommandContent": encoding.encode(&inv.content),
-                "InvocationStatus": status,
-                "InvokeStatus": invoke_status_of(&status),
-                "Timed": false,
-                "RepeatMode": inv.repeat_mode,
-                "Frequency": "",
-                "Parameters": "{}",
-                "Username": inv.username.clone().unwrap_or_default(),
-                "CreationTime": created,
-                "VmCount": inv.targets.len(),
-                "InvokeInstances": { "InvokeInstance": instances },
-            }));
-            if !inv.tags.is_empty() {
-                item.insert("Tags".to_owned(), tags_json(&inv.tags));
+            InvocationItem {
+                command_content: encoding.encode(&inv.content),
+                command_id: &inv.command_id,
+                command_name: &inv.name,
+                command_type: &inv.command_type,
+                creation_time: created,
+                frequency: "",
+                invoke_status: invoke_status_of(&status),
+                invocation_status: status,
+                invoke_id: &inv.invoke_id,
+                invoke_instances: Wrapped {
+                    name: "InvokeInstance",
+                    items: instances,
+                },
+                parameters: "{}",
+                repeat_mode: &inv.repeat_mode,
+                tags: tags_view(&inv.tags),
+                timed: false,
+                username: inv.username.as_deref().unwrap_or_default(),
+                vm_count: inv.targets.len(),
             }
-            Value::Object(item)
         })
         .collect();
-    let mut answer = object(json!({
-        "TotalCount": page.total,
-        "PageNumber": page.page_number,
-        "PageSize": page.page_size,
-        "Invocations": { "Invocation": invocations },
-    }));
-    if let Some(token) = page.next_token {
-        answer.insert("NextToken".to_owned(), Value::String(token));
-    }
-    Ok(answer)
+    Ok(write(&InvocationsPage {
+        invocations: Wrapped {
+            name: "Invocation",
+            items: invocations,
+        },
+        next_token: page.next_token,
+        page_number: page.page_number,
+        page_size: page.page_size,
+        request_id,
+        total_count: page.total,
+    }))
+}
+
+/// The answer (fields in alphabetical order: see the module docs of
+/// `actions`).
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct InvocationsPage<'a> {
+    invocations: Wrapped<Vec<InvocationItem<'a>>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    next_token: Option<String>,
+    page_number: u64,
+    page_size: u64,
+    request_id: &'a str,
+    total_count: u64,
+}
+
+/// One invocation with its overall status.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct InvocationItem<'a> {
+    command_content: String,
+    command_id: &'a str,
+    command_name: &'a str,
+    command_type: &'a str,
+    creation_time: String,
+    frequency: &'static str,
+    invocation_status: String,
+    invoke_id: &'a str,
+    invoke_instances: Wrapped<Vec<InstanceRun<'a>>>,
+    invoke_status: &'static str,
+    parameters: &'static str,
+    repeat_mode: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    tags: Option<Wrapped<Vec<Tag<'a>>>>,
+    timed: bool,
+    username: &'a str,
+    vm_count: usize,
+}
+
+/// The latest run on one instance; `Output` only with `IncludeOutput`.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct InstanceRun<'a> {
+    creation_time: String,
+    dropped: u64,
+    error_code: String,
+    error_info: String,
+    exit_code: i64,
+    finish_time: String,
+    instance_id: &'a str,
+    instance_invoke_status: &'static str,
+    invocation_status: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    output: Option<String>,
+    repeats: u64,
+    start_time: String,
+    stop_time: String,
+    timed: bool,
+    update_time: String,
 }
 
 /// The legacy overall `InvokeStatus`.

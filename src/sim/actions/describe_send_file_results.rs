@@ -1,18 +1,24 @@
 //! DescribeSendFileResults (ECS 2014-05-26): SendFile tasks with their
 //! per-instance results, every documented filter, both paging styles.
 
+use std::sync::Arc;
+
 use axum::http::StatusCode;
-use serde_json::{Map, Value, json};
+use serde::Serialize;
+use serde_json::Value;
 
 use super::{
-    Answer, Params, file_mode_json, object, overwrite_json, region, tags_json, tags_match,
+    Answer, Params, Tag, Wrapped, file_mode_json, overwrite_json, region, tags_match, tags_view,
+    write,
 };
 use crate::sim::Product;
-use crate::sim::paging::{self, SortKey};
+use crate::sim::listing::Listing;
+use crate::sim::paging;
 use crate::sim::server::Sim;
-use crate::sim::store::Delivery;
+use crate::sim::store::{Delivery, TimeTexts};
+use crate::sim::tables::DeliveryLookup;
 
-pub fn run(sim: &Sim, params: &Params) -> Answer {
+pub fn run(sim: &Sim, params: &Params, request_id: &str) -> Answer {
     let region = region(sim, params)?;
     let invoke_id = params.get_nonempty("InvokeId");
     let instance_id = params.get_nonempty("InstanceId");
@@ -27,122 +33,181 @@ pub fn run(sim: &Sim, params: &Params) -> Answer {
     let now = sim.now();
     let cutoff = sim.retention_cutoff(now);
     let lifecycle = sim.lifecycle();
+    let matches = |d: &Delivery| {
+        d.product == Product::Ecs
+            && d.region == region
+            && d.created.at >= cutoff
+            && invoke_id.is_none_or(|id| d.invoke_id == id)
+            && name.is_none_or(|n| d.name == n)
+            && instance_id.is_none_or(|id| d.targets.iter().any(|t| t.id == id))
+            && resource_group.is_none_or(|rg| d.resource_group_id.as_deref() == Some(rg))
+            && tags_match(&d.tags, &tags)
+            && status.is_none_or(|s| d.overall_at(now, &lifecycle) == s)
+    };
     let world = sim.world();
-    let mut matching: Vec<(SortKey, &Delivery)> = world
-        .deliveries
-        .iter()
-        .filter(|d| {
-            d.product == Product::Ecs
-                && d.region == region
-                && d.created.at >= cutoff
-                && invoke_id.is_none_or(|id| d.invoke_id == id)
-                && name.is_none_or(|n| d.name == n)
-                && instance_id.is_none_or(|id| d.targets.iter().any(|t| t.id == id))
-                && resource_group.is_none_or(|rg| d.resource_group_id.as_deref() == Some(rg))
-                && tags_match(&d.tags, &tags)
-                && status.is_none_or(|s| d.overall_at(now, &lifecycle) == s)
-        })
-        .map(|d| (sort_key(d), d))
-        .collect();
-    matching.sort_by_key(|(key, _)| *key);
-    let page = paging::page(matching, &request, &mut sim.tokens(), &fingerprint);
-
-    let invocations: Vec<Value> = page
+    let candidates = world.deliveries.candidates(&DeliveryLookup {
+        product: Product::Ecs,
+        region: Some(region),
+        invoke_id,
+        name,
+        instance_id,
+    });
+    let visible = candidates.listing.since(cutoff.as_nanosecond());
+    let tested: Listing;
+    let keys =
+        if candidates.exact && resource_group.is_none() && tags.is_empty() && status.is_none() {
+            visible
+        } else {
+            tested = visible.filter(|key| matches(world.deliveries.get(key)));
+            tested.keys()
+        };
+    let page = paging::page(keys, &request, &mut sim.tokens(), &fingerprint);
+    let records: Vec<Arc<Delivery>> = page
         .items
         .iter()
-        .map(|d| Value::Object(render(sim, d, now, instance_id)))
+        .map(|key| world.deliveries.get(*key).clone())
         .collect();
-    let mut answer = object(json!({
-        "TotalCount": page.total,
-        "PageNumber": page.page_number,
-        "PageSize": page.page_size,
-        "Invocations": { "Invocation": invocations },
-    }));
-    if let Some(token) = page.next_token {
-        answer.insert("NextToken".to_owned(), Value::String(token));
-    }
-    Ok(answer)
+    drop(world);
+
+    Ok(write(&FilesPage {
+        invocations: Wrapped {
+            name: "Invocation",
+            items: records
+                .iter()
+                .map(|d| render(sim, d, now, instance_id))
+                .collect(),
+        },
+        next_token: page.next_token,
+        page_number: page.page_number,
+        page_size: page.page_size,
+        request_id,
+        total_count: page.total,
+    }))
 }
 
-pub(super) fn sort_key(d: &Delivery) -> SortKey {
-    SortKey {
-        created_ns: d.created.at.as_nanosecond(),
-        seq: d.seq,
-        sub: 0,
-    }
+/// The answer (fields in alphabetical order: see the module docs of
+/// `actions`).
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct FilesPage<'a> {
+    invocations: Wrapped<Vec<FileTask<'a>>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    next_token: Option<String>,
+    page_number: u64,
+    page_size: u64,
+    request_id: &'a str,
+    total_count: u64,
 }
 
-/// One `Invocation` item, ECS or eflo shaped. `only` limits the listed
-/// machines to one (an InstanceId/NodeId filter).
-pub(super) fn render(
+/// One `Invocation` item, ECS or eflo shaped.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub(super) struct FileTask<'a> {
+    content: &'a str,
+    content_type: &'a str,
+    creation_time: String,
+    description: &'a str,
+    file_group: &'a str,
+    file_mode: Value,
+    file_owner: &'a str,
+    invocation_status: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    invoke_id: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    invoke_instances: Option<Wrapped<Vec<MachineResult<'a>>>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    invoke_nodes: Option<Wrapped<Vec<MachineResult<'a>>>>,
+    name: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    node_count: Option<u64>,
+    overwrite: Value,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    tags: Option<Wrapped<Vec<Tag<'a>>>>,
+    target_dir: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    vm_count: Option<u64>,
+}
+
+/// One machine's result under a task: `InstanceId` on ECS, `NodeId` on eflo.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct MachineResult<'a> {
+    creation_time: String,
+    error_code: String,
+    error_info: String,
+    finish_time: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    instance_id: Option<&'a str>,
+    invocation_status: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    node_id: Option<&'a str>,
+    start_time: String,
+    update_time: String,
+}
+
+/// One task as listed. `only` limits the listed machines to one (an
+/// InstanceId/NodeId filter).
+pub(super) fn render<'a>(
     sim: &Sim,
-    d: &Delivery,
+    d: &'a Delivery,
     now: jiff::Timestamp,
     only: Option<&str>,
-) -> Map<String, Value> {
+) -> FileTask<'a> {
     let lifecycle = sim.lifecycle();
     let style = sim.presentation();
-    let all_views: Vec<_> = d
+    let ecs = d.product == Product::Ecs;
+    let mut texts = TimeTexts::new(d.product);
+    let machines: Vec<MachineResult<'a>> = d
         .targets
         .iter()
-        .map(|t| (t, d.target_view(t, now, &lifecycle)))
-        .collect();
-    let overall = d.overall_at(now, &lifecycle);
-    let id_field = match d.product {
-        Product::Ecs => "InstanceId",
-        Product::Eflo => "NodeId",
-    };
-    let machines: Vec<Value> = all_views
-        .iter()
-        .filter(|(t, _)| only.is_none_or(|id| t.id == id))
-        .map(|(t, v)| {
-            json!({
-                id_field: t.id,
-                "InvocationStatus": v.status,
-                "ErrorCode": v.error_code,
-                "ErrorInfo": v.error_info,
-                "CreationTime": v.creation_time,
-                "StartTime": v.start_time,
-                "FinishTime": v.finish_time,
-                "UpdateTime": v.update_time,
-            })
+        .filter(|t| only.is_none_or(|id| t.id == id))
+        .map(|t| {
+            let v = d.target_view(t, now, &lifecycle, &mut texts);
+            MachineResult {
+                creation_time: v.creation_time,
+                error_code: v.error_code,
+                error_info: v.error_info,
+                finish_time: v.finish_time,
+                instance_id: ecs.then_some(t.id.as_str()),
+                invocation_status: v.status,
+                node_id: (!ecs).then_some(t.id.as_str()),
+                start_time: v.start_time,
+                update_time: v.update_time,
+            }
         })
         .collect();
-    let mut item = object(json!({
-        "Name": d.name,
-        "Description": d.description,
-        "Content": d.content,
-        "ContentType": d.content_type,
-        "TargetDir": d.target_dir,
-        "FileMode": file_mode_json(&d.mode, style.file_mode),
-        "FileOwner": d.owner,
-        "FileGroup": d.group,
-        "CreationTime": d.created.show(d.product),
-        "InvocationStatus": overall,
-    }));
-    match d.product {
-        Product::Ecs => {
-            item.insert("InvokeId".to_owned(), json!(d.invoke_id));
-            item.insert(
-                "Overwrite".to_owned(),
-                overwrite_json(d.overwrite, style.overwrite),
-            );
-            item.insert("VmCount".to_owned(), json!(d.target_count()));
-            item.insert(
-                "InvokeInstances".to_owned(),
-                json!({ "InvokeInstance": machines }),
-            );
-            if !d.tags.is_empty() {
-                item.insert("Tags".to_owned(), tags_json(&d.tags));
-            }
-        }
-        Product::Eflo => {
-            // eflo's items carry no InvokeId (it is a required filter) and a
-            // boolean Overwrite.
-            item.insert("Overwrite".to_owned(), json!(d.overwrite));
-            item.insert("NodeCount".to_owned(), json!(d.target_count()));
-            item.insert("InvokeNodes".to_owned(), json!({ "InvokeNode": machines }));
-        }
+    let machines = Wrapped {
+        name: if ecs { "InvokeInstance" } else { "InvokeNode" },
+        items: machines,
+    };
+    let (invoke_instances, invoke_nodes) = if ecs {
+        (Some(machines), None)
+    } else {
+        (None, Some(machines))
+    };
+    FileTask {
+        content: &d.content,
+        content_type: &d.content_type,
+        creation_time: d.created.show(d.product),
+        description: &d.description,
+        file_group: &d.group,
+        file_mode: file_mode_json(&d.mode, style.file_mode),
+        file_owner: &d.owner,
+        invocation_status: d.overall_at(now, &lifecycle),
+        // eflo's items carry no InvokeId (it is a required filter), no
+        // tags, and a boolean Overwrite.
+        invoke_id: ecs.then_some(d.invoke_id.as_str()),
+        invoke_instances,
+        invoke_nodes,
+        name: &d.name,
+        node_count: (!ecs).then(|| d.target_count()),
+        overwrite: if ecs {
+            overwrite_json(d.overwrite, style.overwrite)
+        } else {
+            Value::Bool(d.overwrite)
+        },
+        tags: if ecs { tags_view(&d.tags) } else { None },
+        target_dir: &d.target_dir,
+        vm_count: ecs.then(|| d.target_count()),
     }
-    item
 }

@@ -2,42 +2,71 @@
 //! InvokeId is required, NodeId filters, there is no paging and no RegionId,
 //! and `TotalCount` is declared a string.
 
+use std::sync::Arc;
+
+use serde::Serialize;
 use serde_json::{Value, json};
 
-use super::describe_send_file_results::{render, sort_key};
-use super::{Answer, Params, object};
+use super::describe_send_file_results::{FileTask, render};
+use super::{Answer, Params, Wrapped, write};
 use crate::sim::Product;
 use crate::sim::server::Sim;
 use crate::sim::state::TotalCountStyle;
+use crate::sim::store::Delivery;
+use crate::sim::tables::DeliveryLookup;
 
-pub fn describe_send_file_results(sim: &Sim, params: &Params) -> Answer {
+pub fn describe_send_file_results(sim: &Sim, params: &Params, request_id: &str) -> Answer {
     let invoke_id = params.required("InvokeId")?;
     let node_id = params.get_nonempty("NodeId");
     let now = sim.now();
     let cutoff = sim.retention_cutoff(now);
     let world = sim.world();
-    let mut matching: Vec<_> = world
-        .deliveries
+    let candidates = world.deliveries.candidates(&DeliveryLookup {
+        product: Product::Eflo,
+        region: None,
+        invoke_id: Some(invoke_id),
+        name: None,
+        instance_id: node_id,
+    });
+    // Listing order, newest first, like the ECS listing.
+    let matching: Vec<Arc<Delivery>> = candidates
+        .listing
+        .since(cutoff.as_nanosecond())
         .iter()
+        .map(|key| world.deliveries.get(key))
         .filter(|d| {
             d.product == Product::Eflo
                 && d.invoke_id == invoke_id
                 && d.created.at >= cutoff
                 && node_id.is_none_or(|id| d.targets.iter().any(|t| t.id == id))
         })
+        .cloned()
         .collect();
-    matching.sort_by_key(|d| sort_key(d));
-    let invocations: Vec<Value> = matching
-        .iter()
-        .map(|d| Value::Object(render(sim, d, now, node_id)))
-        .collect();
-    let total = invocations.len();
-    let total = match sim.presentation().eflo_total_count {
+    drop(world);
+    let total = matching.len();
+    let total_count = match sim.presentation().eflo_total_count {
         TotalCountStyle::String => json!(total.to_string()),
         TotalCountStyle::Number => json!(total),
     };
-    Ok(object(json!({
-        "TotalCount": total,
-        "Invocations": { "Invocation": invocations },
-    })))
+    Ok(write(&EfloFiles {
+        invocations: Wrapped {
+            name: "Invocation",
+            items: matching
+                .iter()
+                .map(|d| render(sim, d, now, node_id))
+                .collect(),
+        },
+        request_id,
+        total_count,
+    }))
+}
+
+/// The answer (fields in alphabetical order: see the module docs of
+/// `actions`).
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct EfloFiles<'a> {
+    invocations: Wrapped<Vec<FileTask<'a>>>,
+    request_id: &'a str,
+    total_count: Value,
 }

@@ -1,5 +1,12 @@
 //! The API actions, routed by (Action, Version), and what they share:
 //! parameter reading, tag filters, region checks and the response quirks.
+//!
+//! Small answers are built as JSON values. Listings are serialised straight
+//! from the records through typed views (`Wrapped`, `Tag`, each action's
+//! item struct): a page of 2,500 per-instance results would otherwise be a
+//! tree of 20,000 maps built, written and dropped for every request. Their
+//! fields are declared in alphabetical order, the order serde_json's map
+//! writes, so the bytes are the same either way.
 
 mod describe_invocation_results;
 mod describe_invocations;
@@ -10,15 +17,16 @@ mod send_file;
 
 use std::collections::BTreeSet;
 
-use serde_json::{Map, Value, json};
+use serde::ser::{Serialize, SerializeMap, Serializer};
+use serde_json::{Map, Value};
 
 use super::Product;
 use super::errors::ApiError;
 use super::server::Sim;
 use super::state::{FileModeStyle, OverwriteStyle};
 
-/// An action's JSON answer, without `RequestId` (the server adds it).
-pub type Answer = Result<Map<String, Value>, ApiError>;
+/// An action's answer: the JSON body to send, `RequestId` included.
+pub type Answer = Result<Vec<u8>, ApiError>;
 
 /// The actions the simulator serves.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -47,15 +55,22 @@ impl Action {
         })
     }
 
-    pub fn run(self, sim: &Sim, params: &Params) -> Answer {
+    /// Runs the action; `request_id` goes into the answer.
+    pub fn run(self, sim: &Sim, params: &Params, request_id: &str) -> Answer {
         match self {
-            Self::SendFile => send_file::ecs(sim, params),
-            Self::RunCommand => run_command::run(sim, params),
-            Self::DescribeSendFileResults => describe_send_file_results::run(sim, params),
-            Self::DescribeInvocationResults => describe_invocation_results::run(sim, params),
-            Self::DescribeInvocations => describe_invocations::run(sim, params),
-            Self::EfloDescribeSendFileResults => eflo::describe_send_file_results(sim, params),
-            Self::EfloSendFile => send_file::eflo(sim, params),
+            Self::SendFile => send_file::ecs(sim, params, request_id),
+            Self::RunCommand => run_command::run(sim, params, request_id),
+            Self::DescribeSendFileResults => {
+                describe_send_file_results::run(sim, params, request_id)
+            }
+            Self::DescribeInvocationResults => {
+                describe_invocation_results::run(sim, params, request_id)
+            }
+            Self::DescribeInvocations => describe_invocations::run(sim, params, request_id),
+            Self::EfloDescribeSendFileResults => {
+                eflo::describe_send_file_results(sim, params, request_id)
+            }
+            Self::EfloSendFile => send_file::eflo(sim, params, request_id),
         }
     }
 }
@@ -215,14 +230,48 @@ pub fn tags_match(tags: &[(String, String)], filters: &[TagFilter]) -> bool {
     })
 }
 
-/// `Tags: {Tag: [{TagKey, TagValue}]}`.
-pub fn tags_json(tags: &[(String, String)]) -> Value {
-    json!({
-        "Tag": tags
-            .iter()
-            .map(|(k, v)| json!({"TagKey": k, "TagValue": v}))
-            .collect::<Vec<_>>()
+/// `{"Name": [...]}`: how the API wraps every list.
+#[derive(Debug)]
+pub struct Wrapped<T> {
+    pub name: &'static str,
+    pub items: T,
+}
+
+impl<T: Serialize> Serialize for Wrapped<T> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(Some(1))?;
+        map.serialize_entry(self.name, &self.items)?;
+        map.end()
+    }
+}
+
+/// One `Tags.Tag[]` entry.
+#[derive(Debug, serde::Serialize)]
+pub struct Tag<'a> {
+    #[serde(rename = "TagKey")]
+    pub key: &'a str,
+    #[serde(rename = "TagValue")]
+    pub value: &'a str,
+}
+
+/// `Tags: {Tag: [{TagKey, TagValue}]}`, absent when there are none.
+pub fn tags_view(tags: &[(String, String)]) -> Option<Wrapped<Vec<Tag<'_>>>> {
+    (!tags.is_empty()).then(|| Wrapped {
+        name: "Tag",
+        items: tags.iter().map(|(key, value)| Tag { key, value }).collect(),
     })
+}
+
+/// A small answer built as JSON values, with `RequestId` added.
+pub fn reply(value: Value, request_id: &str) -> Vec<u8> {
+    let mut answer = object(value);
+    answer.insert("RequestId".to_owned(), Value::String(request_id.to_owned()));
+    write(&answer)
+}
+
+/// The bytes of an answer.
+pub fn write(answer: &impl Serialize) -> Vec<u8> {
+    serde_json::to_vec(answer).expect("answers serialise")
 }
 
 /// The ECS `RegionId`: required, and one the cloud knows.
@@ -289,6 +338,8 @@ pub fn object(value: Value) -> Map<String, Value> {
 
 #[cfg(test)]
 mod tests {
+    use serde_json::json;
+
     use super::*;
 
     fn params(pairs: &[(&str, &str)]) -> Params {

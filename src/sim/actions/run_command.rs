@@ -5,7 +5,7 @@
 use base64::Engine as _;
 use serde_json::json;
 
-use super::{Answer, Params, object, region};
+use super::{Answer, Params, region, reply};
 use crate::sim::errors::ApiError;
 use crate::sim::server::Sim;
 use crate::sim::state::{AgentStatus, MachineStatus};
@@ -16,7 +16,7 @@ use crate::sim::store::{
 const MAX_TARGETS: usize = 100;
 const COMMAND_TYPES: &[&str] = &["RunShellScript", "RunBatScript", "RunPowerShellScript"];
 
-pub fn run(sim: &Sim, params: &Params) -> Answer {
+pub fn run(sim: &Sim, params: &Params, request_id: &str) -> Answer {
     let region = region(sim, params)?.to_owned();
     let command_type = params.required("Type")?;
     if !COMMAND_TYPES.contains(&command_type) {
@@ -53,7 +53,7 @@ pub fn run(sim: &Sim, params: &Params) -> Answer {
         .to_owned();
 
     let now = sim.now();
-    let mut world = sim.world();
+    let mut world = sim.world_mut();
     world.prune(now, sim.retention);
     let invoke_id = world.new_id("t");
     let command_id = world.new_id("c");
@@ -82,8 +82,9 @@ pub fn run(sim: &Sim, params: &Params) -> Answer {
         status_override: None,
         targets,
     });
-    Ok(object(
+    Ok(reply(
         json!({ "CommandId": command_id, "InvokeId": invoke_id }),
+        request_id,
     ))
 }
 

@@ -10,7 +10,7 @@
 use base64::Engine as _;
 use serde_json::json;
 
-use super::{Answer, Params, object, region};
+use super::{Answer, Params, region, reply};
 use crate::mode::FileMode;
 use crate::sim::Product;
 use crate::sim::errors::ApiError;
@@ -37,7 +37,7 @@ struct FileRequest {
     tags: Vec<(String, String)>,
 }
 
-pub fn ecs(sim: &Sim, params: &Params) -> Answer {
+pub fn ecs(sim: &Sim, params: &Params, request_id: &str) -> Answer {
     let region = region(sim, params)?.to_owned();
     let instances = params.list("InstanceId");
     if instances.iter().all(|i| i.is_empty()) {
@@ -53,10 +53,10 @@ pub fn ecs(sim: &Sim, params: &Params) -> Answer {
         .collect();
     let request = file_request(params, tags)?;
     let invoke_id = create(sim, Product::Ecs, &region, request, instances);
-    Ok(object(json!({ "InvokeId": invoke_id })))
+    Ok(reply(json!({ "InvokeId": invoke_id }), request_id))
 }
 
-pub fn eflo(sim: &Sim, params: &Params) -> Answer {
+pub fn eflo(sim: &Sim, params: &Params, request_id: &str) -> Answer {
     // eflo takes the node list as a JSON array in one parameter.
     let list = params.required("NodeIdList")?;
     let nodes: Vec<String> =
@@ -70,7 +70,7 @@ pub fn eflo(sim: &Sim, params: &Params) -> Answer {
     let request = file_request(params, Vec::new())?;
     let region = sim.default_region();
     let invoke_id = create(sim, Product::Eflo, &region, request, nodes);
-    Ok(object(json!({ "InvokeId": invoke_id })))
+    Ok(reply(json!({ "InvokeId": invoke_id }), request_id))
 }
 
 fn file_request(params: &Params, tags: Vec<(String, String)>) -> Result<FileRequest, ApiError> {
@@ -127,7 +127,7 @@ fn create(
     targets: Vec<String>,
 ) -> String {
     let now = sim.now();
-    let mut world = sim.world();
+    let mut world = sim.world_mut();
     world.prune(now, sim.retention);
     let invoke_id = world.new_id(product.file_invoke_prefix());
     let seq = world.next_seq();
