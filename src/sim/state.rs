@@ -157,6 +157,32 @@ pub enum AgentStatus {
     Outdated,
 }
 
+impl AgentStatus {
+    /// The ErrorCode and ErrorInfo Cloud Assistant reports when its agent
+    /// cannot take a task; `None` when the agent is running.
+    pub fn refusal(self) -> Option<(&'static str, &'static str)> {
+        match self {
+            AgentStatus::Running => None,
+            AgentStatus::Stopped => Some((
+                "ClientNotRunning",
+                "the aliyun service is not running on the instance",
+            )),
+            AgentStatus::Unresponsive => Some((
+                "ClientNotResponse",
+                "the aliyun service in the instance does not response",
+            )),
+            AgentStatus::Upgrading => Some((
+                "ClientIsUpgrading",
+                "the aliyun service in the instance is upgrading now",
+            )),
+            AgentStatus::Outdated => Some((
+                "ClientNeedUpgrade",
+                "the aliyun service in the instance need upgrade",
+            )),
+        }
+    }
+}
+
 /// An ECS instance or an eflo node, with what SendFile's rules look at.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]

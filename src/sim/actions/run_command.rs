@@ -8,7 +8,7 @@ use serde_json::json;
 use super::{Answer, Params, region, reply};
 use crate::sim::errors::ApiError;
 use crate::sim::server::Sim;
-use crate::sim::state::{AgentStatus, MachineStatus};
+use crate::sim::state::MachineStatus;
 use crate::sim::store::{
     CommandRun, CommandTarget, Invocation, Outcome, Stamp, World, limit_output,
 };
@@ -129,31 +129,8 @@ fn command_run(world: &World, region: &str, id: &str, username: &str, content: &
                 }
                 MachineStatus::Running => {}
             }
-            let agent = match machine.agent {
-                AgentStatus::Running => None,
-                AgentStatus::Stopped => Some((
-                    "Aborted",
-                    "ClientNotRunning",
-                    "the aliyun service is not running on the instance",
-                )),
-                AgentStatus::Unresponsive => Some((
-                    "Aborted",
-                    "ClientNotResponse",
-                    "the aliyun service in the instance does not response",
-                )),
-                AgentStatus::Upgrading => Some((
-                    "Aborted",
-                    "ClientIsUpgrading",
-                    "the aliyun service in the instance is upgrading now",
-                )),
-                AgentStatus::Outdated => Some((
-                    "Aborted",
-                    "ClientNeedUpgrade",
-                    "the aliyun service in the instance need upgrade",
-                )),
-            };
-            if let Some((status, code, info)) = agent {
-                return refused(status, code, info);
+            if let Some((code, info)) = machine.agent.refusal() {
+                return refused("Aborted", code, info);
             }
             if !machine.users.contains(username) {
                 return refused(

@@ -212,30 +212,13 @@ fn outcome(
         }
         MachineStatus::Running => {}
     }
-    let agent = match machine.agent {
-        AgentStatus::Running => None,
-        AgentStatus::Stopped => Some((
-            "Aborted",
-            "ClientNotRunning",
-            "the aliyun service is not running on the instance",
-        )),
-        AgentStatus::Unresponsive => Some((
-            "Timeout",
-            "ClientNotResponse",
-            "the aliyun service in the instance does not response",
-        )),
-        AgentStatus::Upgrading => Some((
-            "Aborted",
-            "ClientIsUpgrading",
-            "the aliyun service in the instance is upgrading now",
-        )),
-        AgentStatus::Outdated => Some((
-            "Aborted",
-            "ClientNeedUpgrade",
-            "the aliyun service in the instance need upgrade",
-        )),
-    };
-    if let Some((status, code, info)) = agent {
+    if let Some((code, info)) = machine.agent.refusal() {
+        // An agent that does not answer lets the delivery time out.
+        let status = if machine.agent == AgentStatus::Unresponsive {
+            "Timeout"
+        } else {
+            "Aborted"
+        };
         return Outcome::failure(status, code, info);
     }
     if request.resource_group_id.is_some() && machine.resource_group_id != request.resource_group_id
