@@ -94,12 +94,13 @@ async fn check(
         let mut observations = crate::fetch::fetch(&client, &plan)
             .await
             .map_err(Failure::unverified)?;
-        observations.fetched_at = Some(now());
+        let fetched_at = now();
+        observations.fetched_at = Some(fetched_at);
         let report = evaluate(
             &expectations,
             &observations,
             &EvalOptions {
-                now: now(),
+                now: fetched_at,
                 strict: args.strict,
             },
         );

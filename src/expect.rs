@@ -191,7 +191,7 @@ pub enum OutputMatch {
 #[derive(Debug, Clone)]
 pub struct CommandExpectation {
     pub origin: Origin,
-    /// Lingjun (eflo) commands are read with DescribeInvocations by invoke id.
+    /// Always ECS for now: the manifest refuses commands on eflo nodes.
     pub provider: Provider,
     /// `None` when the manifest names no region (see [`FileExpectation::region`]).
     pub region: Option<Attr<String>>,

@@ -112,6 +112,8 @@ codes! {
     InvalidRegex => "manifest::invalid-regex",
     /// A waiver for a finding code that does not exist.
     UnknownFinding => "manifest::unknown-finding",
+    /// A command in an eflo manifest: eflo has no DescribeInvocationResults.
+    EfloCommand => "manifest::eflo-command",
     /// An entry with no region, and neither `--region` nor the environment names one.
     NoRegion => "manifest::no-region",
 }

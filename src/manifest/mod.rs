@@ -518,17 +518,26 @@ mod tests {
     }
 
     #[test]
-    fn eflo_files_and_commands_carry_provider_nodes_and_invoke_ids() {
+    fn eflo_files_carry_provider_nodes_and_invoke_ids() {
         let e = load_text(
-            "version: 1\nprovider: eflo\nfiles:\n  - {name: a, target_dir: /x, invoke_id: f-1, nodes: [e01-cn-a]}\ncommands:\n  - {invoke_id: t-1, nodes: [e01-cn-a], exit_code: 2, output: {regex: \"^ok$\"}}\n",
+            "version: 1\nprovider: eflo\nfiles:\n  - {name: a, target_dir: /x, invoke_id: f-1, nodes: [e01-cn-a]}\n",
             &[],
             &[],
         );
         assert_eq!(e.files[0].provider, Provider::Eflo);
         assert_eq!(e.files[0].invoke_id.as_ref().unwrap().value, "f-1");
         assert_eq!(e.files[0].targets[0].id, "e01-cn-a");
+    }
+
+    #[test]
+    fn a_non_zero_exit_code_expects_the_failed_status() {
+        let e = load_text(
+            "version: 1\ncommands:\n  - {invoke_id: t-1, instances: [i-a], exit_code: 2, output: {regex: \"^ok$\"}}\n",
+            &[],
+            &[],
+        );
         let command = &e.commands[0];
-        assert_eq!(command.provider, Provider::Eflo);
+        assert_eq!(command.provider, Provider::Ecs);
         assert_eq!(
             command.selector.value,
             CommandSelector::InvokeId("t-1".into())

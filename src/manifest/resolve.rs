@@ -661,19 +661,24 @@ impl Resolver<'_> {
     ) -> Option<CommandExpectation> {
         let at = |key: &str| format!("/commands/{i}/{key}");
         let entry_pointer = format!("/commands/{i}");
+        if provider == Provider::Eflo {
+            // Checking them would need eflo's DescribeInvocations, which
+            // this version does not read; refusing beats a silent pass.
+            self.push(
+                ManifestDiagnostic::new(
+                    Code::EfloCommand,
+                    format!(
+                        "{} is a command on eflo nodes, which shipcheck cannot check yet",
+                        pointer_display(&entry_pointer)
+                    ),
+                )
+                .label(self.entry_label(&entry_pointer), "not checked on eflo")
+                .help("shipcheck checks eflo file deliveries only; remove the command, or move it to an ECS manifest"),
+            );
+            return None;
+        }
         let mut ok = true;
         let selector = match (&entry.command_id, &entry.invoke_id) {
-            (Some(_), None) if provider == Provider::Eflo => {
-                self.push(
-                    ManifestDiagnostic::new(
-                        Code::EfloNeedsInvokeId,
-                        format!("{} is on eflo nodes but names no invoke_id", pointer_display(&entry_pointer)),
-                    )
-                    .label(self.index.head(&at("command_id")), "eflo cannot look up a command by id")
-                    .help("eflo reports commands by invocation only: replace `command_id:` with `invoke_id: t-…`"),
-                );
-                None
-            }
             (Some(id), None) => self.string(id, &at("command_id")).map(|a| {
                 Attr::declared(
                     CommandSelector::CommandId(a.value),
