@@ -18,7 +18,7 @@ fn valid_manifests_exit_0() {
         .code(0)
         .stdout("")
         .stderr(predicate::str::contains(
-            "2 manifests valid: 4 files, 1 command",
+            "2 manifests valid: 4 files, 0 commands, 0 waivers",
         ));
 }
 
