@@ -11,8 +11,8 @@ use futures_util::future::try_join_all;
 
 use crate::cloud::{CloudClient, CloudError, InvocationFilter, SendFileFilter};
 use crate::observe::{CommandResult, FileInvocation, Observations};
-use crate::protocol::Provider;
 use crate::plan::{Plan, Query};
+use crate::protocol::Provider;
 
 /// What one query returned.
 enum Fetched {

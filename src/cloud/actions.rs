@@ -315,15 +315,9 @@ impl CloudClient {
                 page_of(reply.value).map_err(|e| malformed(action, endpoint, reply.request_id, e))
             }
         };
-        let summary = paging::read_listing(
-            action,
-            paging,
-            self.inner.concurrency,
-            key,
-            on_page,
-            fetch,
-        )
-        .await?;
+        let summary =
+            paging::read_listing(action, paging, self.inner.concurrency, key, on_page, fetch)
+                .await?;
         Ok(finish(summary, &stats))
     }
 }

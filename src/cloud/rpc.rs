@@ -194,11 +194,7 @@ fn judge<T: DeserializeOwned>(
                     action: action.to_owned(),
                     url: redacted_url(endpoint),
                     request_id: answer.request_id,
-                    detail: format!(
-                        "{e} ({} bytes, {})",
-                        answer.body.len(),
-                        answer.content_type
-                    ),
+                    detail: format!("{e} ({} bytes, {})", answer.body.len(), answer.content_type),
                 },
                 None,
             )),
@@ -333,12 +329,26 @@ mod tests {
     #[test]
     fn each_product_places_its_parameters_like_its_sdk() {
         let params = vec![("InvokeId".to_owned(), "t-abc".to_owned())];
-        let eflo = ApiCall::new(Provider::Eflo, "DescribeSendFileResults", "x", params.clone());
+        let eflo = ApiCall::new(
+            Provider::Eflo,
+            "DescribeSendFileResults",
+            "x",
+            params.clone(),
+        );
         assert_eq!(
-            (eflo.request.query.len(), eflo.request.form, eflo.request.version),
+            (
+                eflo.request.query.len(),
+                eflo.request.form,
+                eflo.request.version
+            ),
             (0, params.clone(), "2022-12-15")
         );
-        let ecs = ApiCall::new(Provider::Ecs, "DescribeSendFileResults", "x", params.clone());
+        let ecs = ApiCall::new(
+            Provider::Ecs,
+            "DescribeSendFileResults",
+            "x",
+            params.clone(),
+        );
         assert_eq!((ecs.request.query, ecs.request.form.len()), (params, 0));
     }
 

@@ -368,7 +368,10 @@ mod tests {
             method: Method::Get,
             action: "AssumeRole",
             version: "2015-04-01",
-            query: pairs(&[("RoleArn", "acs:ram::1:role/x"), ("Policy", "{\"a\": \"b c\"}")]),
+            query: pairs(&[
+                ("RoleArn", "acs:ram::1:role/x"),
+                ("Policy", "{\"a\": \"b c\"}"),
+            ]),
             form: vec![],
         };
         let endpoint = Url::parse("https://sts.aliyuncs.com/").unwrap();

@@ -26,7 +26,6 @@ use serde_json::Value;
 use tokio::net::TcpListener;
 use tokio::sync::{Notify, watch};
 
-use crate::protocol::Provider;
 use super::actions::{Action, Params};
 use super::auth::{self, Keyring, NonceCache, SignedRequest};
 use super::clock::SimClock;
@@ -37,6 +36,7 @@ use super::paging::TokenTable;
 use super::state::{FileModeStyle, OverwriteStyle, TotalCountStyle};
 use super::stats::{Counters, Stats};
 use super::store::{World, retention_cutoff};
+use crate::protocol::Provider;
 
 /// How responses spell the fields whose type varies between documents.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]

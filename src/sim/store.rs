@@ -12,14 +12,14 @@ use std::time::Duration;
 use jiff::{SignedDuration, Timestamp};
 use regex::Regex;
 
-use crate::protocol::time::parse_response_time;
-use crate::protocol::{Provider, join_path};
 use super::lifecycle::{Lifecycle, Phase};
 use super::state::{
     AgentStatus, CommandSpec, CommandTargetSpec, DeliverySpec, MachineSpec, MachineStatus,
     ProductSpec, StateFile, TargetSpec,
 };
 use super::tables::{Deliveries, Invocations};
+use crate::protocol::time::parse_response_time;
+use crate::protocol::{Provider, join_path};
 
 /// The region of everything that names none.
 pub const DEFAULT_REGION: &str = "cn-hangzhou";
@@ -92,7 +92,8 @@ impl TimeTexts {
 }
 
 pub fn parse_time(text: &str) -> Result<Timestamp, String> {
-    parse_response_time(text).map_err(|e| format!("`{}` is not an RFC 3339 time ({e})", text.escape_debug()))
+    parse_response_time(text)
+        .map_err(|e| format!("`{}` is not an RFC 3339 time ({e})", text.escape_debug()))
 }
 
 #[derive(Debug, Clone)]
@@ -784,7 +785,10 @@ mod tests {
     #[test]
     fn written_times_echo_verbatim_but_parse_trimmed() {
         let stamp = Stamp::written("2023-04-10T10:53:46.156+08:00\n").unwrap();
-        assert_eq!(stamp.show(Provider::Eflo), "2023-04-10T10:53:46.156+08:00\n");
+        assert_eq!(
+            stamp.show(Provider::Eflo),
+            "2023-04-10T10:53:46.156+08:00\n"
+        );
         assert_eq!(stamp.at.to_string(), "2023-04-10T02:53:46.156Z");
         assert!(Stamp::written("yesterday").is_err());
     }

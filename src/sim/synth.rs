@@ -13,11 +13,11 @@ use jiff::{SignedDuration, Timestamp};
 use rand::rngs::StdRng;
 use rand::{RngExt as _, SeedableRng as _};
 
-use crate::protocol::Provider;
 use super::store::{
     CommandRun, CommandTarget, Delivery, DeliveryTarget, Invocation, Machine, Outcome, PinnedTimes,
     Stamp, World,
 };
+use crate::protocol::Provider;
 
 /// The sizes and rates of a synthetic fleet.
 #[derive(Debug, Clone, PartialEq)]

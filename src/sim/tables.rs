@@ -17,10 +17,10 @@ use std::borrow::Cow;
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use crate::protocol::Provider;
 use super::listing::{EMPTY, Listing};
 use super::paging::SortKey;
 use super::store::{CommandRun, CommandTarget, Delivery, Invocation};
+use crate::protocol::Provider;
 
 /// Sub-positions of per-instance command results: the instance's index in
 /// the high bits, the run (0 the latest, then older ones) in the low.

@@ -17,9 +17,9 @@ use axum::extract::State;
 use axum::http::{HeaderMap, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
+use shipcheck::cloud::{ClientConfig, CloudClient, Credentials, RetryPolicy};
 use shipcheck::protocol::request::{v1_string_to_sign_for, v3_canonical_for};
 use shipcheck::protocol::sign;
-use shipcheck::cloud::{ClientConfig, CloudClient, Credentials, RetryPolicy};
 
 pub const KEY_ID: &str = "LTAI-test-key";
 pub const SECRET: &str = "test-secret-Zq9vX2mK7pL4";

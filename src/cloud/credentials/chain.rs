@@ -163,12 +163,7 @@ mod tests {
 
     #[test]
     fn a_key_id_without_secret_is_an_error() {
-        let err = resolve(&opts(
-            &[("ALIBABA_CLOUD_ACCESS_KEY_ID", "x")],
-            None,
-            None,
-        ))
-        .unwrap_err();
+        let err = resolve(&opts(&[("ALIBABA_CLOUD_ACCESS_KEY_ID", "x")], None, None)).unwrap_err();
         assert!(err.to_string().contains("no access key secret"), "{err}");
     }
 
@@ -228,8 +223,7 @@ mod tests {
         .unwrap();
         assert_eq!(static_creds(&p).access_key_id, "ops-id");
 
-        let err =
-            resolve(&opts(&[], Some("nope"), Some(&path))).unwrap_err();
+        let err = resolve(&opts(&[], Some("nope"), Some(&path))).unwrap_err();
         let shown = err.to_string();
         let text = format!("{shown} {:?}", miette::Report::new(err));
         assert!(
@@ -241,8 +235,7 @@ mod tests {
             err.to_string().contains("mode `CloudSSO` is not supported"),
             "{err}"
         );
-        let err =
-            resolve(&opts(&[], Some("empty"), Some(&path))).unwrap_err();
+        let err = resolve(&opts(&[], Some("empty"), Some(&path))).unwrap_err();
         assert!(err.to_string().contains("empty"), "{err}");
         let err = resolve(&opts(&[], Some("dev"), None)).unwrap_err();
         assert!(err.to_string().contains("does not exist"), "{err}");

@@ -128,4 +128,3 @@ impl ChainOptions {
         Some(PathBuf::from(home).join(".aliyun").join("config.json"))
     }
 }
-

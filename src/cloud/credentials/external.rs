@@ -109,4 +109,3 @@ pub(super) async fn run_external(command: &str) -> Result<Credentials, CloudErro
     };
     Ok(creds)
 }
-

@@ -78,7 +78,6 @@ pub struct CredentialInfo {
     pub expiration: Option<Timestamp>,
 }
 
-
 /// A credentials error from `source`.
 pub(super) fn cred_error(source: &str, detail: String, help: &str) -> CloudError {
     CloudError::Credentials {

@@ -50,11 +50,17 @@ pub(super) async fn fetch(
 pub(super) fn unreachable(source: &str, error: CloudError) -> CloudError {
     match error {
         CloudError::Credentials { .. } => error,
-        other => cred_error(
-            source,
-            format!("{source} failed: {other}"),
-            "Check that the source is reachable from this machine.",
-        ),
+        other => {
+            let detail = match &other {
+                CloudError::GaveUp { last, .. } => format!("{source} failed: {other}: {last}"),
+                _ => format!("{source} failed: {other}"),
+            };
+            cred_error(
+                source,
+                detail,
+                "Check that the source is reachable from this machine.",
+            )
+        }
     }
 }
 

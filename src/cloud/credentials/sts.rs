@@ -69,7 +69,10 @@ impl AssumeRole {
 
     fn request(&self) -> RpcRequest<'static> {
         let mut query = vec![
-            ("DurationSeconds".to_owned(), self.duration_seconds.to_string()),
+            (
+                "DurationSeconds".to_owned(),
+                self.duration_seconds.to_string(),
+            ),
             ("RoleArn".to_owned(), self.role_arn.clone()),
             ("RoleSessionName".to_owned(), self.session_name.clone()),
         ];

@@ -20,10 +20,10 @@ use std::collections::BTreeSet;
 use serde::ser::{Serialize, SerializeMap, Serializer};
 use serde_json::{Map, Value};
 
-use crate::protocol::Provider;
 use super::errors::ApiError;
 use super::server::Sim;
 use super::state::{FileModeStyle, OverwriteStyle};
+use crate::protocol::Provider;
 
 /// An action's answer: the JSON body to send, `RequestId` included.
 pub type Answer = Result<Vec<u8>, ApiError>;
