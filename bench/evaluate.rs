@@ -16,9 +16,8 @@ use shipcheck::evaluate::{EvalOptions, evaluate};
 use shipcheck::expect::{
     Attr, Expectations, ExpectedContent, FileExpectation, Origin, Source, Span, TargetRef,
 };
-use shipcheck::observe::{
-    ContentType, FileInvocation, FileTarget, Observations, Provider, TargetStatus,
-};
+use shipcheck::observe::{ContentType, FileInvocation, FileTarget, Observations, TargetStatus};
+use shipcheck::protocol::Provider;
 use shipcheck::report::{HumanOptions, render};
 
 const FORMATS: [ReportFormat; 6] = [

@@ -24,7 +24,8 @@ use crate::expect::{Attr, Expectations, FileExpectation, Origin, TargetRef};
 use crate::findings::FindingCode;
 use crate::findings::error_codes;
 use crate::mode::FileMode;
-use crate::observe::{FileInvocation, FileTarget, Observations, Provider, join_path};
+use crate::observe::{FileInvocation, FileTarget, Observations};
+use crate::protocol::{Provider, join_path};
 use crate::report::model::{
     Detail, FileReport, Finding, Location, Locator, ManifestFile, Report, TargetReport,
 };

@@ -12,7 +12,8 @@ use std::time::Duration;
 use jiff::civil::Date;
 
 use crate::mode::FileMode;
-use crate::observe::{ContentType, Provider, join_path};
+use crate::observe::ContentType;
+use crate::protocol::{Provider, join_path};
 
 /// A byte range in a manifest's text.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, PartialOrd, Ord)]

@@ -10,8 +10,9 @@ use std::collections::HashSet;
 use futures_util::future::try_join_all;
 
 use crate::cloud::{CloudClient, CloudError, InvocationFilter, SendFileFilter};
-use crate::observe::{CommandResult, FileInvocation, Observations, Provider};
+use crate::observe::{CommandResult, FileInvocation, Observations};
 use crate::plan::{Plan, Query};
+use crate::protocol::Provider;
 
 /// What one query returned.
 enum Fetched {
@@ -76,27 +77,17 @@ async fn run(client: &CloudClient, query: &Query) -> Result<Fetched, CloudError>
                 .eflo_describe_send_file_results(region, invoke_id, None)
                 .await?,
         )),
-        Query::FilesByName {
-            provider: Provider::Eflo,
-            ..
-        }
-        | Query::FilesByInstance {
-            provider: Provider::Eflo,
-            ..
-        } => Err(CloudError::Config {
-            detail: "eflo deliveries can only be listed by InvokeId".into(),
-            help: "declare `invoke_id:` on every eflo file".into(),
-        }),
-        Query::FilesByName { region, name, .. } => {
+        Query::FilesByInvokeId {
+            provider: Provider::Ecs,
+            region,
+            invoke_id,
+        } => files(client, region, by(Some(invoke_id), None, None)).await,
+        Query::FilesByName { region, name } => {
             files(client, region, by(None, None, Some(name))).await
         }
-        Query::FilesByInvokeId {
-            region, invoke_id, ..
-        } => files(client, region, by(Some(invoke_id), None, None)).await,
         Query::FilesByInstance {
             region,
             instance_id,
-            ..
         } => files(client, region, by(None, Some(instance_id), None)).await,
         Query::CommandsByInvokeId {
             region,

@@ -17,6 +17,7 @@ pub mod manifest;
 pub mod mode;
 pub mod observe;
 pub mod plan;
+pub mod protocol;
 pub mod report;
 pub mod schemas;
 pub mod secret;

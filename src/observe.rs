@@ -12,26 +12,7 @@ use base64::Engine as _;
 use jiff::Timestamp;
 use serde::Serialize;
 
-/// Which API a delivery came from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, PartialOrd, Ord)]
-#[serde(rename_all = "lowercase")]
-pub enum Provider {
-    /// ECS instances, `ecs` API 2014-05-26.
-    #[default]
-    Ecs,
-    /// Lingjun nodes, `eflo-controller` API 2022-12-15.
-    Eflo,
-}
-
-impl Provider {
-    /// What the provider calls a target: an instance or a node.
-    pub fn target_noun(self) -> &'static str {
-        match self {
-            Provider::Ecs => "instance",
-            Provider::Eflo => "node",
-        }
-    }
-}
+use crate::protocol::{Provider, join_path};
 
 /// How `Content` is encoded (`ContentType`).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Default, Serialize)]
@@ -240,15 +221,6 @@ pub struct Observations {
     pub fetched_at: Option<Timestamp>,
 }
 
-/// `dir` + `/` + `name`, without doubling a trailing slash.
-pub fn join_path(dir: &str, name: &str) -> String {
-    if dir.ends_with('/') {
-        format!("{dir}{name}")
-    } else {
-        format!("{dir}/{name}")
-    }
-}
-
 /// Decodes standard Base64, tolerating missing padding and surrounding space.
 pub fn decode_base64(text: &str) -> Option<Vec<u8>> {
     use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD};
@@ -272,18 +244,6 @@ mod tests {
             assert!(TargetStatus::parse(failed).is_failure(), "{failed}");
         }
         assert_eq!(TargetStatus::parse("Weird").as_str(), "Weird");
-    }
-
-    #[test]
-    fn paths_join_once() {
-        assert_eq!(
-            join_path("/etc/nginx", "nginx.conf"),
-            "/etc/nginx/nginx.conf"
-        );
-        assert_eq!(
-            join_path("/etc/nginx/", "nginx.conf"),
-            "/etc/nginx/nginx.conf"
-        );
     }
 
     #[test]

@@ -26,7 +26,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::expect::{CommandSelector, Expectations, FileExpectation};
-use crate::observe::Provider;
+use crate::protocol::Provider;
 
 /// Tasks per page (`MaxResults` is at most 50).
 const PAGE: usize = 50;
@@ -34,26 +34,22 @@ const PAGE: usize = 50;
 const INSTANCES_PER_SEND: usize = 50;
 
 /// One API query; the orchestration maps each to the cloud client's call.
+///
+/// Only ECS lists deliveries by `Name` or `InstanceId`; the eflo API takes
+/// nothing but an `InvokeId`. So only [`Query::FilesByInvokeId`] names a
+/// provider, and an eflo query by name cannot be written.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Query {
-    /// `DescribeSendFileResults` filtered by `Name`.
-    FilesByName {
-        provider: Provider,
-        region: String,
-        name: String,
-    },
-    /// `DescribeSendFileResults` filtered by `InvokeId`.
+    /// ECS `DescribeSendFileResults` filtered by `Name`.
+    FilesByName { region: String, name: String },
+    /// `DescribeSendFileResults` of either provider, by `InvokeId`.
     FilesByInvokeId {
         provider: Provider,
         region: String,
         invoke_id: String,
     },
-    /// `DescribeSendFileResults` filtered by `InstanceId`.
-    FilesByInstance {
-        provider: Provider,
-        region: String,
-        instance_id: String,
-    },
+    /// ECS `DescribeSendFileResults` filtered by `InstanceId`.
+    FilesByInstance { region: String, instance_id: String },
     /// `DescribeInvocationResults` filtered by `InvokeId` (and one instance).
     CommandsByInvokeId {
         region: String,
@@ -81,10 +77,11 @@ impl Query {
 
     pub fn provider(&self) -> Provider {
         match self {
-            Query::FilesByName { provider, .. }
-            | Query::FilesByInvokeId { provider, .. }
-            | Query::FilesByInstance { provider, .. } => *provider,
-            Query::CommandsByInvokeId { .. } | Query::CommandsByCommandId { .. } => Provider::Ecs,
+            Query::FilesByInvokeId { provider, .. } => *provider,
+            Query::FilesByName { .. }
+            | Query::FilesByInstance { .. }
+            | Query::CommandsByInvokeId { .. }
+            | Query::CommandsByCommandId { .. } => Provider::Ecs,
         }
     }
 }
@@ -114,8 +111,9 @@ pub fn plan(expectations: &Expectations) -> Plan {
     let mut plan = Plan::default();
     let mut queries: BTreeSet<Query> = BTreeSet::new();
 
-    // Files, grouped by (provider, region); pinned and eflo files go by InvokeId.
-    let mut groups: BTreeMap<(Provider, &str), Vec<&FileExpectation>> = BTreeMap::new();
+    // Pinned and eflo files go by InvokeId; other ECS files are grouped by
+    // region for the cover.
+    let mut groups: BTreeMap<&str, Vec<&FileExpectation>> = BTreeMap::new();
     for (index, file) in expectations.files.iter().enumerate() {
         let region = file.region().to_owned();
         match (&file.invoke_id, file.provider) {
@@ -133,23 +131,18 @@ pub fn plan(expectations: &Expectations) -> Plan {
                 reason: "the eflo API can only list deliveries by InvokeId: declare `invoke_id:`"
                     .to_owned(),
             }),
-            (None, Provider::Ecs) => groups
-                .entry((file.provider, file.region()))
-                .or_default()
-                .push(file),
+            (None, Provider::Ecs) => groups.entry(file.region()).or_default().push(file),
         }
     }
-    for ((provider, region), files) in groups {
+    for (region, files) in groups {
         let (chosen, pages) = cover(&files);
         plan.estimated_pages += pages;
         queries.extend(chosen.into_iter().map(|choice| match choice {
             Choice::Name(name) => Query::FilesByName {
-                provider,
                 region: region.to_owned(),
                 name: name.to_owned(),
             },
             Choice::Instance(id) => Query::FilesByInstance {
-                provider,
                 region: region.to_owned(),
                 instance_id: id.to_owned(),
             },
@@ -333,7 +326,6 @@ mod tests {
         let plan = plan(&exp);
         assert_eq!(kinds(&plan), (1, 1, 0), "{:?}", plan.queries);
         assert!(plan.queries.contains(&Query::FilesByName {
-            provider: Provider::Ecs,
             region: "cn-hangzhou".into(),
             name: "f0.conf".into()
         }));
@@ -352,7 +344,6 @@ mod tests {
             plan.queries,
             [
                 Query::FilesByName {
-                    provider: Provider::Ecs,
                     region: "cn-beijing".into(),
                     name: "f2.conf".into()
                 },

@@ -316,7 +316,7 @@ async fn every_seed_served_by_the_simulator_normalises() {
             .await
             .unwrap();
         assert_eq!(got.len(), 1);
-        assert_eq!(got[0].provider, shipcheck::observe::Provider::Eflo);
+        assert_eq!(got[0].provider, shipcheck::protocol::Provider::Eflo);
         assert_eq!(got[0].targets[0].id, "e01-cn-9lb3c15m81j");
         assert_eq!(got[0].overwrite, Some(true));
     }

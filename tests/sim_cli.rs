@@ -51,7 +51,7 @@ fn sim_serves_until_terminated_and_prints_its_counts() {
         .trim()
         .to_owned();
     assert!(url.starts_with("http://127.0.0.1:"), "{url}");
-    let port: u16 = url.rsplit(':').next().unwrap().parse().unwrap();
+    let _port: u16 = url.rsplit(':').next().unwrap().parse().unwrap();
 
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let stats = runtime.block_on(async {
@@ -59,7 +59,6 @@ fn sim_serves_until_terminated_and_prints_its_counts() {
         let client = Client {
             http: reqwest::Client::new(),
             base: url.clone(),
-            host: format!("127.0.0.1:{port}"),
             key_id: sim_support::KEY_ID.to_owned(),
             secret: sim_support::SECRET.to_owned(),
             token: None,

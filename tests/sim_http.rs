@@ -1,6 +1,6 @@
-//! The simulator through real HTTP: requests signed with
-//! `shipcheck::cloud::sign` and sent with reqwest to a server on
-//! 127.0.0.1:0, as a client would.
+//! The simulator through real HTTP: requests signed with the library's
+//! request builder (`shipcheck::protocol::request`) and sent with reqwest
+//! to a server on 127.0.0.1:0, as a client would.
 
 mod sim_support;
 
@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use base64::Engine as _;
 use serde_json::{Value, json};
-use shipcheck::cloud::sign;
+use shipcheck::protocol::time::format_timestamp;
 use shipcheck::secret::Secret;
 use shipcheck::sim::{Fault, FaultSpec, SimConfig, SynthSpec};
 use sim_support::{Client, ECS, EFLO, KEY_ID, SECRET, V1, config, now, start};
@@ -72,9 +72,16 @@ async fn a_wrong_secret_gets_signature_does_not_match_with_the_server_string_to_
         (answer.status, answer.code()),
         (400, "SignatureDoesNotMatch")
     );
-    let mut signed = wrong.v1_common("DescribeSendFileResults", ECS, &nonce, &timestamp);
-    signed.push(("RegionId".into(), "cn-hangzhou".into()));
-    let expected = sign::v1_string_to_sign("GET", &signed);
+    let expected = wrong
+        .v1_signed(
+            V1::Get,
+            "DescribeSendFileResults",
+            ECS,
+            &params,
+            &nonce,
+            &timestamp,
+        )
+        .string_to_sign;
     let message = answer.json["Message"].as_str().unwrap();
     assert_eq!(
         message.split_once("server string to sign is:").unwrap().1,
@@ -198,9 +205,7 @@ async fn a_skewed_or_malformed_timestamp_is_refused() {
     let server = start(config("sim/rules.yaml")).await;
     let client = Client::new(&server);
     let params = describe_files(&[]);
-    let hour_ago = (jiff::Timestamp::now() - jiff::SignedDuration::from_hours(1))
-        .strftime("%Y-%m-%dT%H:%M:%SZ")
-        .to_string();
+    let hour_ago = format_timestamp(jiff::Timestamp::now() - jiff::SignedDuration::from_hours(1));
     let answer = client
         .v1_with(
             V1::Get,

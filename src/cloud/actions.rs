@@ -7,15 +7,18 @@
 //! * eflo-controller `DescribeSendFileResults`: a form body, no `RegionId`,
 //!   no paging, `InvokeId` required.
 
+use serde::de::DeserializeOwned;
+
 use crate::cloud::CloudClient;
-use crate::cloud::endpoint::Api;
 use crate::cloud::error::CloudError;
-use crate::cloud::http::RpcRequest;
 use crate::cloud::normalize::{self, ContentEncoding};
-use crate::cloud::paging::{self, Deduper, FetchSummary, PAGE_SIZE, PageOf, Paging};
+use crate::cloud::paging::{self, FetchSummary, PageOf, Paging};
 use crate::cloud::retry::{Stats, Stats as S};
+use crate::cloud::rpc::ApiCall;
 use crate::cloud::wire;
-use crate::observe::{CommandResult, FileInvocation, Provider};
+use crate::observe::{CommandResult, FileInvocation};
+use crate::protocol::Provider;
+use crate::protocol::endpoint::redacted_url;
 
 /// The most `Tag.N` filters the API takes.
 const MAX_TAGS: usize = 20;
@@ -84,22 +87,6 @@ fn push_tags(
     Ok(())
 }
 
-fn page_params(paging: Paging, token: Option<String>, number: u64) -> Vec<(String, String)> {
-    match paging {
-        Paging::Token => {
-            let mut p = vec![("MaxResults".to_owned(), PAGE_SIZE.to_string())];
-            if let Some(t) = token {
-                p.push(("NextToken".to_owned(), t));
-            }
-            p
-        }
-        Paging::Pages => vec![
-            ("PageNumber".to_owned(), number.to_string()),
-            ("PageSize".to_owned(), PAGE_SIZE.to_string()),
-        ],
-    }
-}
-
 fn finish(mut summary: FetchSummary, stats: &Stats) -> FetchSummary {
     summary.requests = S::get(&stats.requests);
     summary.retries = S::get(&stats.retries);
@@ -116,10 +103,25 @@ fn malformed(
 ) -> CloudError {
     CloudError::Malformed {
         action: action.to_owned(),
-        url: crate::cloud::error::redacted_url(endpoint),
+        url: redacted_url(endpoint),
         request_id,
         detail,
     }
+}
+
+/// One ECS listing: its action and filters, and how a page becomes records.
+struct EcsListing<'a, T, P> {
+    action: &'static str,
+    region: &'a str,
+    /// The filters, sent with every page.
+    params: Vec<(String, String)>,
+    /// Overrides the client's paging style.
+    paging: Option<Paging>,
+    /// Names a record, so that each is passed on once.
+    key: fn(&T) -> String,
+    /// Turns a page of the action's response into records; an `Err` is a
+    /// record the API should not have sent.
+    page_of: P,
 }
 
 impl CloudClient {
@@ -137,60 +139,33 @@ impl CloudClient {
     where
         F: FnMut(Vec<FileInvocation>) + Send,
     {
-        const ACTION: &str = "DescribeSendFileResults";
-        let endpoint = self.inner.endpoints.url(Api::Ecs, region)?;
-        let mut base = vec![("RegionId".to_owned(), region.to_owned())];
-        push_opt(&mut base, "InvokeId", &filter.invoke_id);
-        push_opt(&mut base, "InstanceId", &filter.instance_id);
-        push_opt(&mut base, "Name", &filter.name);
-        push_opt(&mut base, "InvocationStatus", &filter.invocation_status);
-        push_opt(&mut base, "ResourceGroupId", &filter.resource_group_id);
-        push_tags(&mut base, &filter.tags)?;
-        let paging = filter.paging.unwrap_or(self.inner.paging);
-        let stats = Stats::default();
-
-        let fetch = |token: Option<String>, number: u64| {
-            let mut query = base.clone();
-            query.extend(page_params(paging, token, number));
-            let req = RpcRequest {
-                api: Api::Ecs,
-                action: ACTION,
-                region: region.to_owned(),
-                query,
-                form: Vec::new(),
-            };
-            let (endpoint, stats) = (&endpoint, &stats);
-            async move {
-                let reply = self
-                    .inner
-                    .transport
-                    .call::<wire::SendFileResultsResponse>(&req, endpoint, stats)
-                    .await?;
-                let page = reply.value;
-                let items = page
-                    .invocations
-                    .into_vec()
-                    .into_iter()
-                    .map(|raw| normalize::file_invocation(Provider::Ecs, region, raw))
-                    .collect::<Result<Vec<_>, _>>()
-                    .map_err(|e| malformed(ACTION, endpoint, reply.request_id.clone(), e))?;
+        let mut params = vec![("RegionId".to_owned(), region.to_owned())];
+        push_opt(&mut params, "InvokeId", &filter.invoke_id);
+        push_opt(&mut params, "InstanceId", &filter.instance_id);
+        push_opt(&mut params, "Name", &filter.name);
+        push_opt(&mut params, "InvocationStatus", &filter.invocation_status);
+        push_opt(&mut params, "ResourceGroupId", &filter.resource_group_id);
+        push_tags(&mut params, &filter.tags)?;
+        let listing = EcsListing {
+            action: "DescribeSendFileResults",
+            region,
+            params,
+            paging: filter.paging,
+            key: |f: &FileInvocation| f.invoke_id.clone(),
+            page_of: |page: wire::SendFileResultsResponse| {
                 Ok(PageOf {
-                    items,
+                    items: page
+                        .invocations
+                        .into_vec()
+                        .into_iter()
+                        .map(|raw| normalize::file_invocation(Provider::Ecs, region, raw))
+                        .collect::<Result<_, _>>()?,
                     total: page.total_count,
                     next_token: page.next_token,
                 })
-            }
+            },
         };
-
-        let mut out = Deduper::new(|f: &FileInvocation| f.invoke_id.clone(), &mut on_page);
-        match paging {
-            Paging::Token => paging::by_token(ACTION, &mut out, |t| fetch(t, 0)).await?,
-            Paging::Pages => {
-                paging::by_number(ACTION, self.inner.concurrency, &mut out, |n| fetch(None, n))
-                    .await?
-            }
-        }
-        Ok(finish(out.summary, &stats))
+        self.read_ecs_listing(listing, &mut on_page).await
     }
 
     /// Streams every ECS command result matching `filter` in `region` to
@@ -213,73 +188,48 @@ impl CloudClient {
                         .into(),
             });
         }
-        let endpoint = self.inner.endpoints.url(Api::Ecs, region)?;
-        let mut base = vec![
+        let mut params = vec![
             ("RegionId".to_owned(), region.to_owned()),
             (
                 "ContentEncoding".to_owned(),
                 filter.content_encoding.as_str().to_owned(),
             ),
         ];
-        push_opt(&mut base, "InvokeId", &filter.invoke_id);
-        push_opt(&mut base, "InstanceId", &filter.instance_id);
-        push_opt(&mut base, "CommandId", &filter.command_id);
+        push_opt(&mut params, "InvokeId", &filter.invoke_id);
+        push_opt(&mut params, "InstanceId", &filter.instance_id);
+        push_opt(&mut params, "CommandId", &filter.command_id);
         push_opt(
-            &mut base,
+            &mut params,
             "InvokeRecordStatus",
             &filter.invoke_record_status,
         );
-        push_opt(&mut base, "ResourceGroupId", &filter.resource_group_id);
+        push_opt(&mut params, "ResourceGroupId", &filter.resource_group_id);
         if filter.include_history {
-            base.push(("IncludeHistory".to_owned(), "true".to_owned()));
+            params.push(("IncludeHistory".to_owned(), "true".to_owned()));
         }
-        push_tags(&mut base, &filter.tags)?;
-        let paging = filter.paging.unwrap_or(self.inner.paging);
+        push_tags(&mut params, &filter.tags)?;
         let encoding = filter.content_encoding;
-        let stats = Stats::default();
-
-        let fetch = |token: Option<String>, number: u64| {
-            let mut query = base.clone();
-            query.extend(page_params(paging, token, number));
-            let req = RpcRequest {
-                api: Api::Ecs,
-                action: ACTION,
-                region: region.to_owned(),
-                query,
-                form: Vec::new(),
-            };
-            let (endpoint, stats) = (&endpoint, &stats);
-            async move {
-                let reply = self
-                    .inner
-                    .transport
-                    .call::<wire::InvocationResultsResponse>(&req, endpoint, stats)
-                    .await?;
-                let page = reply.value.invocation.unwrap_or_default();
-                let items = page
-                    .results
-                    .into_vec()
-                    .into_iter()
-                    .map(|raw| normalize::command_result(region, encoding, raw))
-                    .collect::<Result<Vec<_>, _>>()
-                    .map_err(|e| malformed(ACTION, endpoint, reply.request_id.clone(), e))?;
+        let listing = EcsListing {
+            action: ACTION,
+            region,
+            params,
+            paging: filter.paging,
+            key: normalize::command_result_key,
+            page_of: |reply: wire::InvocationResultsResponse| {
+                let page = reply.invocation.unwrap_or_default();
                 Ok(PageOf {
-                    items,
+                    items: page
+                        .results
+                        .into_vec()
+                        .into_iter()
+                        .map(|raw| normalize::command_result(region, encoding, raw))
+                        .collect::<Result<_, _>>()?,
                     total: page.total_count,
                     next_token: page.next_token,
                 })
-            }
+            },
         };
-
-        let mut out = Deduper::new(normalize::command_result_key, &mut on_page);
-        match paging {
-            Paging::Token => paging::by_token(ACTION, &mut out, |t| fetch(t, 0)).await?,
-            Paging::Pages => {
-                paging::by_number(ACTION, self.inner.concurrency, &mut out, |n| fetch(None, n))
-                    .await?
-            }
-        }
-        Ok(finish(out.summary, &stats))
+        self.read_ecs_listing(listing, &mut on_page).await
     }
 
     /// Every eflo (Lingjun) SendFile task for `invoke_id`, optionally one node's.
@@ -299,23 +249,16 @@ impl CloudClient {
                 help: "Give the invocation id returned by eflo SendFile (t-…).".into(),
             });
         }
-        let endpoint = self.inner.endpoints.url(Api::Eflo, region)?;
-        let mut form = vec![("InvokeId".to_owned(), invoke_id.to_owned())];
+        let endpoint = self.inner.endpoints.url(Provider::Eflo, region)?;
+        let mut params = vec![("InvokeId".to_owned(), invoke_id.to_owned())];
         if let Some(node) = node_id {
-            form.push(("NodeId".to_owned(), node.to_owned()));
+            params.push(("NodeId".to_owned(), node.to_owned()));
         }
-        let req = RpcRequest {
-            api: Api::Eflo,
-            action: ACTION,
-            region: region.to_owned(),
-            query: Vec::new(),
-            form,
-        };
-        let stats = Stats::default();
+        let call = ApiCall::new(Provider::Eflo, ACTION, region, params);
         let reply = self
             .inner
-            .transport
-            .call::<wire::SendFileResultsResponse>(&req, &endpoint, &stats)
+            .rpc
+            .call::<wire::SendFileResultsResponse>(&call, &endpoint, &Stats::default())
             .await?;
         let total = reply.value.total_count;
         let items = reply
@@ -339,5 +282,42 @@ impl CloudClient {
             });
         }
         Ok(items)
+    }
+
+    /// Reads one ECS listing completely, a page at a time.
+    async fn read_ecs_listing<W, T, P>(
+        &self,
+        listing: EcsListing<'_, T, P>,
+        on_page: &mut (dyn FnMut(Vec<T>) + Send),
+    ) -> Result<FetchSummary, CloudError>
+    where
+        W: DeserializeOwned,
+        P: Fn(W) -> Result<PageOf<T>, String>,
+    {
+        let EcsListing {
+            action,
+            region,
+            params,
+            paging,
+            key,
+            page_of,
+        } = listing;
+        let endpoint = self.inner.endpoints.url(Provider::Ecs, region)?;
+        let paging = paging.unwrap_or(self.inner.paging);
+        let stats = Stats::default();
+        let fetch = |page: Vec<(String, String)>| {
+            let mut params = params.clone();
+            params.extend(page);
+            let call = ApiCall::new(Provider::Ecs, action, region, params);
+            let (endpoint, stats, page_of) = (&endpoint, &stats, &page_of);
+            async move {
+                let reply = self.inner.rpc.call::<W>(&call, endpoint, stats).await?;
+                page_of(reply.value).map_err(|e| malformed(action, endpoint, reply.request_id, e))
+            }
+        };
+        let summary =
+            paging::read_listing(action, paging, self.inner.concurrency, key, on_page, fetch)
+                .await?;
+        Ok(finish(summary, &stats))
     }
 }

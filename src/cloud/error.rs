@@ -6,12 +6,15 @@
 //! missing RAM permission, a skewed clock, a mistyped region) get a help text
 //! of their own. No message built here ever holds a secret, a token or a
 //! signature: API messages pass through [`crate::cloud::redact`] first, and
-//! URLs are shown without their query.
+//! URLs are shown without their query
+//! ([`crate::protocol::endpoint::redacted_url`]).
 
 use std::fmt;
 use std::time::Duration;
 
 use miette::Diagnostic;
+
+use crate::protocol::endpoint::EndpointError;
 
 /// What went wrong, for a caller that maps it to "could not verify" (exit 3).
 #[derive(Debug, thiserror::Error)]
@@ -265,6 +268,15 @@ impl CloudError {
         }
     }
 
+    /// The transport failure at the root of this error, if any (through `GaveUp`).
+    pub fn transport_kind(&self) -> Option<TransportKind> {
+        match self {
+            Self::Transport { kind, .. } => Some(*kind),
+            Self::GaveUp { last, .. } => last.transport_kind(),
+            _ => None,
+        }
+    }
+
     /// The API error code at the root, if any.
     pub fn code(&self) -> Option<&str> {
         self.api().map(|api| api.code.as_str())
@@ -329,14 +341,13 @@ impl From<ApiError> for CloudError {
     }
 }
 
-/// `scheme://host[:port]/`: a URL safe to print (the query holds the signature).
-pub fn redacted_url(url: &url::Url) -> String {
-    let mut shown = format!("{}://{}", url.scheme(), url.host_str().unwrap_or("?"));
-    if let Some(port) = url.port() {
-        shown.push_str(&format!(":{port}"));
+impl From<EndpointError> for CloudError {
+    fn from(err: EndpointError) -> Self {
+        Self::Config {
+            detail: err.detail,
+            help: err.help,
+        }
     }
-    shown.push_str(url.path());
-    shown
 }
 
 #[cfg(test)]
@@ -414,11 +425,5 @@ mod tests {
         assert!(err.to_string().contains("gave up after 5 attempts"));
         let help = err.help().unwrap().to_string();
         assert!(help.contains("--max-attempts"), "{help}");
-    }
-
-    #[test]
-    fn urls_lose_their_query() {
-        let url = url::Url::parse("http://127.0.0.1:8080/?Signature=abc&SecurityToken=t").unwrap();
-        assert_eq!(redacted_url(&url), "http://127.0.0.1:8080/");
     }
 }

@@ -1,10 +1,12 @@
 //! The only door to the network: signed RPC calls to ECS and eflo-controller.
 //!
-//! One file per concern: `sign` computes V1 and V3 signatures (shared with
-//! the simulator, which verifies with the same code), `credentials` walks
-//! the SDKs' credential chain, `endpoint` picks URLs, `http` owns the one
-//! HTTP client and signs each attempt, `retry` decides when to try again,
-//! `wire` reads the API's loosely typed JSON, `normalize` turns it into
+//! The protocol itself (products, endpoints, signatures, the request
+//! builder) is [`crate::protocol`]'s; this module does the talking. One file
+//! per concern: `transport` owns the one HTTP client every outbound call
+//! goes through (the API, STS, the metadata service, credentials URIs),
+//! `retry` decides when to try again, `rpc` signs each API attempt and reads
+//! its answer, `credentials` walks the SDKs' credential chain, `wire` reads
+//! the API's loosely typed JSON, `normalize` turns it into
 //! [`crate::observe`] types, `paging` reads listings completely, `actions`
 //! holds the three API calls, `error` explains failures, and `redact` keeps
 //! secrets out of everything printed.
@@ -14,36 +16,34 @@
 
 pub mod actions;
 pub mod credentials;
-pub mod endpoint;
 pub mod error;
-pub mod http;
 pub mod normalize;
 pub mod paging;
 pub mod redact;
 pub mod retry;
-pub mod sign;
+pub mod rpc;
+pub mod transport;
 pub mod wire;
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use clap::Args;
-use tokio::sync::Semaphore;
 
 pub use actions::{InvocationFilter, SendFileFilter};
 pub use credentials::{ChainOptions, CredentialInfo, Credentials, Env};
-pub use endpoint::Api;
 pub use error::{ApiError, CloudError};
-pub use http::Clock;
 pub use normalize::ContentEncoding;
 pub use paging::{FetchSummary, Paging};
 pub use retry::RetryPolicy;
-pub use sign::SignatureVersion;
+pub use rpc::Clock;
 
 use crate::cli::parse_duration;
 use crate::cloud::credentials::CredentialProvider;
-use crate::cloud::endpoint::Endpoints;
-use crate::cloud::http::Transport;
+use crate::cloud::rpc::Rpc;
+use crate::cloud::transport::Transport;
+use crate::protocol::endpoint::Endpoints;
+pub use crate::protocol::sign::SignatureVersion;
 
 /// The default cap on requests in flight (see docs/cloud-client.md for the
 /// measurement behind it).
@@ -180,7 +180,7 @@ pub struct CloudClient {
 }
 
 pub(crate) struct Inner {
-    pub(crate) transport: Transport,
+    pub(crate) rpc: Rpc,
     pub(crate) endpoints: Endpoints,
     pub(crate) paging: Paging,
     pub(crate) concurrency: usize,
@@ -189,8 +189,8 @@ pub(crate) struct Inner {
 impl std::fmt::Debug for CloudClient {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("CloudClient")
-            .field("credentials", &self.inner.transport.credentials.source())
-            .field("signature", &self.inner.transport.signature)
+            .field("credentials", &self.inner.rpc.credentials.source())
+            .field("signature", &self.inner.rpc.signature)
             .field("concurrency", &self.inner.concurrency)
             .finish_non_exhaustive()
     }
@@ -206,19 +206,20 @@ impl CloudClient {
             CredentialConfig::Chain(opts) => CredentialProvider::from_chain(&opts)?,
         };
         let concurrency = config.concurrency.max(1);
-        let user_agent = http::user_agent();
-        let client = http::build_client(config.connect_timeout, config.read_timeout, &user_agent)?;
+        let transport = Transport::new(
+            config.connect_timeout,
+            config.read_timeout,
+            concurrency,
+            config.retry,
+        )?;
         tracing::debug!(source = credentials.source(), "credentials chosen");
         Ok(Self {
             inner: Arc::new(Inner {
-                transport: Transport {
-                    http: client,
-                    limiter: Semaphore::new(concurrency),
-                    retry: config.retry,
-                    signature: config.signature,
+                rpc: Rpc {
+                    transport,
                     credentials,
+                    signature: config.signature,
                     clock: config.clock,
-                    user_agent,
                 },
                 endpoints,
                 paging: config.paging,
@@ -230,20 +231,17 @@ impl CloudClient {
     /// Fetches the credentials now (instead of on the first call) and says
     /// what they are, without the secret.
     pub async fn credentials(&self) -> Result<CredentialInfo, CloudError> {
-        self.inner
-            .transport
-            .credentials
-            .info(&self.inner.transport.http)
-            .await
+        let rpc = &self.inner.rpc;
+        rpc.credentials.info(&rpc.transport).await
     }
 
     /// Where the credentials come from, e.g. `environment (ALIBABA_CLOUD_ACCESS_KEY_ID)`.
     pub fn credential_source(&self) -> &str {
-        self.inner.transport.credentials.source()
+        self.inner.rpc.credentials.source()
     }
 
     /// The region the environment or the profile names, for entries that name none.
     pub fn region_hint(&self) -> Option<&str> {
-        self.inner.transport.credentials.region_hint()
+        self.inner.rpc.credentials.region_hint()
     }
 }

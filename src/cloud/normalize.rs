@@ -10,8 +10,10 @@ use jiff::Timestamp;
 
 use crate::cloud::wire;
 use crate::observe::{
-    CommandResult, ContentType, FileInvocation, FileTarget, Provider, TargetStatus, decode_base64,
+    CommandResult, ContentType, FileInvocation, FileTarget, TargetStatus, decode_base64,
 };
+use crate::protocol::Provider;
+use crate::protocol::time::parse_response_time;
 
 /// How `DescribeInvocationResults` was asked to encode `Output`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -36,7 +38,7 @@ pub fn parse_time(field: &str, text: Option<&str>) -> Result<Option<Timestamp>, 
     let Some(text) = text.map(str::trim).filter(|t| !t.is_empty()) else {
         return Ok(None);
     };
-    text.parse::<Timestamp>()
+    parse_response_time(text)
         .map(Some)
         .map_err(|e| format!("{field} `{text}` is not a time: {e}"))
 }

@@ -36,7 +36,7 @@ pub enum Paging {
 }
 
 /// The largest page both styles allow.
-pub const PAGE_SIZE: u64 = 50;
+const PAGE_SIZE: u64 = 50;
 /// A listing that needs more pages than this is looping, not long: the
 /// API keeps at most 100,000 records (2,000 pages).
 const MAX_PAGES: u64 = 10_000;
@@ -74,16 +74,63 @@ pub struct FetchSummary {
     pub backoff: Duration,
 }
 
+/// Reads a whole listing in `paging` style and passes each record on once.
+///
+/// `fetch` gets a page's paging parameters (`MaxResults`/`NextToken`, or
+/// `PageNumber`/`PageSize`) and returns that page; `key` names a record
+/// (its `InvokeId`, say) so that one seen on an earlier page is dropped.
+pub(crate) async fn read_listing<T, F, Fut>(
+    action: &str,
+    paging: Paging,
+    concurrency: usize,
+    key: fn(&T) -> String,
+    on_page: &mut (dyn FnMut(Vec<T>) + Send),
+    fetch: F,
+) -> Result<FetchSummary, CloudError>
+where
+    F: Fn(Vec<(String, String)>) -> Fut,
+    Fut: Future<Output = Result<PageOf<T>, CloudError>>,
+{
+    let mut out = Deduper::new(key, on_page);
+    match paging {
+        Paging::Token => by_token(action, &mut out, |token| fetch(token_params(token))).await?,
+        Paging::Pages => {
+            by_number(action, concurrency, &mut out, |number| {
+                fetch(page_number_params(number))
+            })
+            .await?
+        }
+    }
+    Ok(out.summary)
+}
+
+/// The first page (no token) or the one after `token`, as large as allowed.
+fn token_params(token: Option<String>) -> Vec<(String, String)> {
+    let mut params = vec![("MaxResults".to_owned(), PAGE_SIZE.to_string())];
+    if let Some(token) = token {
+        params.push(("NextToken".to_owned(), token));
+    }
+    params
+}
+
+/// Page `number` (from 1), as large as allowed.
+fn page_number_params(number: u64) -> Vec<(String, String)> {
+    vec![
+        ("PageNumber".to_owned(), number.to_string()),
+        ("PageSize".to_owned(), PAGE_SIZE.to_string()),
+    ]
+}
+
 /// Passes each new record on once, by key.
-pub(crate) struct Deduper<'a, T> {
+struct Deduper<'a, T> {
     seen: HashSet<String>,
     key: fn(&T) -> String,
     on_page: &'a mut (dyn FnMut(Vec<T>) + Send),
-    pub summary: FetchSummary,
+    summary: FetchSummary,
 }
 
 impl<'a, T> Deduper<'a, T> {
-    pub fn new(key: fn(&T) -> String, on_page: &'a mut (dyn FnMut(Vec<T>) + Send)) -> Self {
+    fn new(key: fn(&T) -> String, on_page: &'a mut (dyn FnMut(Vec<T>) + Send)) -> Self {
         Self {
             seen: HashSet::new(),
             key,
@@ -115,7 +162,7 @@ impl<'a, T> Deduper<'a, T> {
 }
 
 /// Follows `NextToken` until it is empty or missing.
-pub(crate) async fn by_token<T, F, Fut>(
+async fn by_token<T, F, Fut>(
     action: &str,
     out: &mut Deduper<'_, T>,
     mut fetch: F,
@@ -155,7 +202,7 @@ where
 
 /// Reads page 1 for `TotalCount`, then the other pages `concurrency` at a
 /// time, delivering them in order; re-reads a listing that moved.
-pub(crate) async fn by_number<T, F, Fut>(
+async fn by_number<T, F, Fut>(
     action: &str,
     concurrency: usize,
     out: &mut Deduper<'_, T>,

@@ -7,7 +7,7 @@
 //! [`Redactor`] that knows the sensitive values of the request in all the
 //! spellings they can take on the wire.
 
-use crate::cloud::sign::pop_encode;
+use crate::protocol::sign::pop_encode;
 
 /// What replaces a sensitive value.
 pub const REDACTED: &str = "<redacted>";

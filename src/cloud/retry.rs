@@ -68,6 +68,16 @@ impl RetryPolicy {
     }
 }
 
+/// Codes and statuses worth another attempt (PROTOCOL.md §3.3).
+pub fn is_retryable(code: &str, status: u16) -> bool {
+    status >= 500
+        || status == 429
+        || code.contains("Throttling")
+        || code == "ServiceUnavailable"
+        || code.starts_with("InternalError")
+        || code == "UnknownError"
+}
+
 /// A failed attempt, with whether it is worth repeating.
 #[derive(Debug)]
 pub(crate) struct AttemptError {
@@ -206,5 +216,30 @@ mod tests {
             p.delay(0, Some(Duration::from_secs(3600))),
             Duration::from_secs(60)
         );
+    }
+
+    #[test]
+    fn retryable_codes() {
+        for code in [
+            "Throttling",
+            "Throttling.User",
+            "Throttling.Api",
+            "Rejected.Throttling",
+            "ServiceUnavailable",
+            "InternalError",
+            "InternalError.Dispatch",
+            "UnknownError",
+        ] {
+            assert!(is_retryable(code, 400), "{code}");
+        }
+        assert!(is_retryable("Anything", 502));
+        for code in [
+            "SignatureDoesNotMatch",
+            "InvalidAccessKeyId.NotFound",
+            "Forbidden.RAM",
+            "InvalidParam.PageSize",
+        ] {
+            assert!(!is_retryable(code, 400), "{code}");
+        }
     }
 }

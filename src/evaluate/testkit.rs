@@ -16,9 +16,8 @@ use crate::expect::{
     Origin, Source, Span, TargetRef, Waiver,
 };
 use crate::mode::FileMode;
-use crate::observe::{
-    CommandResult, ContentType, FileInvocation, FileTarget, Provider, TargetStatus,
-};
+use crate::observe::{CommandResult, ContentType, FileInvocation, FileTarget, TargetStatus};
+use crate::protocol::Provider;
 
 pub(crate) const MANIFEST_PATH: &str = "shipcheck.yaml";
 

@@ -31,7 +31,7 @@ pub use diagnostics::{Code, DiagnosticRecord, ManifestDiagnostic, ManifestErrors
 
 use crate::cli::VarArg;
 use crate::expect::{Expectations, FileExpectation, Origin, Source, Span};
-use crate::observe::Provider;
+use crate::protocol::Provider;
 use diagnostics::{Sink, did_you_mean};
 use document::{Document, SpanIndex};
 use resolve::{Resolved, Resolver, Sections};

@@ -23,7 +23,8 @@ use crate::expect::{
     OutputMatch, Span, TargetRef, Waiver,
 };
 use crate::mode::{DEFAULT_MODE, FileMode};
-use crate::observe::{ContentType, Provider};
+use crate::observe::ContentType;
+use crate::protocol::Provider;
 
 /// SendFile's limit on `Content`, measured after Base64 encoding.
 pub const MAX_CONTENT_BASE64_BYTES: usize = 32 * 1024;

@@ -345,8 +345,8 @@ impl<'a> Printer<'a> {
 impl FileReport {
     fn provider_label(&self) -> &'static str {
         match self.provider {
-            crate::observe::Provider::Ecs => "ecs",
-            crate::observe::Provider::Eflo => "eflo",
+            crate::protocol::Provider::Ecs => "ecs",
+            crate::protocol::Provider::Eflo => "eflo",
         }
     }
 }

@@ -14,7 +14,7 @@ use super::model::{
 };
 use crate::findings::error_codes::ErrorExplanation;
 use crate::findings::{FindingCode, Severity};
-use crate::observe::Provider;
+use crate::protocol::Provider;
 
 /// The version of the JSON report's shape; bumped only on breaking changes.
 pub const SCHEMA_VERSION: u32 = 1;

@@ -16,7 +16,7 @@ use crate::exit::Exit;
 use crate::expect::{Origin, Source, Span};
 use crate::findings::error_codes::ErrorExplanation;
 use crate::findings::{FindingCode, Severity};
-use crate::observe::Provider;
+use crate::protocol::Provider;
 
 /// A manifest the report refers to.
 #[derive(Debug, Clone)]

@@ -3,8 +3,8 @@
 //! (V1 HMAC-SHA1 over query + form, or V3 ACS3-HMAC-SHA256), then a nonce
 //! never seen before.
 //!
-//! Signatures are recomputed with `crate::cloud::sign`, the very code the
-//! client signs with; the published vectors pin it to the cloud's algorithm,
+//! Signatures are recomputed with `crate::protocol::request`, the very code
+//! the client signs with; the published vectors pin it to the cloud's algorithm,
 //! so agreement here is agreement with the cloud. Secrets are only ever
 //! passed to the signer: nothing here logs or echoes them.
 
@@ -16,7 +16,9 @@ use axum::http::HeaderMap;
 use jiff::Timestamp;
 
 use super::errors::ApiError;
-use crate::cloud::sign;
+use crate::protocol::request::{v1_string_to_sign_for, v3_canonical_for};
+use crate::protocol::sign;
+use crate::protocol::time::{format_timestamp, parse_timestamp};
 use crate::secret::Secret;
 
 /// One accepted credential: a long-term key, or an STS triple.
@@ -132,12 +134,6 @@ fn verify_v1(
     nonces: &NonceCache,
     tolerance: Duration,
 ) -> Result<String, ApiError> {
-    let all: Vec<(&str, &str)> = request
-        .query
-        .iter()
-        .chain(request.form)
-        .map(|(k, v)| (k.as_str(), v.as_str()))
-        .collect();
     let get = |name: &str| {
         first(request.query, name)
             .or_else(|| first(request.form, name))
@@ -160,8 +156,7 @@ fn verify_v1(
         get("SignatureNonce").ok_or_else(|| ApiError::missing_parameter("SignatureNonce"))?;
     check_security_token(&credential, get("SecurityToken"))?;
 
-    let signed: Vec<(&str, &str)> = all.into_iter().filter(|(k, _)| *k != "Signature").collect();
-    let string_to_sign = sign::v1_string_to_sign(request.method, &signed);
+    let string_to_sign = v1_string_to_sign_for(request.method, request.query, request.form);
     let expected = sign::v1_signature(credential.secret.expose(), &string_to_sign);
     if !sign::signatures_match(&expected, signature) {
         return Err(ApiError::signature_does_not_match(&string_to_sign));
@@ -210,19 +205,7 @@ fn verify_v3(
             signed_headers.push((name, value.to_str().unwrap_or_default()));
         }
     }
-    let query: Vec<(&str, &str)> = request
-        .query
-        .iter()
-        .map(|(k, v)| (k.as_str(), v.as_str()))
-        .collect();
-    let payload = sign::sha256_hex(request.body);
-    let canonical = sign::v3_canonical(&sign::V3Input {
-        method: request.method,
-        path: "/",
-        query: &query,
-        headers: &signed_headers,
-        payload_sha256: &payload,
-    });
+    let canonical = v3_canonical_for(request.method, request.query, &signed_headers, request.body);
     let string_to_sign = sign::v3_string_to_sign(&canonical.canonical_request);
     let expected = sign::v3_signature(credential.secret.expose(), &string_to_sign);
     if !sign::signatures_match(&expected, parsed.signature) {
@@ -234,18 +217,11 @@ fn verify_v3(
 
 /// `YYYY-MM-DDThh:mm:ssZ`, within `tolerance` of the host clock.
 fn check_timestamp(text: &str, tolerance: Duration) -> Result<(), ApiError> {
-    let at = jiff::fmt::strtime::parse("%Y-%m-%dT%H:%M:%SZ", text)
-        .and_then(|t| t.to_datetime())
-        .and_then(|dt| dt.to_zoned(jiff::tz::TimeZone::UTC))
-        .map(|z| z.timestamp())
-        .map_err(|_| ApiError::timestamp_format(text))?;
+    let at = parse_timestamp(text).ok_or_else(|| ApiError::timestamp_format(text))?;
     let now = Timestamp::now();
     let skew = now.duration_since(at).unsigned_abs();
     if skew > tolerance {
-        return Err(ApiError::timestamp_expired(
-            text,
-            &now.strftime("%Y-%m-%dT%H:%M:%SZ").to_string(),
-        ));
+        return Err(ApiError::timestamp_expired(text, &format_timestamp(now)));
     }
     Ok(())
 }
@@ -318,7 +294,7 @@ mod tests {
     }
 
     fn now_text() -> String {
-        Timestamp::now().strftime("%Y-%m-%dT%H:%M:%SZ").to_string()
+        format_timestamp(Timestamp::now())
     }
 
     fn check(params: &[(String, String)], nonces: &NonceCache) -> Result<String, ApiError> {

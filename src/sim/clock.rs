@@ -77,20 +77,6 @@ impl SimClock {
     }
 }
 
-/// `YYYY-MM-DDThh:mm:ssZ`, the ECS response and V1 `Timestamp` format.
-pub fn format_ecs(at: Timestamp) -> String {
-    at.strftime("%Y-%m-%dT%H:%M:%SZ").to_string()
-}
-
-/// `2023-04-10T10:53:46.156+08:00`, the eflo-controller response format
-/// (milliseconds, Beijing time).
-pub fn format_eflo(at: Timestamp) -> String {
-    let beijing = jiff::tz::TimeZone::fixed(jiff::tz::offset(8));
-    at.to_zoned(beijing)
-        .strftime("%Y-%m-%dT%H:%M:%S%.3f%:z")
-        .to_string()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -102,12 +88,5 @@ mod tests {
         assert_eq!(clock.now(), at);
         clock.advance(SignedDuration::from_secs(90));
         assert_eq!(clock.now().to_string(), "2024-01-01T00:01:30Z");
-    }
-
-    #[test]
-    fn formats_match_the_samples() {
-        let at: Timestamp = "2023-04-10T02:53:46.156Z".parse().unwrap();
-        assert_eq!(format_ecs(at), "2023-04-10T02:53:46Z");
-        assert_eq!(format_eflo(at), "2023-04-10T10:53:46.156+08:00");
     }
 }

@@ -9,7 +9,7 @@
 use axum::http::StatusCode;
 use serde::Serialize;
 
-use super::Product;
+use crate::protocol::Provider;
 
 /// An API error: HTTP status, code and message. The envelope fields
 /// (RequestId, HostId, Recommend) are added when it is rendered.
@@ -289,7 +289,7 @@ impl<'a> Envelope<'a> {
         error: &'a ApiError,
         request_id: &'a str,
         host_id: &'a str,
-        product: Product,
+        product: Provider,
     ) -> Self {
         Self {
             request_id,
@@ -299,7 +299,7 @@ impl<'a> Envelope<'a> {
             recommend: format!(
                 "https://api.aliyun.com/troubleshoot?q={}&product={}&requestId={request_id}",
                 error.code,
-                product.troubleshoot_name()
+                product.product_code()
             ),
         }
     }
@@ -316,7 +316,7 @@ mod tests {
             &error,
             "REQ-1",
             "ecs.aliyuncs.com",
-            Product::Ecs,
+            Provider::Ecs,
         ))
         .unwrap();
         let keys: Vec<_> = json.as_object().unwrap().keys().cloned().collect();

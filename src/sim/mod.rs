@@ -62,63 +62,6 @@ use crate::cli::parse_duration;
 use crate::exit::{Exit, Failure};
 use crate::secret::Secret;
 
-/// The two APIs the simulator answers, told apart by `Version`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Product {
-    /// ECS, version 2014-05-26.
-    Ecs,
-    /// eflo-controller (Lingjun nodes), version 2022-12-15.
-    Eflo,
-}
-
-impl Product {
-    pub fn from_version(version: &str) -> Option<Self> {
-        match version {
-            "2014-05-26" => Some(Self::Ecs),
-            "2022-12-15" => Some(Self::Eflo),
-            _ => None,
-        }
-    }
-
-    pub fn version(self) -> &'static str {
-        match self {
-            Self::Ecs => "2014-05-26",
-            Self::Eflo => "2022-12-15",
-        }
-    }
-
-    /// The prefix of request-count keys (`ecs/SendFile`).
-    pub fn label(self) -> &'static str {
-        match self {
-            Self::Ecs => "ecs",
-            Self::Eflo => "eflo-controller",
-        }
-    }
-
-    fn troubleshoot_name(self) -> &'static str {
-        match self {
-            Self::Ecs => "Ecs",
-            Self::Eflo => "eflo-controller",
-        }
-    }
-
-    /// ECS answers `...Z` seconds; eflo milliseconds at +08:00.
-    fn format_time(self, at: Timestamp) -> String {
-        match self {
-            Self::Ecs => clock::format_ecs(at),
-            Self::Eflo => clock::format_eflo(at),
-        }
-    }
-
-    /// SendFile invoke ids: `f-` on ECS, `t-` on eflo (its documents' samples).
-    fn file_invoke_prefix(self) -> &'static str {
-        match self {
-            Self::Ecs => "f",
-            Self::Eflo => "t",
-        }
-    }
-}
-
 /// Region ids the simulator accepts as `RegionId` (besides those a state
 /// uses): Alibaba Cloud's public regions.
 const KNOWN_REGIONS: &[&str] = &[

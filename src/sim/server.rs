@@ -26,7 +26,6 @@ use serde_json::Value;
 use tokio::net::TcpListener;
 use tokio::sync::{Notify, watch};
 
-use super::Product;
 use super::actions::{Action, Params};
 use super::auth::{self, Keyring, NonceCache, SignedRequest};
 use super::clock::SimClock;
@@ -37,6 +36,7 @@ use super::paging::TokenTable;
 use super::state::{FileModeStyle, OverwriteStyle, TotalCountStyle};
 use super::stats::{Counters, Stats};
 use super::store::{World, retention_cutoff};
+use crate::protocol::Provider;
 
 /// How responses spell the fields whose type varies between documents.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -209,10 +209,10 @@ async fn api(
     };
     let action_name = lookup("Action", "x-acs-action");
     let version = lookup("Version", "x-acs-version");
-    let product = version.as_deref().and_then(Product::from_version);
+    let product = version.as_deref().and_then(Provider::from_version);
     let label = format!(
         "{}/{}",
-        product.map_or("unknown", Product::label),
+        product.map_or("unknown", Provider::host_prefix),
         action_name.as_deref().unwrap_or("-")
     );
     sim.counters.request(&label);
@@ -222,7 +222,7 @@ async fn api(
             &error,
             &request_id,
             &host_id,
-            product.unwrap_or(Product::Ecs),
+            product.unwrap_or(Provider::Ecs),
             &label,
         )
     };
@@ -330,7 +330,7 @@ fn error_response(
     error: &ApiError,
     request_id: &str,
     host_id: &str,
-    product: Product,
+    product: Provider,
     label: &str,
 ) -> Response {
     sim.counters.error(error.code);
@@ -395,7 +395,7 @@ async fn not_found(State(sim): State<Arc<Sim>>, uri: Uri, headers: HeaderMap) ->
         &ApiError::not_found_path(uri.path()),
         &sim.request_id(),
         &host_id,
-        Product::Ecs,
+        Provider::Ecs,
         "unknown/-",
     )
 }

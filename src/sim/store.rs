@@ -12,13 +12,14 @@ use std::time::Duration;
 use jiff::{SignedDuration, Timestamp};
 use regex::Regex;
 
-use super::Product;
 use super::lifecycle::{Lifecycle, Phase};
 use super::state::{
     AgentStatus, CommandSpec, CommandTargetSpec, DeliverySpec, MachineSpec, MachineStatus,
     ProductSpec, StateFile, TargetSpec,
 };
 use super::tables::{Deliveries, Invocations};
+use crate::protocol::time::parse_response_time;
+use crate::protocol::{Provider, join_path};
 
 /// The region of everything that names none.
 pub const DEFAULT_REGION: &str = "cn-hangzhou";
@@ -48,7 +49,7 @@ impl Stamp {
         })
     }
 
-    pub fn show(&self, product: Product) -> String {
+    pub fn show(&self, product: Provider) -> String {
         self.text
             .clone()
             .unwrap_or_else(|| product.format_time(self.at))
@@ -60,12 +61,12 @@ impl Stamp {
 /// them is most of what rendering a large page costs.
 #[derive(Debug)]
 pub struct TimeTexts {
-    product: Product,
+    product: Provider,
     seen: Vec<(Timestamp, String)>,
 }
 
 impl TimeTexts {
-    pub fn new(product: Product) -> Self {
+    pub fn new(product: Provider) -> Self {
         Self {
             product,
             seen: Vec::new(),
@@ -91,15 +92,14 @@ impl TimeTexts {
 }
 
 pub fn parse_time(text: &str) -> Result<Timestamp, String> {
-    text.trim()
-        .parse::<Timestamp>()
+    parse_response_time(text)
         .map_err(|e| format!("`{}` is not an RFC 3339 time ({e})", text.escape_debug()))
 }
 
 #[derive(Debug, Clone)]
 pub struct Machine {
     pub id: String,
-    pub product: Product,
+    pub product: Provider,
     pub region: String,
     pub status: MachineStatus,
     pub agent: AgentStatus,
@@ -110,7 +110,7 @@ pub struct Machine {
 }
 
 impl Machine {
-    fn from_spec(spec: &MachineSpec, product: Product, default_region: &str) -> Self {
+    fn from_spec(spec: &MachineSpec, product: Provider, default_region: &str) -> Self {
         let names = |list: &Option<Vec<String>>| -> BTreeSet<String> {
             list.clone()
                 .unwrap_or_else(|| vec!["root".to_owned()])
@@ -133,7 +133,7 @@ impl Machine {
         }
     }
 
-    pub fn running(id: &str, product: Product, region: &str) -> Self {
+    pub fn running(id: &str, product: Provider, region: &str) -> Self {
         Self {
             id: id.to_owned(),
             product,
@@ -194,7 +194,7 @@ pub struct DeliveryTarget {
 #[derive(Debug, Clone)]
 pub struct Delivery {
     pub seq: u64,
-    pub product: Product,
+    pub product: Provider,
     pub invoke_id: String,
     pub region: String,
     pub name: String,
@@ -475,10 +475,10 @@ impl World {
         world.accept_unknown_machines = state.accept_unknown_instances;
         let mut problems = Vec::new();
         for spec in &state.instances {
-            world.add_machine(Machine::from_spec(spec, Product::Ecs, region));
+            world.add_machine(Machine::from_spec(spec, Provider::Ecs, region));
         }
         for spec in &state.nodes {
-            world.add_machine(Machine::from_spec(spec, Product::Eflo, region));
+            world.add_machine(Machine::from_spec(spec, Provider::Eflo, region));
         }
         for (i, rule) in state.command_rules.iter().enumerate() {
             match Regex::new(&rule.pattern) {
@@ -566,14 +566,14 @@ impl World {
             if target.run.outcome.error_code == "InstanceNotExists" {
                 continue;
             }
-            self.machine_or_running(&target.id, Product::Ecs, &invocation.region);
+            self.machine_or_running(&target.id, Provider::Ecs, &invocation.region);
         }
         self.invocations.insert(invocation);
     }
 
     /// The machine `id`, created running if unknown (without copying the id
     /// for machines that exist: a fleet has half a million targets).
-    fn machine_or_running(&mut self, id: &str, product: Product, region: &str) -> &mut Machine {
+    fn machine_or_running(&mut self, id: &str, product: Provider, region: &str) -> &mut Machine {
         if !self.machines.contains_key(id) {
             self.add_machine(Machine::running(id, product, region));
         }
@@ -582,8 +582,8 @@ impl World {
 
     fn delivery_from_spec(&mut self, spec: &DeliverySpec) -> Result<Delivery, String> {
         let product = match spec.product {
-            ProductSpec::Ecs => Product::Ecs,
-            ProductSpec::Eflo => Product::Eflo,
+            ProductSpec::Ecs => Provider::Ecs,
+            ProductSpec::Eflo => Provider::Eflo,
         };
         let created =
             Stamp::written(&spec.creation_time).map_err(|e| format!("creation_time: {e}"))?;
@@ -740,15 +740,6 @@ fn run_from_spec(spec: &CommandTargetSpec) -> CommandRun {
     }
 }
 
-/// `dir` + `/` + `name`, without doubling the slash.
-pub fn join_path(dir: &str, name: &str) -> String {
-    if dir.ends_with('/') {
-        format!("{dir}{name}")
-    } else {
-        format!("{dir}/{name}")
-    }
-}
-
 /// 14 lowercase base-36 characters derived from a sequence number: ids look
 /// like the cloud's and are the same on every run.
 fn id_suffix(seq: u64, salt: &str) -> String {
@@ -794,7 +785,10 @@ mod tests {
     #[test]
     fn written_times_echo_verbatim_but_parse_trimmed() {
         let stamp = Stamp::written("2023-04-10T10:53:46.156+08:00\n").unwrap();
-        assert_eq!(stamp.show(Product::Eflo), "2023-04-10T10:53:46.156+08:00\n");
+        assert_eq!(
+            stamp.show(Provider::Eflo),
+            "2023-04-10T10:53:46.156+08:00\n"
+        );
         assert_eq!(stamp.at.to_string(), "2023-04-10T02:53:46.156Z");
         assert!(Stamp::written("yesterday").is_err());
     }

@@ -13,11 +13,11 @@ use jiff::{SignedDuration, Timestamp};
 use rand::rngs::StdRng;
 use rand::{RngExt as _, SeedableRng as _};
 
-use super::Product;
 use super::store::{
     CommandRun, CommandTarget, Delivery, DeliveryTarget, Invocation, Machine, Outcome, PinnedTimes,
     Stamp, World,
 };
+use crate::protocol::Provider;
 
 /// The sizes and rates of a synthetic fleet.
 #[derive(Debug, Clone, PartialEq)]
@@ -93,7 +93,7 @@ pub fn populate(world: &mut World, spec: &SynthSpec, now: Timestamp) {
     let per_call = spec.per_call.clamp(1, 50);
     let ids: Vec<String> = (0..spec.instances).map(instance_id).collect();
     for id in &ids {
-        world.add_machine(Machine::running(id, Product::Ecs, &spec.region));
+        world.add_machine(Machine::running(id, Provider::Ecs, &spec.region));
     }
     let batches: Vec<&[String]> = ids.chunks(per_call as usize).collect();
     let base = now
@@ -127,7 +127,7 @@ pub fn populate(world: &mut World, spec: &SynthSpec, now: Timestamp) {
             let invoke_id = world.new_id("f");
             deliveries.push(Delivery {
                 seq,
-                product: Product::Ecs,
+                product: Provider::Ecs,
                 invoke_id,
                 region: spec.region.clone(),
                 name: file_name(k),

@@ -17,10 +17,10 @@ use std::borrow::Cow;
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use super::Product;
 use super::listing::{EMPTY, Listing};
 use super::paging::SortKey;
 use super::store::{CommandRun, CommandTarget, Delivery, Invocation};
+use crate::protocol::Provider;
 
 /// Sub-positions of per-instance command results: the instance's index in
 /// the high bits, the run (0 the latest, then older ones) in the low.
@@ -75,7 +75,7 @@ impl<'a> Candidates<'a> {
 /// What DescribeSendFileResults can find by index.
 #[derive(Debug, Clone, Copy)]
 pub struct DeliveryLookup<'q> {
-    pub product: Product,
+    pub product: Provider,
     /// eflo queries name no region.
     pub region: Option<&'q str>,
     pub invoke_id: Option<&'q str>,
@@ -89,7 +89,7 @@ pub struct Deliveries {
     records: HashMap<u64, Arc<Delivery>>,
     /// Every task, for retention.
     all: Listing,
-    scopes: HashMap<Product, HashMap<String, DeliveryScope>>,
+    scopes: HashMap<Provider, HashMap<String, DeliveryScope>>,
     /// Across products and regions: invoke ids are unique, so these are tiny.
     by_invoke_id: HashMap<String, Listing>,
 }
@@ -418,7 +418,7 @@ mod tests {
     use super::*;
     use crate::sim::store::{CommandRun, DeliveryTarget, Outcome, PinnedTimes, Stamp};
 
-    const PRODUCTS: [Product; 2] = [Product::Ecs, Product::Eflo];
+    const PRODUCTS: [Provider; 2] = [Provider::Ecs, Provider::Eflo];
     const REGIONS: [&str; 2] = ["cn-hangzhou", "cn-beijing"];
     const NAMES: [&str; 3] = ["a.conf", "b.conf", "c.conf"];
     const MACHINES: [&str; 4] = ["i-1", "i-2", "i-3", "i-4"];

@@ -13,10 +13,12 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::routing::{get, put};
 use serde_json::json;
 use shipcheck::cloud::CredentialConfig;
-use shipcheck::cloud::sign;
 use shipcheck::cloud::{
     ChainOptions, ClientConfig, CloudClient, CredentialInfo, Env, SendFileFilter,
 };
+use shipcheck::protocol::request::v1_string_to_sign_for;
+use shipcheck::protocol::sign;
+use shipcheck::protocol::time::format_timestamp;
 
 use crate::support::*;
 
@@ -223,30 +225,40 @@ async fn sts(
 ) -> String {
     let app = axum::Router::new().route(
         "/",
-        get(move |Query(params): Query<Vec<(String, String)>>| async move {
-            calls.fetch_add(1, Ordering::SeqCst);
-            let get = |n: &str| params.iter().find(|(k, _)| k == n).map(|(_, v)| v.clone());
-            let signed: Vec<(String, String)> =
-                params.iter().filter(|(k, _)| k != "Signature").cloned().collect();
-            let expected = sign::v1_signature(source_secret, &sign::v1_string_to_sign("GET", &signed));
-            if get("AccessKeyId").as_deref() != Some(source_id) || get("Signature") != Some(expected) {
-                return (StatusCode::BAD_REQUEST, json!({
-                    "Code": "SignatureDoesNotMatch", "RequestId": "STS-1",
-                    "Message": format!("server string to sign is:{}", sign::v1_string_to_sign("GET", &signed)),
-                }).to_string());
-            }
-            assert_eq!(get("Action").as_deref(), Some("AssumeRole"));
-            assert_eq!(get("Version").as_deref(), Some("2015-04-01"));
-            assert_eq!(get("RoleArn").as_deref(), Some("acs:ram::123:role/deployer"));
-            assert_eq!(get("RoleSessionName").as_deref(), Some("ci-run"));
-            assert_eq!(get("DurationSeconds").as_deref(), Some("1200"));
-            (StatusCode::OK, json!({
+        get(
+            move |Query(params): Query<Vec<(String, String)>>| async move {
+                calls.fetch_add(1, Ordering::SeqCst);
+                let get = |n: &str| params.iter().find(|(k, _)| k == n).map(|(_, v)| v.clone());
+                let string_to_sign = v1_string_to_sign_for("GET", &params, &[]);
+                let expected = sign::v1_signature(source_secret, &string_to_sign);
+                if get("AccessKeyId").as_deref() != Some(source_id)
+                    || get("Signature") != Some(expected)
+                {
+                    return (
+                        StatusCode::BAD_REQUEST,
+                        json!({
+                            "Code": "SignatureDoesNotMatch", "RequestId": "STS-1",
+                            "Message": format!("server string to sign is:{string_to_sign}"),
+                        })
+                        .to_string(),
+                    );
+                }
+                assert_eq!(get("Action").as_deref(), Some("AssumeRole"));
+                assert_eq!(get("Version").as_deref(), Some("2015-04-01"));
+                assert_eq!(
+                    get("RoleArn").as_deref(),
+                    Some("acs:ram::123:role/deployer")
+                );
+                assert_eq!(get("RoleSessionName").as_deref(), Some("ci-run"));
+                assert_eq!(get("DurationSeconds").as_deref(), Some("1200"));
+                (StatusCode::OK, json!({
                 "RequestId": "STS-2",
                 "AssumedRoleUser": {"Arn": "acs:ram::123:role/deployer/ci-run"},
                 "Credentials": {"AccessKeyId": STS_KEY_ID, "AccessKeySecret": STS_SECRET,
                                 "SecurityToken": STS_TOKEN, "Expiration": "2099-01-01T00:00:00Z"}
             }).to_string())
-        }),
+            },
+        ),
     );
     serve(app).await
 }
@@ -311,8 +323,8 @@ async fn credentials_uri_from_env_and_profile_refreshing_before_expiry() {
                 // Expires within the refresh margin: every use refreshes.
                 let soon = jiff::Timestamp::now() + jiff::SignedDuration::from_secs(60);
                 json!({"Code": "Success", "AccessKeyId": STS_KEY_ID, "AccessKeySecret": STS_SECRET,
-                       "SecurityToken": STS_TOKEN, "Expiration": soon.strftime("%Y-%m-%dT%H:%M:%SZ").to_string()})
-                    .to_string()
+                       "SecurityToken": STS_TOKEN, "Expiration": format_timestamp(soon)})
+                .to_string()
             }),
         )
     };

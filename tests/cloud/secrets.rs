@@ -7,11 +7,11 @@ use std::io::Write;
 use std::sync::{Arc, Mutex};
 
 use serde_json::json;
-use shipcheck::cloud::sign::pop_encode;
 use shipcheck::cloud::{
     ChainOptions, CloudClient, CloudError, CredentialConfig, Credentials, Env, SendFileFilter,
     SignatureVersion,
 };
+use shipcheck::protocol::sign::pop_encode;
 
 use crate::support::*;
 

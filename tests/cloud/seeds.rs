@@ -4,7 +4,8 @@
 use serde_json::{Value, json};
 use shipcheck::cloud::wire::{InvocationResultsResponse, SendFileResultsResponse};
 use shipcheck::cloud::{InvocationFilter, SendFileFilter};
-use shipcheck::observe::{ContentType, Provider, TargetStatus};
+use shipcheck::observe::{ContentType, TargetStatus};
+use shipcheck::protocol::Provider;
 
 use crate::support::*;
 

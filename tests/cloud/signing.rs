@@ -100,7 +100,7 @@ async fn eflo_sends_a_form_body_without_region_and_is_verified() {
             .await
             .unwrap();
         assert_eq!(items.len(), 1);
-        assert_eq!(items[0].provider, shipcheck::observe::Provider::Eflo);
+        assert_eq!(items[0].provider, shipcheck::protocol::Provider::Eflo);
         assert_eq!(items[0].targets[0].id, "e01-x");
         assert_eq!(items[0].overwrite, Some(true));
     }

@@ -1,7 +1,8 @@
 //! Local stand-ins for the cloud, bound to 127.0.0.1:0.
 //!
-//! [`FakeApi`] verifies V1 and V3 signatures with `shipcheck::cloud::sign`
-//! (against its own key table, exactly as the real API would), records every
+//! [`FakeApi`] verifies V1 and V3 signatures with the library's
+//! canonicalisation (`shipcheck::protocol::request`, against its own key
+//! table, exactly as the real API would), records every
 //! request, and answers with whatever the test's script says: a JSON body,
 //! an error envelope, a throttle with `x-acs-retry-after`, a slow answer, or
 //! a body cut off mid-stream.
@@ -16,8 +17,9 @@ use axum::extract::State;
 use axum::http::{HeaderMap, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
-use shipcheck::cloud::sign;
 use shipcheck::cloud::{ClientConfig, CloudClient, Credentials, RetryPolicy};
+use shipcheck::protocol::request::{v1_string_to_sign_for, v3_canonical_for};
+use shipcheck::protocol::sign;
 
 pub const KEY_ID: &str = "LTAI-test-key";
 pub const SECRET: &str = "test-secret-Zq9vX2mK7pL4";
@@ -217,13 +219,7 @@ async fn handle(
     // Verify the signature the way the cloud does.
     let (call, check) = if let Some(signature) = params.get("Signature").cloned() {
         let key_id = params.get("AccessKeyId").cloned().unwrap_or_default();
-        let signed: Vec<(String, String)> = query
-            .iter()
-            .chain(form.iter())
-            .filter(|(k, _)| k != "Signature")
-            .cloned()
-            .collect();
-        let sts = sign::v1_string_to_sign(method.as_str(), &signed);
+        let sts = v1_string_to_sign_for(method.as_str(), &query, &form);
         let call = Call {
             action: params.get("Action").cloned().unwrap_or_default(),
             version: params.get("Version").cloned().unwrap_or_default(),
@@ -256,18 +252,8 @@ async fn handle(
             .iter()
             .map(|(k, v)| (k.as_str(), v.as_str()))
             .collect();
-        let q: Vec<(&str, &str)> = query
-            .iter()
-            .map(|(k, v)| (k.as_str(), v.as_str()))
-            .collect();
         let payload = sign::sha256_hex(&body);
-        let canonical = sign::v3_canonical(&sign::V3Input {
-            method: method.as_str(),
-            path: "/",
-            query: &q,
-            headers: &h,
-            payload_sha256: &payload,
-        });
+        let canonical = v3_canonical_for(method.as_str(), &query, &h, &body);
         let sts = sign::v3_string_to_sign(&canonical.canonical_request);
         let mut all_headers = HashMap::new();
         for (name, value) in &headers {

@@ -1,14 +1,16 @@
 //! Test helpers for the simulator: start it on a state file, and sign RPC
-//! requests with `shipcheck::cloud::sign` the way a client does (V1 GET
-//! query, V1 POST form, V3), with control over nonce and timestamp so tests
-//! can provoke the refusals.
+//! requests with the library's request builder (`shipcheck::protocol::
+//! request`) the way a client does (V1 GET query, V1 POST form, V3), with
+//! control over nonce and timestamp so tests can provoke the refusals.
 
 #![allow(dead_code)]
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use shipcheck::cloud::sign;
+use shipcheck::protocol::request::{AccessKey, Method, RpcRequest, SignedRequest, Stamp};
+use shipcheck::protocol::sign::SignatureVersion;
+use shipcheck::protocol::time::format_timestamp;
 use shipcheck::secret::Secret;
 use shipcheck::sim::{SimConfig, SimServer};
 
@@ -36,9 +38,7 @@ pub async fn start(config: SimConfig) -> SimServer {
 
 /// The host clock in the V1/V3 timestamp format.
 pub fn now() -> String {
-    jiff::Timestamp::now()
-        .strftime("%Y-%m-%dT%H:%M:%SZ")
-        .to_string()
+    format_timestamp(jiff::Timestamp::now())
 }
 
 static NONCE: AtomicU64 = AtomicU64::new(0);
@@ -51,14 +51,6 @@ pub fn nonce() -> String {
     )
 }
 
-fn encode(pairs: &[(String, String)]) -> String {
-    pairs
-        .iter()
-        .map(|(k, v)| format!("{}={}", sign::pop_encode(k), sign::pop_encode(v)))
-        .collect::<Vec<_>>()
-        .join("&")
-}
-
 fn owned(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
     pairs
         .iter()
@@ -66,12 +58,34 @@ fn owned(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
         .collect()
 }
 
+/// An unsigned request: `form_body` puts the business parameters in a form
+/// body instead of the query.
+pub fn rpc<'a>(
+    method: Method,
+    action: &'a str,
+    version: &'a str,
+    params: &[(&str, &str)],
+    form_body: bool,
+) -> RpcRequest<'a> {
+    let (query, form) = if form_body {
+        (Vec::new(), owned(params))
+    } else {
+        (owned(params), Vec::new())
+    };
+    RpcRequest {
+        method,
+        action,
+        version,
+        query,
+        form,
+    }
+}
+
 /// A signing client for one server and one credential.
 #[derive(Clone)]
 pub struct Client {
     pub http: reqwest::Client,
     pub base: String,
-    pub host: String,
     pub key_id: String,
     pub secret: String,
     pub token: Option<String>,
@@ -112,7 +126,6 @@ impl Client {
         Self {
             http: reqwest::Client::builder().build().unwrap(),
             base: server.url(),
-            host: server.addr().to_string(),
             key_id: KEY_ID.to_owned(),
             secret: SECRET.to_owned(),
             token: None,
@@ -135,28 +148,54 @@ impl Client {
         }
     }
 
-    /// The common V1 parameters.
-    pub fn v1_common(
+    /// Signs `request` with the library's builder, for this server and key.
+    pub fn sign(
         &self,
-        action: &str,
-        version: &str,
+        scheme: SignatureVersion,
+        request: &RpcRequest<'_>,
         nonce: &str,
         timestamp: &str,
-    ) -> Vec<(String, String)> {
-        let mut common = owned(&[
-            ("AccessKeyId", &self.key_id),
-            ("Action", action),
-            ("Format", "JSON"),
-            ("SignatureMethod", "HMAC-SHA1"),
-            ("SignatureNonce", nonce),
-            ("SignatureVersion", "1.0"),
-            ("Timestamp", timestamp),
-            ("Version", version),
-        ]);
-        if let Some(token) = &self.token {
-            common.push(("SecurityToken".to_owned(), token.clone()));
+    ) -> SignedRequest {
+        let endpoint = url::Url::parse(&self.base).unwrap();
+        let key = AccessKey {
+            id: &self.key_id,
+            secret: &self.secret,
+            security_token: self.token.as_deref(),
+        };
+        request.sign(&endpoint, &key, scheme, &Stamp { timestamp, nonce })
+    }
+
+    /// The signed V1 request as the builder makes it.
+    pub fn v1_signed(
+        &self,
+        style: V1,
+        action: &str,
+        version: &str,
+        params: &[(&str, &str)],
+        nonce: &str,
+        timestamp: &str,
+    ) -> SignedRequest {
+        let request = match style {
+            V1::Get => rpc(Method::Get, action, version, params, false),
+            V1::PostForm => rpc(Method::Post, action, version, params, true),
+        };
+        self.sign(SignatureVersion::V1, &request, nonce, timestamp)
+    }
+
+    /// The request to send for a signed one.
+    pub fn request(&self, signed: SignedRequest) -> reqwest::RequestBuilder {
+        let method = match signed.method {
+            Method::Get => reqwest::Method::GET,
+            Method::Post => reqwest::Method::POST,
+        };
+        let mut request = self.http.request(method, signed.url);
+        for (name, value) in signed.headers {
+            request = request.header(name, value);
         }
-        common
+        match signed.body {
+            Some(body) => request.body(body),
+            None => request,
+        }
     }
 
     /// A V1 call with a fresh nonce and the current time.
@@ -194,28 +233,7 @@ impl Client {
         nonce: &str,
         timestamp: &str,
     ) -> reqwest::RequestBuilder {
-        let mut query = self.v1_common(action, version, nonce, timestamp);
-        let business = owned(params);
-        let method = match style {
-            V1::Get => "GET",
-            V1::PostForm => "POST",
-        };
-        let all: Vec<(String, String)> = query.iter().chain(&business).cloned().collect();
-        let signature = sign::v1_signature(&self.secret, &sign::v1_string_to_sign(method, &all));
-        match style {
-            V1::Get => {
-                query.extend(business);
-                query.push(("Signature".to_owned(), signature));
-                self.http.get(format!("{}/?{}", self.base, encode(&query)))
-            }
-            V1::PostForm => {
-                query.push(("Signature".to_owned(), signature));
-                self.http
-                    .post(format!("{}/?{}", self.base, encode(&query)))
-                    .header("content-type", "application/x-www-form-urlencoded")
-                    .body(encode(&business))
-            }
-        }
+        self.request(self.v1_signed(style, action, version, params, nonce, timestamp))
     }
 
     /// A V3 call: business parameters in the query (as ECS-PY sends them)
@@ -240,60 +258,9 @@ impl Client {
         nonce: &str,
         date: &str,
     ) -> Answer {
-        let business = owned(params);
-        let (query, body) = if form_body {
-            (Vec::new(), encode(&business))
-        } else {
-            (business, String::new())
-        };
-        let payload = sign::sha256_hex(body.as_bytes());
-        let mut headers: Vec<(String, String)> = vec![
-            ("host".into(), self.host.clone()),
-            ("x-acs-action".into(), action.into()),
-            ("x-acs-version".into(), version.into()),
-            ("x-acs-date".into(), date.into()),
-            ("x-acs-signature-nonce".into(), nonce.into()),
-            ("x-acs-content-sha256".into(), payload.clone()),
-        ];
-        if form_body {
-            headers.push((
-                "content-type".into(),
-                "application/x-www-form-urlencoded".into(),
-            ));
-        }
-        if let Some(token) = &self.token {
-            headers.push(("x-acs-security-token".into(), token.clone()));
-        }
-        let query_refs: Vec<(&str, &str)> = query
-            .iter()
-            .map(|(k, v)| (k.as_str(), v.as_str()))
-            .collect();
-        let header_refs: Vec<(&str, &str)> = headers
-            .iter()
-            .map(|(k, v)| (k.as_str(), v.as_str()))
-            .collect();
-        let canonical = sign::v3_canonical(&sign::V3Input {
-            method: "POST",
-            path: "/",
-            query: &query_refs,
-            headers: &header_refs,
-            payload_sha256: &payload,
-        });
-        let signature = sign::v3_signature(
-            &self.secret,
-            &sign::v3_string_to_sign(&canonical.canonical_request),
-        );
-        let mut request = self.http.post(format!("{}/?{}", self.base, encode(&query)));
-        for (name, value) in headers.iter().filter(|(n, _)| n != "host") {
-            request = request.header(name, value);
-        }
-        request = request
-            .header(
-                "authorization",
-                sign::v3_authorization(&self.key_id, &canonical.signed_headers, &signature),
-            )
-            .body(body);
-        answer(request.send().await.unwrap()).await
+        let request = rpc(Method::Post, action, version, params, form_body);
+        let signed = self.sign(SignatureVersion::V3, &request, nonce, date);
+        answer(self.request(signed).send().await.unwrap()).await
     }
 
     pub async fn stats(&self) -> serde_json::Value {

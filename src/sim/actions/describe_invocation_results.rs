@@ -7,7 +7,7 @@ use axum::http::StatusCode;
 use serde::Serialize;
 
 use super::{Answer, Encoding, Params, Tag, Wrapped, region, tags_match, tags_view, write};
-use crate::sim::Product;
+use crate::protocol::Provider;
 use crate::sim::listing::Listing;
 use crate::sim::paging;
 use crate::sim::server::Sim;
@@ -82,7 +82,7 @@ pub fn run(sim: &Sim, params: &Params, request_id: &str) -> Answer {
         .collect();
     drop(world);
 
-    let mut texts = TimeTexts::new(Product::Ecs);
+    let mut texts = TimeTexts::new(Provider::Ecs);
     let results = items
         .iter()
         .map(|result| {

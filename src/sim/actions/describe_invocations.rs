@@ -7,7 +7,7 @@ use axum::http::StatusCode;
 use serde::Serialize;
 
 use super::{Answer, Encoding, Params, Tag, Wrapped, region, tags_match, tags_view, write};
-use crate::sim::Product;
+use crate::protocol::Provider;
 use crate::sim::lifecycle::overall;
 use crate::sim::listing::Listing;
 use crate::sim::paging;
@@ -93,8 +93,8 @@ pub fn run(sim: &Sim, params: &Params, request_id: &str) -> Answer {
     let invocations = records
         .iter()
         .map(|inv| {
-            let mut texts = TimeTexts::new(Product::Ecs);
-            let created = inv.created.show(Product::Ecs);
+            let mut texts = TimeTexts::new(Provider::Ecs);
+            let created = inv.created.show(Provider::Ecs);
             let instances = inv
                 .targets
                 .iter()

@@ -11,7 +11,7 @@ use super::{
     Answer, Params, Tag, Wrapped, file_mode_json, overwrite_json, region, tags_match, tags_view,
     write,
 };
-use crate::sim::Product;
+use crate::protocol::Provider;
 use crate::sim::listing::Listing;
 use crate::sim::paging;
 use crate::sim::server::Sim;
@@ -34,7 +34,7 @@ pub fn run(sim: &Sim, params: &Params, request_id: &str) -> Answer {
     let cutoff = sim.retention_cutoff(now);
     let lifecycle = sim.lifecycle();
     let matches = |d: &Delivery| {
-        d.product == Product::Ecs
+        d.product == Provider::Ecs
             && d.region == region
             && d.created.at >= cutoff
             && invoke_id.is_none_or(|id| d.invoke_id == id)
@@ -46,7 +46,7 @@ pub fn run(sim: &Sim, params: &Params, request_id: &str) -> Answer {
     };
     let world = sim.world();
     let candidates = world.deliveries.candidates(&DeliveryLookup {
-        product: Product::Ecs,
+        product: Provider::Ecs,
         region: Some(region),
         invoke_id,
         name,
@@ -155,7 +155,7 @@ pub(super) fn render<'a>(
 ) -> FileTask<'a> {
     let lifecycle = sim.lifecycle();
     let style = sim.presentation();
-    let ecs = d.product == Product::Ecs;
+    let ecs = d.product == Provider::Ecs;
     let mut texts = TimeTexts::new(d.product);
     let machines: Vec<MachineResult<'a>> = d
         .targets

@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 
 use super::describe_send_file_results::{FileTask, render};
 use super::{Answer, Params, Wrapped, write};
-use crate::sim::Product;
+use crate::protocol::Provider;
 use crate::sim::server::Sim;
 use crate::sim::state::TotalCountStyle;
 use crate::sim::store::Delivery;
@@ -22,7 +22,7 @@ pub fn describe_send_file_results(sim: &Sim, params: &Params, request_id: &str) 
     let cutoff = sim.retention_cutoff(now);
     let world = sim.world();
     let candidates = world.deliveries.candidates(&DeliveryLookup {
-        product: Product::Eflo,
+        product: Provider::Eflo,
         region: None,
         invoke_id: Some(invoke_id),
         name: None,
@@ -35,7 +35,7 @@ pub fn describe_send_file_results(sim: &Sim, params: &Params, request_id: &str) 
         .iter()
         .map(|key| world.deliveries.get(key))
         .filter(|d| {
-            d.product == Product::Eflo
+            d.product == Provider::Eflo
                 && d.invoke_id == invoke_id
                 && d.created.at >= cutoff
                 && node_id.is_none_or(|id| d.targets.iter().any(|t| t.id == id))

@@ -20,10 +20,10 @@ use std::collections::BTreeSet;
 use serde::ser::{Serialize, SerializeMap, Serializer};
 use serde_json::{Map, Value};
 
-use super::Product;
 use super::errors::ApiError;
 use super::server::Sim;
 use super::state::{FileModeStyle, OverwriteStyle};
+use crate::protocol::Provider;
 
 /// An action's answer: the JSON body to send, `RequestId` included.
 pub type Answer = Result<Vec<u8>, ApiError>;
@@ -42,15 +42,15 @@ pub enum Action {
 
 impl Action {
     /// Looks an action up by name within a product.
-    pub fn find(product: Product, name: &str) -> Option<Self> {
+    pub fn find(product: Provider, name: &str) -> Option<Self> {
         Some(match (product, name) {
-            (Product::Ecs, "SendFile") => Self::SendFile,
-            (Product::Ecs, "RunCommand") => Self::RunCommand,
-            (Product::Ecs, "DescribeSendFileResults") => Self::DescribeSendFileResults,
-            (Product::Ecs, "DescribeInvocationResults") => Self::DescribeInvocationResults,
-            (Product::Ecs, "DescribeInvocations") => Self::DescribeInvocations,
-            (Product::Eflo, "DescribeSendFileResults") => Self::EfloDescribeSendFileResults,
-            (Product::Eflo, "SendFile") => Self::EfloSendFile,
+            (Provider::Ecs, "SendFile") => Self::SendFile,
+            (Provider::Ecs, "RunCommand") => Self::RunCommand,
+            (Provider::Ecs, "DescribeSendFileResults") => Self::DescribeSendFileResults,
+            (Provider::Ecs, "DescribeInvocationResults") => Self::DescribeInvocationResults,
+            (Provider::Ecs, "DescribeInvocations") => Self::DescribeInvocations,
+            (Provider::Eflo, "DescribeSendFileResults") => Self::EfloDescribeSendFileResults,
+            (Provider::Eflo, "SendFile") => Self::EfloSendFile,
             _ => return None,
         })
     }

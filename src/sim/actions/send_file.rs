@@ -12,11 +12,11 @@ use serde_json::json;
 
 use super::{Answer, Params, region, reply};
 use crate::mode::FileMode;
-use crate::sim::Product;
+use crate::protocol::{Provider, join_path};
 use crate::sim::errors::ApiError;
 use crate::sim::server::Sim;
 use crate::sim::state::{AgentStatus, MachineStatus};
-use crate::sim::store::{Delivery, DeliveryTarget, Outcome, PinnedTimes, Stamp, World, join_path};
+use crate::sim::store::{Delivery, DeliveryTarget, Outcome, PinnedTimes, Stamp, World};
 
 /// The documented limits.
 const MAX_TARGETS: usize = 50;
@@ -52,7 +52,7 @@ pub fn ecs(sim: &Sim, params: &Params, request_id: &str) -> Answer {
         .map(|t| (t.key, t.value.unwrap_or_default()))
         .collect();
     let request = file_request(params, tags)?;
-    let invoke_id = create(sim, Product::Ecs, &region, request, instances);
+    let invoke_id = create(sim, Provider::Ecs, &region, request, instances);
     Ok(reply(json!({ "InvokeId": invoke_id }), request_id))
 }
 
@@ -69,7 +69,7 @@ pub fn eflo(sim: &Sim, params: &Params, request_id: &str) -> Answer {
     }
     let request = file_request(params, Vec::new())?;
     let region = sim.default_region();
-    let invoke_id = create(sim, Product::Eflo, &region, request, nodes);
+    let invoke_id = create(sim, Provider::Eflo, &region, request, nodes);
     Ok(reply(json!({ "InvokeId": invoke_id }), request_id))
 }
 
@@ -121,7 +121,7 @@ fn file_request(params: &Params, tags: Vec<(String, String)>) -> Result<FileRequ
 
 fn create(
     sim: &Sim,
-    product: Product,
+    product: Provider,
     region: &str,
     request: FileRequest,
     targets: Vec<String>,
@@ -166,24 +166,24 @@ fn create(
 
 fn outcome(
     world: &World,
-    product: Product,
+    product: Provider,
     region: &str,
     id: &str,
     request: &FileRequest,
     path: &str,
 ) -> Outcome {
     let (not_exists, released, not_running) = match product {
-        Product::Ecs => (
+        Provider::Ecs => (
             "InstanceNotExists",
             "InstanceReleased",
             "InstanceNotRunning",
         ),
-        Product::Eflo => ("NodeNotExists", "NodeReleased", "NodeNotRunning"),
+        Provider::Eflo => ("NodeNotExists", "NodeReleased", "NodeNotRunning"),
     };
     let machine = world
         .machines
         .get(id)
-        .filter(|m| m.product == product && (product == Product::Eflo || m.region == region));
+        .filter(|m| m.product == product && (product == Provider::Eflo || m.region == region));
     let Some(machine) = machine else {
         return if world.accept_unknown_machines {
             Outcome::success()

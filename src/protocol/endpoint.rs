@@ -6,45 +6,27 @@
 //! (tests point it at the simulator). Credentials travel in every request, so
 //! plain `http://` is allowed only to loopback addresses.
 
+use std::fmt;
 use std::net::IpAddr;
 
 use url::Url;
 
-use crate::cloud::error::CloudError;
+use crate::protocol::Provider;
 
-/// An API product: its endpoint prefix, version and RAM namespace.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Api {
-    /// ECS 2014-05-26 (Cloud Assistant on ECS instances).
-    Ecs,
-    /// eflo-controller 2022-12-15 (Lingjun nodes).
-    Eflo,
+/// A URL or region that cannot be used, and what to do about it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EndpointError {
+    pub detail: String,
+    pub help: String,
 }
 
-impl Api {
-    pub fn version(self) -> &'static str {
-        match self {
-            Api::Ecs => "2014-05-26",
-            Api::Eflo => "2022-12-15",
-        }
-    }
-
-    /// The host prefix of the regional endpoint.
-    pub fn host_prefix(self) -> &'static str {
-        match self {
-            Api::Ecs => "ecs",
-            Api::Eflo => "eflo-controller",
-        }
-    }
-
-    /// The namespace of this product's actions in RAM policies.
-    pub fn ram_namespace(self) -> &'static str {
-        match self {
-            Api::Ecs => "ecs",
-            Api::Eflo => "eflo",
-        }
+impl fmt::Display for EndpointError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.detail)
     }
 }
+
+impl std::error::Error for EndpointError {}
 
 /// Decides endpoints from `--endpoint`, `--vpc` and the region.
 #[derive(Debug, Clone)]
@@ -55,20 +37,20 @@ pub struct Endpoints {
 
 impl Endpoints {
     /// Validates `--endpoint` up front, so a bad URL fails before any request.
-    pub fn new(override_url: Option<&str>, vpc: bool) -> Result<Self, CloudError> {
+    pub fn new(override_url: Option<&str>, vpc: bool) -> Result<Self, EndpointError> {
         let override_url = override_url.map(parse_endpoint).transpose()?;
         Ok(Self { override_url, vpc })
     }
 
-    /// The URL for `api` in `region`.
-    pub fn url(&self, api: Api, region: &str) -> Result<Url, CloudError> {
+    /// The URL for `provider` in `region`.
+    pub fn url(&self, provider: Provider, region: &str) -> Result<Url, EndpointError> {
         if let Some(url) = &self.override_url {
             return Ok(url.clone());
         }
         check_region(region)?;
         let network = if self.vpc { "-vpc" } else { "" };
-        let host = format!("{}{network}.{region}.aliyuncs.com", api.host_prefix());
-        Url::parse(&format!("https://{host}/")).map_err(|e| CloudError::Config {
+        let host = format!("{}{network}.{region}.aliyuncs.com", provider.host_prefix());
+        Url::parse(&format!("https://{host}/")).map_err(|e| EndpointError {
             detail: format!("cannot build the endpoint for region `{region}`: {e}"),
             help: "Check --region.".into(),
         })
@@ -80,21 +62,21 @@ impl Endpoints {
 }
 
 /// Parses a user-given endpoint: a full URL, or a bare host (then HTTPS).
-pub fn parse_endpoint(text: &str) -> Result<Url, CloudError> {
+pub fn parse_endpoint(text: &str) -> Result<Url, EndpointError> {
     let text = text.trim();
     let with_scheme = if text.contains("://") {
         text.to_owned()
     } else {
         format!("https://{text}")
     };
-    let url = Url::parse(&with_scheme).map_err(|e| CloudError::Config {
+    let url = Url::parse(&with_scheme).map_err(|e| EndpointError {
         detail: format!("--endpoint `{text}` is not a URL: {e}"),
         help: "Give a URL such as https://ecs.cn-hangzhou.aliyuncs.com or http://127.0.0.1:8080."
             .into(),
     })?;
     check_scheme(&url, "--endpoint")?;
     if url.path() != "/" || url.query().is_some() || url.fragment().is_some() {
-        return Err(CloudError::Config {
+        return Err(EndpointError {
             detail: format!("--endpoint `{text}` has a path or query; RPC calls go to `/`"),
             help: "Give only the scheme, host and port.".into(),
         });
@@ -103,20 +85,20 @@ pub fn parse_endpoint(text: &str) -> Result<Url, CloudError> {
 }
 
 /// HTTPS everywhere, plain HTTP only to this machine.
-pub fn check_scheme(url: &Url, what: &str) -> Result<(), CloudError> {
+pub fn check_scheme(url: &Url, what: &str) -> Result<(), EndpointError> {
     match url.scheme() {
         "https" => Ok(()),
         "http" if is_loopback(url) => Ok(()),
-        "http" => Err(CloudError::Config {
+        "http" => Err(EndpointError {
             detail: format!(
                 "{what} `{}` uses plain http to a non-loopback host",
-                crate::cloud::error::redacted_url(url)
+                redacted_url(url)
             ),
             help: "Signed requests carry credentials: use https:// (plain http is allowed only \
                    for 127.0.0.1, ::1 and localhost, e.g. the simulator)."
                 .into(),
         }),
-        other => Err(CloudError::Config {
+        other => Err(EndpointError {
             detail: format!("{what} has scheme `{other}`"),
             help: "Use https://.".into(),
         }),
@@ -134,7 +116,7 @@ pub fn is_loopback(url: &Url) -> bool {
 }
 
 /// Region ids are lowercase words joined by `-` (cn-hangzhou, ap-southeast-1).
-pub fn check_region(region: &str) -> Result<(), CloudError> {
+pub fn check_region(region: &str) -> Result<(), EndpointError> {
     let ok = !region.is_empty()
         && region.len() <= 64
         && region
@@ -145,13 +127,23 @@ pub fn check_region(region: &str) -> Result<(), CloudError> {
     if ok {
         Ok(())
     } else {
-        Err(CloudError::Config {
+        Err(EndpointError {
             detail: format!("`{region}` is not a region id"),
             help: "Region ids look like cn-hangzhou or ap-southeast-1; check --region and the \
                    manifest."
                 .into(),
         })
     }
+}
+
+/// `scheme://host[:port]/`: a URL safe to print (the query holds the signature).
+pub fn redacted_url(url: &Url) -> String {
+    let mut shown = format!("{}://{}", url.scheme(), url.host_str().unwrap_or("?"));
+    if let Some(port) = url.port() {
+        shown.push_str(&format!(":{port}"));
+    }
+    shown.push_str(url.path());
+    shown
 }
 
 /// The `Host` header value hyper sends for this URL (port only when not default).
@@ -171,16 +163,16 @@ mod tests {
     fn regional_endpoints() {
         let e = Endpoints::new(None, false).unwrap();
         assert_eq!(
-            e.url(Api::Ecs, "cn-hangzhou").unwrap().as_str(),
+            e.url(Provider::Ecs, "cn-hangzhou").unwrap().as_str(),
             "https://ecs.cn-hangzhou.aliyuncs.com/"
         );
         assert_eq!(
-            e.url(Api::Eflo, "cn-wulanchabu").unwrap().as_str(),
+            e.url(Provider::Eflo, "cn-wulanchabu").unwrap().as_str(),
             "https://eflo-controller.cn-wulanchabu.aliyuncs.com/"
         );
         let vpc = Endpoints::new(None, true).unwrap();
         assert_eq!(
-            vpc.url(Api::Ecs, "cn-beijing").unwrap().as_str(),
+            vpc.url(Provider::Ecs, "cn-beijing").unwrap().as_str(),
             "https://ecs-vpc.cn-beijing.aliyuncs.com/"
         );
     }
@@ -189,11 +181,11 @@ mod tests {
     fn override_wins_for_every_product() {
         let e = Endpoints::new(Some("http://127.0.0.1:8080"), true).unwrap();
         assert_eq!(
-            e.url(Api::Ecs, "cn-hangzhou").unwrap().as_str(),
+            e.url(Provider::Ecs, "cn-hangzhou").unwrap().as_str(),
             "http://127.0.0.1:8080/"
         );
         assert_eq!(
-            e.url(Api::Eflo, "x").unwrap().as_str(),
+            e.url(Provider::Eflo, "x").unwrap().as_str(),
             "http://127.0.0.1:8080/"
         );
         assert!(Endpoints::new(Some("ecs.example.com"), false).is_ok());
@@ -214,7 +206,7 @@ mod tests {
     fn regions_are_validated() {
         let e = Endpoints::new(None, false).unwrap();
         for bad in ["", "CN-HANGZHOU", "cn-hangzhou.evil.com/", "-x", "a b"] {
-            assert!(e.url(Api::Ecs, bad).is_err(), "{bad:?}");
+            assert!(e.url(Provider::Ecs, bad).is_err(), "{bad:?}");
         }
     }
 
@@ -224,5 +216,11 @@ mod tests {
         assert_eq!(host_header(&u), "127.0.0.1:8080");
         let u = Url::parse("https://ecs.cn-hangzhou.aliyuncs.com:443/").unwrap();
         assert_eq!(host_header(&u), "ecs.cn-hangzhou.aliyuncs.com");
+    }
+
+    #[test]
+    fn urls_lose_their_query() {
+        let url = Url::parse("http://127.0.0.1:8080/?Signature=abc&SecurityToken=t").unwrap();
+        assert_eq!(redacted_url(&url), "http://127.0.0.1:8080/");
     }
 }

@@ -1,0 +1,144 @@
+//! STS AssumeRole (`RamRoleArn`, `ChainableRamRoleArn` profiles): a V1
+//! signed GET, built and signed like every other call, sent through the
+//! transport.
+
+use jiff::Timestamp;
+use serde::Deserialize;
+use url::Url;
+
+use super::key::{Credentials, cred_error};
+use super::remote::{RemoteCredentials, unreachable};
+use crate::cloud::error::CloudError;
+use crate::cloud::redact::Redactor;
+use crate::cloud::retry::{AttemptError, Stats, is_retryable};
+use crate::cloud::transport::{Answer, Outgoing, Transport};
+use crate::protocol::request::{Method, RpcRequest, Stamp, new_nonce};
+use crate::protocol::sign::SignatureVersion;
+use crate::protocol::time::format_timestamp;
+
+/// STS's global endpoint.
+pub const DEFAULT_STS_URL: &str = "https://sts.aliyuncs.com/";
+/// The STS API version.
+const STS_VERSION: &str = "2015-04-01";
+
+const SOURCE: &str = "STS AssumeRole";
+
+/// The role to assume, and how.
+#[derive(Debug, Clone)]
+pub(super) struct AssumeRole {
+    pub sts_url: Url,
+    pub role_arn: String,
+    pub session_name: String,
+    pub duration_seconds: u64,
+    pub external_id: Option<String>,
+    pub policy: Option<String>,
+}
+
+impl AssumeRole {
+    /// Assumes the role with the `source` credentials.
+    pub async fn fetch(
+        &self,
+        transport: &Transport,
+        source: &Credentials,
+    ) -> Result<Credentials, CloudError> {
+        let request = self.request();
+        transport
+            .send(
+                "AssumeRole",
+                &transport.retry,
+                &Stats::default(),
+                || {
+                    // Fresh for every attempt, like every signed call.
+                    let signed = request.sign(
+                        &self.sts_url,
+                        &source.access_key(),
+                        SignatureVersion::V1,
+                        &Stamp {
+                            timestamp: &format_timestamp(Timestamp::now()),
+                            nonce: &new_nonce(),
+                        },
+                    );
+                    let redactor = source.redactor().with(&signed.signature);
+                    async move { Ok((Outgoing::signed(&signed), redactor)) }
+                },
+                |answer, redactor| self.judge(answer, &redactor),
+            )
+            .await
+            .map_err(|e| unreachable(SOURCE, e))
+    }
+
+    fn request(&self) -> RpcRequest<'static> {
+        let mut query = vec![
+            (
+                "DurationSeconds".to_owned(),
+                self.duration_seconds.to_string(),
+            ),
+            ("RoleArn".to_owned(), self.role_arn.clone()),
+            ("RoleSessionName".to_owned(), self.session_name.clone()),
+        ];
+        if let Some(id) = &self.external_id {
+            query.push(("ExternalId".to_owned(), id.clone()));
+        }
+        if let Some(policy) = &self.policy {
+            query.push(("Policy".to_owned(), policy.clone()));
+        }
+        RpcRequest {
+            method: Method::Get,
+            action: "AssumeRole",
+            version: STS_VERSION,
+            query,
+            form: Vec::new(),
+        }
+    }
+
+    /// The new credentials, or an error that says whose fault it is.
+    fn judge(&self, answer: Answer, redactor: &Redactor) -> Result<Credentials, AttemptError> {
+        let status = answer.status;
+        if !answer.is_success() {
+            let envelope = answer.envelope.unwrap_or_default();
+            let code = envelope.code.unwrap_or_else(|| format!("HTTP {status}"));
+            let message = redactor.apply(envelope.message.as_deref().unwrap_or(""));
+            let help = if code.starts_with("NoPermission") || code.contains("Forbidden") {
+                "The source identity needs `sts:AssumeRole` on the role, and the role's trust \
+                 policy must allow it."
+            } else if code.contains("Signature") || code.contains("AccessKeyId") {
+                "The source access key of this profile is wrong."
+            } else {
+                "Check ram_role_arn and the source credentials of the profile."
+            };
+            let error = cred_error(
+                SOURCE,
+                format!(
+                    "AssumeRole {} failed: {code} (HTTP {status}): {message}{}",
+                    self.role_arn,
+                    envelope
+                        .request_id
+                        .map(|r| format!(" [request id {r}]"))
+                        .unwrap_or_default()
+                ),
+                help,
+            );
+            return Err(AttemptError {
+                error,
+                retryable: is_retryable(&code, status),
+                retry_after: answer.retry_after,
+            });
+        }
+        #[derive(Deserialize)]
+        struct AssumeRoleResponse {
+            #[serde(rename = "Credentials")]
+            credentials: RemoteCredentials,
+        }
+        let parsed: AssumeRoleResponse = serde_json::from_slice(&answer.body).map_err(|e| {
+            AttemptError::fatal(cred_error(
+                SOURCE,
+                format!("unreadable AssumeRole response: {e}"),
+                "Check the STS endpoint.",
+            ))
+        })?;
+        parsed
+            .credentials
+            .into_credentials(SOURCE, false)
+            .map_err(AttemptError::fatal)
+    }
+}
