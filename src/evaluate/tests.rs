@@ -1,9 +1,11 @@
 use super::testkit::*;
 use super::*;
 use crate::exit::Exit;
-use crate::expect::{CommandExpectation, CommandSelector, ExpectedContent, OutputMatch};
+use crate::expect::{
+    CommandExpectation, CommandSelector, ExpectedContent, FileExpectation, OutputMatch,
+};
 use crate::findings::Severity;
-use crate::observe::ContentType;
+use crate::observe::{ContentType, FileInvocation, FileTarget, Provider};
 use crate::report::model::{Outcome, Verdict};
 
 const MANIFEST: &str = r#"version: 1
