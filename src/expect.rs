@@ -14,6 +14,7 @@ use jiff::civil::Date;
 use crate::mode::FileMode;
 use crate::observe::ContentType;
 use crate::protocol::{Provider, join_path};
+use crate::text::LineIndex;
 
 /// A byte range in a manifest's text.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, PartialOrd, Ord)]
@@ -55,27 +56,16 @@ impl Source {
         self.path.display().to_string()
     }
 
-    /// 1-based line and column (in characters) of a byte offset.
+    /// 1-based line and column (in characters) of a byte offset; to place
+    /// many offsets, build one [`LineIndex`] instead.
     pub fn line_col(&self, offset: usize) -> (usize, usize) {
-        let offset = offset.min(self.text.len());
-        let before = &self.text[..floor_char_boundary(&self.text, offset)];
-        let line = before.matches('\n').count() + 1;
-        let line_start = before.rfind('\n').map_or(0, |i| i + 1);
-        let column = before[line_start..].chars().count() + 1;
-        (line, column)
+        LineIndex::new(&self.text).line_col(offset)
     }
 
     /// A miette source for labelled diagnostics.
     pub fn named_source(&self) -> miette::NamedSource<Arc<str>> {
         miette::NamedSource::new(self.name(), Arc::clone(&self.text)).with_language("yaml")
     }
-}
-
-fn floor_char_boundary(s: &str, mut i: usize) -> usize {
-    while i > 0 && !s.is_char_boundary(i) {
-        i -= 1;
-    }
-    i
 }
 
 /// Where a value was declared: a span in one of [`Expectations::sources`].
@@ -264,23 +254,5 @@ impl Expectations {
         } else {
             Err(missing)
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn line_and_column_are_one_based_and_count_characters() {
-        let source = Source {
-            path: "m.yaml".into(),
-            text: Arc::from("a: 1\nné: x\n"),
-        };
-        assert_eq!(source.line_col(0), (1, 1));
-        assert_eq!(source.line_col(5), (2, 1));
-        // byte 9 is after "né: " (n=1, é=2 bytes, ':'=1, ' '=1)
-        assert_eq!(source.line_col(10), (2, 5));
-        assert_eq!(source.line_col(1000), (3, 1));
     }
 }

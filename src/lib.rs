@@ -23,6 +23,7 @@ pub mod schemas;
 pub mod secret;
 pub mod sim;
 pub mod terminal;
+pub mod text;
 
 use std::ffi::OsString;
 use std::process::ExitCode;

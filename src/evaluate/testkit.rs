@@ -13,7 +13,7 @@ use serde_json::Value;
 
 use crate::expect::{
     Attr, CommandExpectation, CommandSelector, Expectations, ExpectedContent, FileExpectation,
-    Origin, Source, Span, TargetRef, Waiver,
+    Origin, OutputMatch, Source, Span, TargetRef, Waiver,
 };
 use crate::mode::FileMode;
 use crate::observe::{CommandResult, ContentType, FileInvocation, FileTarget, TargetStatus};
@@ -86,19 +86,23 @@ pub(crate) fn file(
         overwrite: Attr::builtin(false),
         content: None,
         content_type: Attr::builtin(ContentType::PlainText),
-        targets: targets
-            .iter()
-            .map(|id| TargetRef {
-                id: (*id).to_owned(),
-                origin: origin(exp, entry.span.start, id),
-                via_set: None,
-            })
-            .collect(),
+        targets: target_refs(exp, entry, targets),
         invoke_id: None,
         max_age: None,
         sensitive: false,
         description: None,
     }
+}
+
+/// One target per id, each labelled on its first mention in `entry`.
+fn target_refs(exp: &Expectations, entry: Origin, ids: &[&str]) -> Vec<TargetRef> {
+    ids.iter()
+        .map(|id| TargetRef {
+            id: (*id).to_owned(),
+            origin: origin(exp, entry.span.start, id),
+            via_set: None,
+        })
+        .collect()
 }
 
 pub(crate) fn mode(exp: &Expectations, entry: Origin, mode: &str) -> Attr<FileMode> {
@@ -141,14 +145,7 @@ pub(crate) fn command(
         provider: Provider::Ecs,
         region: Some(Attr::builtin("cn-hangzhou".to_owned())),
         selector: Attr::declared(selector, entry),
-        targets: targets
-            .iter()
-            .map(|id| TargetRef {
-                id: (*id).to_owned(),
-                origin: origin(exp, entry.span.start, id),
-                via_set: None,
-            })
-            .collect(),
+        targets: target_refs(exp, entry, targets),
         exit_code: None,
         status: Attr::builtin("Success".to_owned()),
         output: None,
@@ -165,6 +162,42 @@ pub(crate) fn waiver(exp: &Expectations, needle: &str, finding: &str, reason: &s
         reason: reason.to_owned(),
         expires: None,
     }
+}
+
+// --- Entries the evaluation and report test manifests both declare. -----
+
+/// `- command_id: c-reload` on i-web1 and i-web2, expecting exit code 0 and
+/// output that contains "reloaded".
+pub(crate) fn reload_command(exp: &Expectations) -> CommandExpectation {
+    let mut c = command(
+        exp,
+        "- command_id: c-reload",
+        CommandSelector::CommandId("c-reload".into()),
+        &["i-web1", "i-web2"],
+    );
+    c.exit_code = Some(declared(exp, c.origin, "exit_code: 0", 0));
+    c.output = Some(declared(
+        exp,
+        c.origin,
+        "output: {",
+        OutputMatch::Contains("reloaded".into()),
+    ));
+    c
+}
+
+/// `- finding: mode-mismatch` for /etc/nginx/nginx.conf on i-web2, until
+/// 2026-12-31, because "OPS-12: chmod pending".
+pub(crate) fn mode_waiver(exp: &Expectations) -> Waiver {
+    let mut w = waiver(
+        exp,
+        "- finding: mode-mismatch",
+        "mode-mismatch",
+        "OPS-12: chmod pending",
+    );
+    w.instance = Some("i-web2".into());
+    w.file = Some("/etc/nginx/nginx.conf".into());
+    w.expires = Some("2026-12-31".parse().unwrap());
+    w
 }
 
 pub(crate) fn ts(text: &str) -> Timestamp {

@@ -1,9 +1,10 @@
 use super::testkit::*;
 use super::*;
 use crate::exit::Exit;
-use crate::expect::{CommandExpectation, CommandSelector, ExpectedContent, OutputMatch};
+use crate::expect::{CommandSelector, ExpectedContent, FileExpectation, OutputMatch};
 use crate::findings::Severity;
-use crate::observe::ContentType;
+use crate::observe::{ContentType, FileInvocation, FileTarget};
+use crate::protocol::Provider;
 use crate::report::model::{Outcome, Verdict};
 
 const MANIFEST: &str = r#"version: 1
@@ -87,6 +88,19 @@ fn run(exp: &Expectations, files: Vec<FileInvocation>) -> Report {
     evaluate(exp, &obs, &options())
 }
 
+/// The report's only finding, once checked to be `code` on `target`.
+#[track_caller]
+fn sole<'r>(report: &'r Report, code: &str, target: &str) -> &'r Finding {
+    assert_eq!(codes(report), [(code.to_owned(), Some(target.to_owned()))]);
+    report.findings().next().unwrap()
+}
+
+/// Asserts that `text` contains `needle`, showing both when not.
+#[track_caller]
+fn assert_mentions(text: &str, needle: &str) {
+    assert!(text.contains(needle), "{needle:?} is not in {text:?}");
+}
+
 fn codes(report: &Report) -> Vec<(String, Option<String>)> {
     report
         .findings()
@@ -122,21 +136,9 @@ fn in_sync_passes_with_exit_0() {
 fn no_record_is_not_delivered_and_mentions_retention() {
     let exp = only_nginx();
     let report = run(&exp, vec![nginx_delivery("f-1", vec![ok("i-web1")])]);
-    assert_eq!(
-        codes(&report),
-        [("not-delivered".into(), Some("i-web2".into()))]
-    );
-    let finding = report.findings().next().unwrap();
-    assert!(
-        finding.message.contains("2 to 6 weeks"),
-        "{}",
-        finding.message
-    );
-    assert!(
-        finding.message.contains("other targets"),
-        "{}",
-        finding.message
-    );
+    let finding = sole(&report, "not-delivered", "i-web2");
+    assert_mentions(&finding.message, "2 to 6 weeks");
+    assert_mentions(&finding.message, "other targets");
     assert!(!finding.message.contains("never"), "{}", finding.message);
     // Labelled on the `instances:` entry that named i-web2.
     let text = &exp.sources[0].text;
@@ -161,21 +163,13 @@ fn failure_without_success_is_delivery_failed_with_the_error_code_explained() {
         &exp,
         vec![nginx_delivery("f-1", vec![ok("i-web1"), failed])],
     );
-    assert_eq!(
-        codes(&report),
-        [("delivery-failed".into(), Some("i-web2".into()))]
-    );
-    let finding = report.findings().next().unwrap();
-    assert!(finding.message.contains("UserGroupNotExists"));
+    let finding = sole(&report, "delivery-failed", "i-web2");
+    assert_mentions(&finding.message, "UserGroupNotExists");
     let Some(Detail::Error(explained)) = &finding.detail else {
         panic!("{:?}", finding.detail)
     };
     assert_eq!(explained.info.as_deref(), Some("Group not exists"));
-    assert!(
-        finding.help_text().contains("group"),
-        "{}",
-        finding.help_text()
-    );
+    assert_mentions(finding.help_text(), "group");
 }
 
 #[test]
@@ -279,11 +273,7 @@ fn unparsable_mode_is_a_mismatch_not_a_panic() {
         .findings()
         .find(|f| f.code == FindingCode::ModeMismatch)
         .unwrap();
-    assert!(
-        finding.message.contains("not an octal mode"),
-        "{}",
-        finding.message
-    );
+    assert_mentions(&finding.message, "not an octal mode");
 }
 
 #[test]
@@ -321,17 +311,9 @@ fn builtin_defaults_are_labelled_on_the_entry() {
     inv.owner = None; // not echoed: SendFile's default (root) applied
     inv.targets = vec![ok("i-web1")];
     let report = run(&exp, vec![inv]);
-    assert_eq!(
-        codes(&report),
-        [("mode-mismatch".into(), Some("i-web1".into()))]
-    );
-    let finding = report.findings().next().unwrap();
+    let finding = sole(&report, "mode-mismatch", "i-web1");
     assert_eq!(finding.location.line, 12, "the `- name: app.env` entry");
-    assert!(
-        finding.label.contains("SendFile's default"),
-        "{}",
-        finding.label
-    );
+    assert_mentions(&finding.label, "SendFile's default");
 }
 
 #[test]
@@ -408,6 +390,13 @@ fn seed_plaintext_sample_with_base64_content_checks_clean() {
     }
 }
 
+/// Asserts that the deliveries in the seed sample `name` match `exp`.
+#[track_caller]
+fn assert_seed_checks_clean(exp: &Expectations, name: &str, provider: Provider) {
+    let files = seed_files(&seed(name), provider, "cn-hangzhou");
+    assert_eq!(codes(&run(exp, files)), [], "{name}");
+}
+
 #[test]
 fn seed_samples_check_clean_against_what_they_declare() {
     // The zh-tw sample: FileMode 777 (the number), Overwrite "false".
@@ -418,20 +407,11 @@ fn seed_samples_check_clean_against_what_they_declare() {
     f.owner = declared(&exp, f.origin, "owner: test", "test".into());
     f.group = declared(&exp, f.origin, "group: test", "test".into());
     exp.files.push(f);
-    let files = seed_files(
-        &seed("ecs-describe-send-file-results.zh-tw.json"),
-        Provider::Ecs,
-        "cn-hangzhou",
-    );
-    let report = evaluate(
+    assert_seed_checks_clean(
         &exp,
-        &Observations {
-            files,
-            ..Default::default()
-        },
-        &options(),
+        "ecs-describe-send-file-results.zh-tw.json",
+        Provider::Ecs,
     );
-    assert_eq!(codes(&report), []);
 
     // The eflo sample: node target, a tab before the directory.
     let text = "files:\n  - name: test\n    target_dir: /home/user\n    overwrite: true\n    invoke_id: t-x\n    nodes: [e01-cn-9lb3c15m81j]\n";
@@ -440,20 +420,7 @@ fn seed_samples_check_clean_against_what_they_declare() {
     f.provider = Provider::Eflo;
     f.overwrite = declared(&exp, f.origin, "overwrite: true", true);
     exp.files.push(f);
-    let files = seed_files(
-        &seed("eflo-describe-send-file-results.json"),
-        Provider::Eflo,
-        "cn-hangzhou",
-    );
-    let report = evaluate(
-        &exp,
-        &Observations {
-            files,
-            ..Default::default()
-        },
-        &options(),
-    );
-    assert_eq!(codes(&report), []);
+    assert_seed_checks_clean(&exp, "eflo-describe-send-file-results.json", Provider::Eflo);
 
     // The command sample: exit code 1, ExitCodeNonzero, declared as such.
     let text = "commands:\n  - command_id: c-hz0jdfwcsr****\n    instances: [i-bp1i7gg30r52z2em****]\n    exit_code: 1\n";
@@ -483,17 +450,9 @@ fn stale_delivery_is_measured_from_the_finish_time() {
     let exp = only_nginx();
     let old = target("i-web1", "Success", "2026-11-01T00:00:00Z", None);
     let report = run(&exp, vec![nginx_delivery("f-1", vec![old, ok("i-web2")])]);
-    assert_eq!(
-        codes(&report),
-        [("stale-delivery".into(), Some("i-web1".into()))]
-    );
-    let finding = report.findings().next().unwrap();
+    let finding = sole(&report, "stale-delivery", "i-web1");
     assert_eq!(finding.location.line, 10, "the `max_age:` line");
-    assert!(
-        finding.message.contains("21days 12h"),
-        "{}",
-        finding.message
-    );
+    assert_mentions(&finding.message, "21days 12h");
 }
 
 #[test]
@@ -580,23 +539,6 @@ fn strict_reports_undeclared_instances_and_deliveries() {
     assert_eq!(strict.exit(), Exit::Drift);
 }
 
-fn reload_command(exp: &Expectations) -> CommandExpectation {
-    let mut c = command(
-        exp,
-        "- command_id: c-reload",
-        CommandSelector::CommandId("c-reload".into()),
-        &["i-web1", "i-web2"],
-    );
-    c.exit_code = Some(declared(exp, c.origin, "exit_code: 0", 0));
-    c.output = Some(declared(
-        exp,
-        c.origin,
-        "output:",
-        OutputMatch::Contains("reloaded".into()),
-    ));
-    c
-}
-
 fn run_commands(results: Vec<crate::observe::CommandResult>) -> Report {
     let mut exp = expectations(MANIFEST);
     exp.commands.push(reload_command(&exp));
@@ -663,11 +605,7 @@ fn command_findings_cover_missing_failed_pending_exit_code_and_output() {
         ]
     );
     let not_found = report.findings().last().unwrap();
-    assert!(
-        not_found.message.contains("age out"),
-        "{}",
-        not_found.message
-    );
+    assert_mentions(&not_found.message, "age out");
     assert_eq!(
         not_found.location.line, 19,
         "labelled on the instances entry"
@@ -810,16 +748,7 @@ fn mode_drift_on_web2() -> Vec<FileInvocation> {
 #[test]
 fn an_active_waiver_silences_its_finding_and_shows_the_reason() {
     let mut exp = only_nginx();
-    let mut w = waiver(
-        &exp,
-        "- finding: mode-mismatch",
-        "mode-mismatch",
-        "OPS-12: chmod pending",
-    );
-    w.instance = Some("i-web2".into());
-    w.file = Some("/etc/nginx/nginx.conf".into());
-    w.expires = Some("2026-12-31".parse().unwrap());
-    exp.waivers.push(w);
+    exp.waivers.push(mode_waiver(&exp));
     let report = run(&exp, mode_drift_on_web2());
     let finding = report.findings().next().unwrap();
     let waived = finding.waived.as_ref().expect("waived");

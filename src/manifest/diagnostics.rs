@@ -13,6 +13,7 @@ use miette::{Diagnostic, LabeledSpan, NamedSource, Severity, SourceCode};
 use serde::Serialize;
 
 use crate::expect::{Source, Span};
+use crate::text::count;
 
 macro_rules! codes {
     ($($(#[doc = $doc:literal])* $variant:ident => $code:literal,)*) => {
@@ -308,10 +309,9 @@ impl ManifestErrors {
             .collect::<std::collections::BTreeSet<_>>()
             .len();
         out.push_str(&format!(
-            "{} in {} {}\n",
-            plural(self.diagnostics.len(), "problem"),
-            files.max(1),
-            if files > 1 { "manifests" } else { "manifest" }
+            "{} in {}\n",
+            count(self.diagnostics.len(), "problem"),
+            count(files.max(1), "manifest")
         ));
         out
     }
@@ -343,17 +343,9 @@ impl ManifestErrors {
     }
 }
 
-fn plural(n: usize, noun: &str) -> String {
-    if n == 1 {
-        format!("1 {noun}")
-    } else {
-        format!("{n} {noun}s")
-    }
-}
-
 impl fmt::Display for ManifestErrors {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} in the manifest", plural(self.len(), "problem"))
+        write!(f, "{} in the manifest", count(self.len(), "problem"))
     }
 }
 

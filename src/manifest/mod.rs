@@ -32,6 +32,7 @@ pub use diagnostics::{Code, DiagnosticRecord, ManifestDiagnostic, ManifestErrors
 use crate::cli::VarArg;
 use crate::expect::{Expectations, FileExpectation, Origin, Source, Span};
 use crate::protocol::Provider;
+use crate::text::LineIndex;
 use diagnostics::{Sink, did_you_mean};
 use document::{Document, SpanIndex};
 use resolve::{Resolved, Resolver, Sections};
@@ -167,7 +168,7 @@ pub fn missing_regions(expectations: Expectations, missing: &[Origin]) -> Manife
 fn syntax_diagnostic(err: &parse::ParseError, text: &str) -> ManifestDiagnostic {
     let offset = err
         .position
-        .map(|(line, column)| offset_of(text, line, column))
+        .map(|(line, column)| LineIndex::new(text).offset(line, column))
         .unwrap_or(0);
     let span = Span::new(offset, offset);
     if err.over_budget {
@@ -182,23 +183,6 @@ fn syntax_diagnostic(err: &parse::ParseError, text: &str) -> ManifestDiagnostic 
             .label(span, "here")
             .help("check the indentation and quoting around this place")
     }
-}
-
-/// The byte offset of a 1-based line and character column.
-fn offset_of(text: &str, line: usize, column: usize) -> usize {
-    let line_start = text
-        .split_inclusive('\n')
-        .take(line.saturating_sub(1))
-        .map(str::len)
-        .sum::<usize>()
-        .min(text.len());
-    let rest = &text[line_start..];
-    let within = rest
-        .char_indices()
-        .take_while(|(_, c)| *c != '\n')
-        .nth(column.saturating_sub(1))
-        .map_or_else(|| rest.find('\n').unwrap_or(rest.len()), |(i, _)| i);
-    line_start + within
 }
 
 /// Each section (and each list entry) deserialised on its own: an entry the
@@ -580,14 +564,5 @@ mod tests {
         let errors = load(&[path], &[], &|_| None).unwrap_err();
         let codes: Vec<_> = errors.diagnostics.iter().map(|d| d.code).collect();
         assert_eq!(codes, [Code::MissingKey]);
-    }
-
-    #[test]
-    fn offsets_of_lines_and_columns() {
-        let text = "ab\ncdé\nf";
-        assert_eq!(offset_of(text, 1, 1), 0);
-        assert_eq!(offset_of(text, 2, 3), 5);
-        assert_eq!(offset_of(text, 3, 1), 8);
-        assert_eq!(offset_of(text, 9, 9), text.len());
     }
 }

@@ -25,7 +25,7 @@ pub fn render(report: &Report) -> String {
         summary.errors,
         summary.warnings,
         summary.waived,
-        summary.passed + summary.warned,
+        summary.in_sync(),
         summary.checks
     );
     out

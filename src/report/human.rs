@@ -10,6 +10,7 @@ use super::model::{
     CommandReport, Detail, FileReport, Finding, Outcome, Report, TargetReport, Verdict,
 };
 use crate::findings::Severity;
+use crate::text::count;
 
 /// How to print.
 #[derive(Debug, Clone, Copy)]
@@ -127,12 +128,10 @@ impl<'a> Printer<'a> {
         let strict = if self.report.strict { ", strict" } else { "" };
         let _ = writeln!(
             out,
-            "shipcheck: {} against Cloud Assistant ({} {}, {} {}{strict})\n",
+            "shipcheck: {} against Cloud Assistant ({}, {}{strict})\n",
             manifests.join(", "),
-            summary.files,
-            plural(summary.files, "file", "files"),
-            summary.commands,
-            plural(summary.commands, "command", "commands"),
+            count(summary.files, "file"),
+            count(summary.commands, "command"),
         );
     }
 
@@ -185,15 +184,10 @@ impl<'a> Printer<'a> {
             } else {
                 String::new()
             };
-            let nouns = if ids.len() == 1 {
-                noun.to_owned()
-            } else {
-                format!("{noun}s")
-            };
             let line = format!(
-                "{INDENT}{} in sync on {} {nouns}{listed}",
+                "{INDENT}{} in sync on {}{listed}",
                 self.outcome_mark(Outcome::Pass),
-                ids.len()
+                count(ids.len(), noun)
             );
             let _ = writeln!(out, "{}", wrap(&line, self.options.width, "      "));
         }
@@ -310,28 +304,22 @@ impl<'a> Printer<'a> {
 
     fn summary(&self, out: &mut String) {
         let s = self.report.summary();
-        let verdict = match self.report.verdict() {
-            Verdict::Pass => self.paint(Style::Green, "pass"),
-            Verdict::Drift => self.paint(Style::Red, "drift"),
-            Verdict::Pending => self.paint(Style::Cyan, "pending"),
+        let verdict = self.report.verdict();
+        let style = match verdict {
+            Verdict::Pass => Style::Green,
+            Verdict::Drift => Style::Red,
+            Verdict::Pending => Style::Cyan,
         };
-        let mut counts = vec![
-            format!("{} {}", s.errors, plural(s.errors, "error", "errors")),
-            format!(
-                "{} {}",
-                s.warnings,
-                plural(s.warnings, "warning", "warnings")
-            ),
-        ];
+        let verdict = self.paint(style, verdict.as_str());
+        let mut counts = vec![count(s.errors, "error"), count(s.warnings, "warning")];
         if s.waived > 0 {
             counts.push(format!("{} waived", s.waived));
         }
         let line = format!(
-            "{verdict}: {} · {} of {} {} in sync",
+            "{verdict}: {} · {} of {} in sync",
             counts.join(", "),
-            s.passed + s.warned,
-            s.checks,
-            plural(s.checks, "check", "checks"),
+            s.in_sync(),
+            count(s.checks, "check"),
         );
         let line = if s.pending > 0 {
             format!("{line}, {} pending", s.pending)
@@ -349,10 +337,6 @@ impl FileReport {
             crate::protocol::Provider::Eflo => "eflo",
         }
     }
-}
-
-fn plural<'s>(n: usize, one: &'s str, many: &'s str) -> &'s str {
-    if n == 1 { one } else { many }
 }
 
 fn push_indented(out: &mut String, indent: &str, line: &str) {

@@ -6,6 +6,7 @@
 use std::fmt::Write as _;
 
 use super::model::{Finding, Outcome, Report, TargetReport, Verdict};
+use crate::text::count;
 
 pub fn render(report: &Report) -> String {
     let mut out = String::new();
@@ -24,7 +25,7 @@ pub fn render(report: &Report) -> String {
     let _ = writeln!(
         out,
         "{} of {} checks in sync · {} errors · {} warnings · {} waived · {} pending — {}\n",
-        summary.passed + summary.warned,
+        summary.in_sync(),
         summary.checks,
         summary.errors,
         summary.warnings,
@@ -110,12 +111,7 @@ fn table(out: &mut String, report: &Report, targets: &[TargetReport], noun: &str
         out.push('\n');
     }
     if passing > 0 {
-        let nouns = if passing == 1 {
-            noun.to_owned()
-        } else {
-            format!("{noun}s")
-        };
-        let _ = writeln!(out, "✅ in sync on {passing} {nouns}.\n");
+        let _ = writeln!(out, "✅ in sync on {}.\n", count(passing, noun));
     }
     let evidence: Vec<&Finding> = attention
         .iter()

@@ -17,6 +17,7 @@ use crate::expect::{Origin, Source, Span};
 use crate::findings::error_codes::ErrorExplanation;
 use crate::findings::{FindingCode, Severity};
 use crate::protocol::Provider;
+use crate::text::LineIndex;
 
 /// A manifest the report refers to.
 #[derive(Debug, Clone)]
@@ -44,41 +45,25 @@ pub struct Location {
     pub end_column: usize,
 }
 
-/// Locates many origins quickly: each manifest's line starts are indexed
-/// once, so a fleet-sized report does not rescan the text per finding.
+/// Locates many origins quickly: each manifest's lines are indexed once,
+/// so a fleet-sized report does not rescan the text per finding.
 /// Agrees with [`Source::line_col`] (1-based, columns in characters).
 #[derive(Debug)]
 pub struct Locator<'a> {
-    sources: &'a [Source],
-    line_starts: Vec<Vec<usize>>,
+    lines: Vec<LineIndex<'a>>,
 }
 
 impl<'a> Locator<'a> {
     pub fn new(sources: &'a [Source]) -> Self {
-        let line_starts = sources
+        let lines = sources
             .iter()
-            .map(|source| {
-                std::iter::once(0)
-                    .chain(source.text.match_indices('\n').map(|(i, _)| i + 1))
-                    .collect()
-            })
+            .map(|source| LineIndex::new(&source.text))
             .collect();
-        Self {
-            sources,
-            line_starts,
-        }
+        Self { lines }
     }
 
     pub fn line_col(&self, source: usize, offset: usize) -> (usize, usize) {
-        let text = &self.sources[source].text;
-        let mut offset = offset.min(text.len());
-        while !text.is_char_boundary(offset) {
-            offset -= 1;
-        }
-        let starts = &self.line_starts[source];
-        let line = starts.partition_point(|start| *start <= offset);
-        let column = text[starts[line - 1]..offset].chars().count() + 1;
-        (line, column)
+        self.lines[source].line_col(offset)
     }
 
     pub fn locate(&self, origin: Origin) -> Location {
@@ -306,7 +291,7 @@ impl Verdict {
     }
 }
 
-/// Counts over the whole report.
+/// Counts over the whole report: what every format's summary line says.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
 pub struct Summary {
     /// Declared files and commands.
@@ -322,6 +307,13 @@ pub struct Summary {
     pub errors: usize,
     pub warnings: usize,
     pub waived: usize,
+}
+
+impl Summary {
+    /// The checks that hold: passed, or passed with warnings.
+    pub fn in_sync(&self) -> usize {
+        self.passed + self.warned
+    }
 }
 
 /// The result of one check.

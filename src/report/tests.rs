@@ -6,7 +6,7 @@
 use crate::cli::ReportFormat;
 use crate::evaluate::testkit::*;
 use crate::evaluate::{EvalOptions, evaluate};
-use crate::expect::{CommandSelector, Expectations, OutputMatch};
+use crate::expect::Expectations;
 use crate::findings::FindingCode;
 use crate::observe::{CommandResult, FileInvocation, Observations};
 
@@ -80,30 +80,8 @@ fn manifest() -> Expectations {
     ));
     exp.files = vec![nginx, app];
 
-    let mut reload = command(
-        &exp,
-        "- command_id: c-reload",
-        CommandSelector::CommandId("c-reload".into()),
-        &["i-web1", "i-web2"],
-    );
-    reload.exit_code = Some(declared(&exp, reload.origin, "exit_code: 0", 0));
-    reload.output = Some(declared(
-        &exp,
-        reload.origin,
-        "output: {",
-        OutputMatch::Contains("reloaded".into()),
-    ));
-    exp.commands = vec![reload];
+    exp.commands = vec![reload_command(&exp)];
 
-    let mut mode_waiver = waiver(
-        &exp,
-        "- finding: mode-mismatch",
-        "mode-mismatch",
-        "OPS-12: chmod pending",
-    );
-    mode_waiver.instance = Some("i-web2".into());
-    mode_waiver.file = Some("/etc/nginx/nginx.conf".into());
-    mode_waiver.expires = Some("2026-12-31".parse().unwrap());
     let mut owner_waiver = waiver(
         &exp,
         "- finding: owner-mismatch",
@@ -111,7 +89,7 @@ fn manifest() -> Expectations {
         "OPS-7: old owner accepted",
     );
     owner_waiver.expires = Some("2026-10-01".parse().unwrap());
-    exp.waivers = vec![mode_waiver, owner_waiver];
+    exp.waivers = vec![mode_waiver(&exp), owner_waiver];
     exp
 }
 
@@ -389,29 +367,21 @@ fn sarif_results_sit_on_the_declaring_manifest_lines() {
         assert_eq!(location["artifactLocation"]["uri"], MANIFEST_PATH);
         (location["region"]["startLine"].as_i64().unwrap(), result)
     };
-    assert_eq!(
-        line_of("mode-mismatch").0 as usize,
-        manifest_line("mode: \"0640\"")
-    );
-    assert_eq!(
-        line_of("stale-delivery").0 as usize,
-        manifest_line("max_age: 7d")
-    );
     // app.env's `instances:` line (nginx.conf's also names i-web3).
     let app_instances = MANIFEST
         .lines()
         .position(|l| l == "    instances: [i-web1, i-web2]")
         .unwrap()
         + 1;
-    assert_eq!(line_of("not-delivered").0 as usize, app_instances);
-    assert_eq!(
-        line_of("exit-code-mismatch").0 as usize,
-        manifest_line("exit_code: 0")
-    );
-    assert_eq!(
-        line_of("waiver-expired").0 as usize,
-        manifest_line("- finding: owner-mismatch")
-    );
+    for (rule, line) in [
+        ("mode-mismatch", manifest_line("mode: \"0640\"")),
+        ("stale-delivery", manifest_line("max_age: 7d")),
+        ("not-delivered", app_instances),
+        ("exit-code-mismatch", manifest_line("exit_code: 0")),
+        ("waiver-expired", manifest_line("- finding: owner-mismatch")),
+    ] {
+        assert_eq!(line_of(rule).0 as usize, line, "{rule}");
+    }
     // The column points at the value, not the line start.
     let (_, mode) = line_of("mode-mismatch");
     assert_eq!(

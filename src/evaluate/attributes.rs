@@ -1,0 +1,206 @@
+//! Attributes: what the effective delivery of a file carried, judged one
+//! declared attribute at a time, each by its own small rule.
+//!
+//! A field the API leaves out was not sent, so SendFile's default applied
+//! (mode 0644, owner and group root, overwrite false): a rule compares the
+//! declaration with that default rather than skipping the attribute.
+
+use std::fmt::Display;
+use std::time::Duration;
+
+use jiff::Timestamp;
+
+use crate::expect::{Attr, FileExpectation};
+use crate::findings::FindingCode;
+use crate::mode::{DEFAULT_MODE, FileMode};
+use crate::observe::FileInvocation;
+use crate::report::model::Finding;
+
+use super::{Evaluator, FindingBuilder};
+
+/// One declared file's effective delivery on one target: what every rule reads.
+pub(super) struct Delivered<'a> {
+    pub eval: &'a Evaluator<'a>,
+    pub file: &'a FileExpectation,
+    /// The file's normalised full path.
+    pub path: &'a str,
+    /// The target's id.
+    pub target: &'a str,
+    /// The latest successful delivery there.
+    pub invocation: &'a FileInvocation,
+    /// When it finished on the target.
+    pub finished: Option<Timestamp>,
+}
+
+/// A rule judges one attribute: `None` when it holds.
+type Rule = fn(&Delivered<'_>) -> Option<Finding>;
+
+/// Every rule, in the order their findings are reported.
+const RULES: [Rule; 6] = [mode, owner, group, overwrite, content, max_age];
+
+pub(super) fn judge(delivered: &Delivered<'_>) -> impl Iterator<Item = Finding> {
+    RULES.iter().filter_map(|rule| rule(delivered))
+}
+
+fn mode(d: &Delivered<'_>) -> Option<Finding> {
+    let observed = match d.invocation.mode.as_deref().map(str::trim) {
+        None => DEFAULT_MODE,
+        Some(text) => match text.parse::<FileMode>() {
+            Ok(mode) => mode,
+            Err(err) => {
+                let declared = &d.file.mode;
+                return Some(
+                    d.finding(FindingCode::ModeMismatch, declared)
+                        .message(format!(
+                            "{} has a FileMode the API reports as `{text}`, which is not an \
+                             octal mode ({err}); declared {}",
+                            d.subject(),
+                            declared.value
+                        ))
+                        .label(format!("declared {}", declared.value))
+                        .expected(declared.value.to_string())
+                        .observed(text)
+                        .build(),
+                );
+            }
+        },
+    };
+    d.mismatch(FindingCode::ModeMismatch, "mode", &d.file.mode, observed)
+}
+
+fn owner(d: &Delivered<'_>) -> Option<Finding> {
+    let observed = or_root(d.invocation.owner.as_deref());
+    d.mismatch(FindingCode::OwnerMismatch, "owner", &d.file.owner, observed)
+}
+
+fn group(d: &Delivered<'_>) -> Option<Finding> {
+    let observed = or_root(d.invocation.group.as_deref());
+    d.mismatch(FindingCode::GroupMismatch, "group", &d.file.group, observed)
+}
+
+/// An owner or group left out (or blank) is SendFile's `root`.
+fn or_root(observed: Option<&str>) -> &str {
+    observed
+        .map(str::trim)
+        .filter(|o| !o.is_empty())
+        .unwrap_or("root")
+}
+
+fn overwrite(d: &Delivered<'_>) -> Option<Finding> {
+    let observed = d.invocation.overwrite.unwrap_or(false);
+    let declared = &d.file.overwrite;
+    d.mismatch(
+        FindingCode::OverwriteMismatch,
+        "overwrite",
+        declared,
+        observed,
+    )
+}
+
+fn content(d: &Delivered<'_>) -> Option<Finding> {
+    let declared = d.file.content.as_ref()?;
+    let drift = super::content::compare(&declared.value, d.invocation, d.file.sensitive)?;
+    Some(
+        d.finding(FindingCode::ContentMismatch, declared)
+            .message(format!(
+                "the content of {} differs from the declaration{} (task {})",
+                d.subject(),
+                drift.note,
+                d.task()
+            ))
+            .label("declared content".to_owned())
+            .detail(drift.detail)
+            .build(),
+    )
+}
+
+fn max_age(d: &Delivered<'_>) -> Option<Finding> {
+    let max_age = d.file.max_age.as_ref()?;
+    let finished = d.finished?;
+    let age = age(finished, d.eval.options.now)?;
+    if age <= max_age.value {
+        return None;
+    }
+    Some(
+        d.finding(FindingCode::StaleDelivery, max_age)
+            .message(format!(
+                "{} was delivered {} ago (at {finished}, task {}), longer than max_age {}",
+                d.subject(),
+                human_duration(age),
+                d.task(),
+                human_duration(max_age.value)
+            ))
+            .label(format!("max_age {}", human_duration(max_age.value)))
+            .expected(human_duration(max_age.value))
+            .observed(human_duration(age))
+            .build(),
+    )
+}
+
+impl Delivered<'_> {
+    /// `/etc/app.conf on instance i-…`, how every message names its subject.
+    fn subject(&self) -> String {
+        let noun = self.file.provider.target_noun();
+        format!("{} on {noun} {}", self.path, self.target)
+    }
+
+    fn task(&self) -> &str {
+        &self.invocation.invoke_id
+    }
+
+    /// A finding labelled on the declaration of `attr`.
+    fn finding<T>(&self, code: FindingCode, attr: &Attr<T>) -> FindingBuilder {
+        let location = self.eval.attr_location(attr, self.file.origin);
+        FindingBuilder::new(code, Some(self.target), Some(self.path), location)
+    }
+
+    /// The finding for a delivered value that is not the declared one.
+    fn mismatch<T, O>(
+        &self,
+        code: FindingCode,
+        what: &str,
+        declared: &Attr<T>,
+        observed: O,
+    ) -> Option<Finding>
+    where
+        T: PartialEq<O> + Display,
+        O: Display,
+    {
+        if declared.value == observed {
+            return None;
+        }
+        // A value nobody wrote down is SendFile's default; say so.
+        let default = if declared.origin.is_none() {
+            " (SendFile's default)"
+        } else {
+            ""
+        };
+        Some(
+            self.finding(code, declared)
+                .message(format!(
+                    "{} was delivered with {what} {observed}, declared {} (task {})",
+                    self.subject(),
+                    declared.value,
+                    self.task()
+                ))
+                .label(format!(
+                    "declared {}{default}, delivered {observed}",
+                    declared.value
+                ))
+                .expected(declared.value.to_string())
+                .observed(observed.to_string())
+                .build(),
+        )
+    }
+}
+
+/// How long ago `then` was; `None` when it is in the future.
+fn age(then: Timestamp, now: Timestamp) -> Option<Duration> {
+    let seconds = now.as_second().checked_sub(then.as_second())?;
+    u64::try_from(seconds).ok().map(Duration::from_secs)
+}
+
+/// `3d 4h`, the way `max_age` is written.
+fn human_duration(duration: Duration) -> String {
+    humantime::format_duration(Duration::from_secs(duration.as_secs())).to_string()
+}

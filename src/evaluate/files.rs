@@ -1,0 +1,379 @@
+//! Files: per declared file × target, which delivery counts.
+//!
+//! The effective delivery is the latest successful one; what came after it
+//! only colours the verdict (in flight → pending, failed → a warning). Once
+//! it is known, [`super::attributes`] judges what was delivered. With
+//! `--strict`, deliveries the manifest does not declare are reported too.
+
+use std::collections::{HashMap, HashSet};
+
+use jiff::Timestamp;
+
+use crate::expect::{FileExpectation, TargetRef};
+use crate::findings::{FindingCode, error_codes};
+use crate::observe::{FileInvocation, FileTarget};
+use crate::protocol::Provider;
+use crate::report::model::{Detail, FileReport, Finding, Location, TargetReport};
+
+use super::attributes::{self, Delivered};
+use super::{Evaluator, FindingBuilder, normalize_dir, normalize_path};
+
+/// A declared file's identity in the observations.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+struct FileKey<'a> {
+    provider: Provider,
+    region: &'a str,
+    name: &'a str,
+    dir: &'a str,
+}
+
+/// One delivery attempt of a file on one target.
+#[derive(Debug, Clone, Copy)]
+struct Attempt<'a> {
+    invocation: &'a FileInvocation,
+    target: &'a FileTarget,
+}
+
+impl Attempt<'_> {
+    fn when(&self) -> Option<Timestamp> {
+        self.target.when().or(self.invocation.created)
+    }
+}
+
+/// Observed deliveries by file and target, each list oldest first.
+pub(super) struct DeliveryIndex<'a> {
+    by_file: HashMap<FileKey<'a>, HashMap<&'a str, Vec<Attempt<'a>>>>,
+}
+
+impl<'a> DeliveryIndex<'a> {
+    pub(super) fn new(invocations: &'a [FileInvocation]) -> Self {
+        let mut by_file: HashMap<FileKey<'a>, HashMap<&'a str, Vec<Attempt<'a>>>> = HashMap::new();
+        for invocation in invocations {
+            let key = FileKey {
+                provider: invocation.provider,
+                region: &invocation.region,
+                name: &invocation.name,
+                dir: normalize_dir(&invocation.target_dir),
+            };
+            let targets = by_file.entry(key).or_default();
+            for target in &invocation.targets {
+                targets
+                    .entry(target.id.as_str())
+                    .or_default()
+                    .push(Attempt { invocation, target });
+            }
+        }
+        for targets in by_file.values_mut() {
+            for attempts in targets.values_mut() {
+                attempts.sort_by(|a, b| {
+                    (a.when(), &a.invocation.invoke_id).cmp(&(b.when(), &b.invocation.invoke_id))
+                });
+            }
+        }
+        Self { by_file }
+    }
+
+    fn targets<'s>(
+        &'s self,
+        file: &'s FileExpectation,
+    ) -> Option<&'s HashMap<&'s str, Vec<Attempt<'s>>>> {
+        let key = FileKey {
+            provider: file.provider,
+            region: file.region(),
+            name: &file.name.value,
+            dir: normalize_dir(&file.target_dir.value),
+        };
+        self.by_file.get(&key)
+    }
+}
+
+pub(super) fn evaluate(
+    eval: &Evaluator<'_>,
+    file: &FileExpectation,
+    index: &DeliveryIndex<'_>,
+) -> FileReport {
+    let observed = index.targets(file);
+    let pinned = |attempt: &&Attempt<'_>| match &file.invoke_id {
+        Some(id) => attempt.invocation.invoke_id == id.value,
+        None => true,
+    };
+    let path = normalize_path(&file.target_dir.value, &file.name.value);
+    let mut targets: Vec<TargetReport> = file
+        .targets
+        .iter()
+        .map(|target| {
+            let attempts: Vec<&Attempt<'_>> = observed
+                .and_then(|targets| targets.get(target.id.as_str()))
+                .map(|attempts| attempts.iter().filter(pinned).collect())
+                .unwrap_or_default();
+            judge(eval, file, &path, target, &attempts, observed.is_some())
+        })
+        .collect();
+    if eval.options.strict {
+        targets.extend(unexpected_instances(eval, file, &path, observed, pinned));
+    }
+    FileReport {
+        name: file.name.value.clone(),
+        target_dir: file.target_dir.value.clone(),
+        path: file.path(),
+        provider: file.provider,
+        region: file.region().to_owned(),
+        sensitive: file.sensitive,
+        location: eval.location(file.origin),
+        targets,
+    }
+}
+
+fn finding(code: FindingCode, path: &str, target: &str, location: Location) -> FindingBuilder {
+    FindingBuilder::new(code, Some(target), Some(path), location)
+}
+
+/// One declared target: its attempts (oldest first, pinned to `invoke_id`)
+/// decide which delivery counts, then the attributes are judged on it.
+fn judge(
+    eval: &Evaluator<'_>,
+    file: &FileExpectation,
+    path: &str,
+    target: &TargetRef,
+    attempts: &[&Attempt<'_>],
+    file_seen_elsewhere: bool,
+) -> TargetReport {
+    let noun = file.provider.target_noun();
+    let id = target.id.as_str();
+    let mut report = TargetReport {
+        id: id.to_owned(),
+        declared: true,
+        invoke_id: None,
+        finished_at: None,
+        findings: Vec::new(),
+    };
+    // Located only when a finding needs it: most targets have none.
+    let target_location = || eval.location(target.origin);
+
+    let Some(latest) = attempts.last() else {
+        let seen = if file_seen_elsewhere {
+            " (the API has records of it on other targets)"
+        } else {
+            ""
+        };
+        let pin = match &file.invoke_id {
+            Some(id) => format!(" in task {}", id.value),
+            None => String::new(),
+        };
+        report.findings.push(
+            finding(FindingCode::NotDelivered, path, id, target_location())
+                .message(format!(
+                    "no delivery record of {path} on {noun} {id}{pin}{seen}; records age out \
+                     of the API after 2 to 6 weeks, so an older delivery may no longer be \
+                     listed"
+                ))
+                .label(format!("no record on this {noun}"))
+                .build(),
+        );
+        return report;
+    };
+    let latest_success = attempts.iter().rev().find(|a| a.target.status.is_success());
+
+    if latest.target.status.is_in_flight() {
+        report.invoke_id = Some(latest.invocation.invoke_id.clone());
+        let standing = match latest_success {
+            Some(success) => format!(
+                "; an earlier delivery ({}) succeeded and is checked once this one settles",
+                success.invocation.invoke_id
+            ),
+            None => String::new(),
+        };
+        report.findings.push(
+            finding(FindingCode::DeliveryPending, path, id, target_location())
+                .message(format!(
+                    "the delivery of {path} to {noun} {id} is {} (task {}){standing}",
+                    latest.target.status, latest.invocation.invoke_id
+                ))
+                .label(format!("{} on this {noun}", latest.target.status))
+                .observed(latest.target.status.as_str())
+                .build(),
+        );
+        return report;
+    }
+
+    let Some(success) = latest_success else {
+        let explained = error_codes::explain(
+            latest.target.error_code.as_deref(),
+            latest.target.error_info.as_deref(),
+        );
+        report.invoke_id = Some(latest.invocation.invoke_id.clone());
+        report.finished_at = latest.when();
+        let code = explained.code.as_deref().unwrap_or("no ErrorCode");
+        let tries = match attempts.len() {
+            1 => String::new(),
+            n => format!(", and so did the {} earlier attempts", n - 1),
+        };
+        report.findings.push(
+            finding(FindingCode::DeliveryFailed, path, id, target_location())
+                .message(format!(
+                    "the delivery of {path} to {noun} {id} failed: {} ({code}, task {}){tries}",
+                    latest.target.status, latest.invocation.invoke_id
+                ))
+                .label(format!("{code} on this {noun}"))
+                .observed(latest.target.status.as_str())
+                .help(explained.remediation.clone())
+                .detail(Detail::Error(explained))
+                .build(),
+        );
+        return report;
+    };
+
+    report.invoke_id = Some(success.invocation.invoke_id.clone());
+    report.finished_at = success.when();
+    if !std::ptr::eq(*latest, *success) {
+        let explained = error_codes::explain(
+            latest.target.error_code.as_deref(),
+            latest.target.error_info.as_deref(),
+        );
+        let code = explained.code.as_deref().unwrap_or("no ErrorCode");
+        report.findings.push(
+            finding(FindingCode::LastAttemptFailed, path, id, target_location())
+                .message(format!(
+                    "a later delivery of {path} to {noun} {id} failed ({code}, task {}); the \
+                     earlier successful delivery {} still stands and was checked",
+                    latest.invocation.invoke_id, success.invocation.invoke_id
+                ))
+                .label(format!("a later attempt failed with {code}"))
+                .help(explained.remediation.clone())
+                .detail(Detail::Error(explained))
+                .build(),
+        );
+    }
+    report.findings.extend(attributes::judge(&Delivered {
+        eval,
+        file,
+        path,
+        target: id,
+        invocation: success.invocation,
+        finished: success.when(),
+    }));
+    report
+}
+
+/// `--strict`: successful deliveries of this file to targets it does not declare.
+fn unexpected_instances(
+    eval: &Evaluator<'_>,
+    file: &FileExpectation,
+    path: &str,
+    observed: Option<&HashMap<&str, Vec<Attempt<'_>>>>,
+    pinned: impl Fn(&&Attempt<'_>) -> bool,
+) -> Vec<TargetReport> {
+    let Some(observed) = observed else {
+        return Vec::new();
+    };
+    let declared: HashSet<&str> = file.targets.iter().map(|t| t.id.as_str()).collect();
+    let noun = file.provider.target_noun();
+    let mut extra: Vec<TargetReport> = observed
+        .iter()
+        .filter(|(id, _)| !declared.contains(**id))
+        .filter_map(|(id, attempts)| {
+            let success = attempts
+                .iter()
+                .filter(&pinned)
+                .rev()
+                .find(|a| a.target.status.is_success())?;
+            let task = &success.invocation.invoke_id;
+            let finding = finding(
+                FindingCode::UnexpectedInstance,
+                path,
+                id,
+                eval.location(file.origin),
+            )
+            .message(format!(
+                "{path} was delivered to {noun} {id}, which this file's instances do not \
+                 name (task {task})"
+            ))
+            .label(format!("{id} is not declared here"))
+            .build();
+            Some(TargetReport {
+                id: (*id).to_owned(),
+                declared: false,
+                invoke_id: Some(task.clone()),
+                finished_at: success.when(),
+                findings: vec![finding],
+            })
+        })
+        .collect();
+    extra.sort_by(|a, b| a.id.cmp(&b.id));
+    extra
+}
+
+/// `--strict`: successful deliveries that share a declared file's name or
+/// directory but whose path no file declares.
+pub(super) fn unexpected_deliveries(
+    eval: &Evaluator<'_>,
+    invocations: &[FileInvocation],
+) -> Vec<Finding> {
+    let files = &eval.expectations.files;
+    let declared: HashSet<(Provider, &str, &str, &str)> = files
+        .iter()
+        .map(|f| {
+            (
+                f.provider,
+                f.region(),
+                normalize_dir(&f.target_dir.value),
+                f.name.value.as_str(),
+            )
+        })
+        .collect();
+    // The latest successful delivery per (path, target).
+    let mut latest: HashMap<(String, &str), (&FileInvocation, &FileTarget, &FileExpectation)> =
+        HashMap::new();
+    for invocation in invocations {
+        let dir = normalize_dir(&invocation.target_dir);
+        let key = (
+            invocation.provider,
+            invocation.region.as_str(),
+            dir,
+            invocation.name.as_str(),
+        );
+        if declared.contains(&key) {
+            continue;
+        }
+        let Some(related) = files.iter().find(|f| {
+            f.provider == invocation.provider
+                && f.region() == invocation.region
+                && (f.name.value == invocation.name || normalize_dir(&f.target_dir.value) == dir)
+        }) else {
+            continue;
+        };
+        for target in invocation.targets.iter().filter(|t| t.status.is_success()) {
+            let slot = latest
+                .entry((normalize_path(dir, &invocation.name), target.id.as_str()))
+                .or_insert((invocation, target, related));
+            if target.when() > slot.1.when() {
+                *slot = (invocation, target, related);
+            }
+        }
+    }
+    let mut findings: Vec<Finding> = latest
+        .into_iter()
+        .map(|((path, id), (invocation, _, related))| {
+            let noun = invocation.provider.target_noun();
+            let why = if related.name.value == invocation.name {
+                format!("shares its name with {}", related.path())
+            } else {
+                format!("is in the declared directory {}", related.target_dir.value)
+            };
+            finding(
+                FindingCode::UnexpectedDelivery,
+                &path,
+                id,
+                eval.location(related.origin),
+            )
+            .message(format!(
+                "{path} was delivered to {noun} {id} (task {}) but is not declared; it {why}",
+                invocation.invoke_id
+            ))
+            .label(format!("{path} is not declared"))
+            .build()
+        })
+        .collect();
+    findings.sort_by(|a, b| (&a.file, &a.target).cmp(&(&b.file, &b.target)));
+    findings
+}

@@ -1,0 +1,62 @@
+//! `defaults:`: the values every entry takes unless it declares its own,
+//! checked once here rather than once per entry that inherits them.
+
+use std::time::Duration;
+
+use super::{Resolver, content_type};
+use crate::expect::Attr;
+use crate::manifest::model::Defaults;
+use crate::mode::FileMode;
+use crate::observe::ContentType;
+
+/// Defaults after their own checks, reported once rather than per file.
+#[derive(Debug, Default)]
+pub(super) struct ResolvedDefaults {
+    pub region: Option<Attr<String>>,
+    pub mode: Option<Attr<FileMode>>,
+    pub owner: Option<Attr<String>>,
+    pub group: Option<Attr<String>>,
+    pub overwrite: Option<Attr<bool>>,
+    pub content_type: Option<Attr<ContentType>>,
+    pub max_age: Option<Attr<Duration>>,
+}
+
+impl Resolver<'_> {
+    pub(super) fn defaults(&mut self, defaults: Option<&Defaults>) -> ResolvedDefaults {
+        let Some(d) = defaults else {
+            return ResolvedDefaults::default();
+        };
+        ResolvedDefaults {
+            region: self.opt_string(d.region.as_ref(), "/defaults/region"),
+            mode: d
+                .mode
+                .as_ref()
+                .and_then(|mode| self.mode(mode, "/defaults/mode")),
+            owner: self.opt_string(d.owner.as_ref(), "/defaults/owner"),
+            group: self.opt_string(d.group.as_ref(), "/defaults/group"),
+            overwrite: d
+                .overwrite
+                .map(|b| Attr::declared(b, self.origin("/defaults/overwrite"))),
+            content_type: d
+                .content_type
+                .map(|t| Attr::declared(content_type(t), self.origin("/defaults/content_type"))),
+            max_age: d
+                .max_age
+                .as_ref()
+                .and_then(|age| self.duration(age, "/defaults/max_age")),
+        }
+    }
+
+    /// An entry's own `region:`, or else the default one.
+    pub(super) fn region(
+        &mut self,
+        region: Option<&String>,
+        pointer: &str,
+        defaults: &ResolvedDefaults,
+    ) -> Option<Attr<String>> {
+        match region {
+            Some(region) => self.string(region, pointer),
+            None => defaults.region.clone(),
+        }
+    }
+}
