@@ -11,7 +11,6 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use jiff::Timestamp;
-use shipcheck::cli::ReportFormat;
 use shipcheck::evaluate::{EvalOptions, evaluate};
 use shipcheck::expect::{
     Attr, Expectations, ExpectedContent, FileExpectation, Origin, Source, Span, TargetRef,
@@ -19,6 +18,7 @@ use shipcheck::expect::{
 use shipcheck::observe::{
     ContentType, FileInvocation, FileTarget, Observations, Provider, TargetStatus,
 };
+use shipcheck::report::ReportFormat;
 use shipcheck::report::{HumanOptions, render};
 
 const FORMATS: [ReportFormat; 6] = [

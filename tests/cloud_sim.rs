@@ -3,6 +3,9 @@
 //! under 30% throttling and 5% 5xx, and an error (never a short list) when
 //! faults outlast the retry budget.
 
+// Needs the simulator (the `sim` feature, on by default).
+#![cfg(feature = "sim")]
+
 use std::time::Duration;
 
 use shipcheck::cloud::error::CloudError;
