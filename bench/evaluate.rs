@@ -6,6 +6,9 @@
 //! /proc/self/schedstat (wall time where that is unavailable); everything
 //! measured here is single-threaded.
 
+// A bench prints its measurements: that is its report.
+#![allow(clippy::disallowed_macros)]
+
 use std::hint::black_box;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
