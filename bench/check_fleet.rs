@@ -5,16 +5,22 @@
 //!
 //! `cargo bench --bench check_fleet` prints each stage: CPU time for the
 //! single-threaded stages (load, plan, evaluate, render; the thread's CPU
-//! clock), wall time and API calls for the fetch.
+//! clock), wall time and API calls for the fetch; then the same check in
+//! one call to the library pipeline (`shipcheck::check::run`, as
+//! `check --simulate` runs it), wall time.
 //! Under `cargo test` it runs a small fleet once, so it cannot rot.
+
+// A bench prints its measurements: that is its report.
+#![allow(clippy::disallowed_macros)]
 
 use std::fmt::Write as _;
 use std::time::{Duration, Instant};
 
-use shipcheck::cli::ReportFormat;
+use shipcheck::check::{Api, CheckOptions, NoProgress};
 use shipcheck::cloud::{ClientConfig, CloudClient, Credentials};
 use shipcheck::evaluate::{EvalOptions, evaluate};
-use shipcheck::report::{HumanOptions, render};
+use shipcheck::exit::Exit;
+use shipcheck::report::{HumanOptions, ReportFormat, render};
 use shipcheck::secret::Secret;
 use shipcheck::sim::SimConfig;
 
@@ -134,6 +140,21 @@ fn main() {
         "the check found {found} drifted pairs, {drifted} were planted"
     );
     assert!(human.contains("mode-mismatch"));
+
+    let (checked, pipeline_wall) = runtime.block_on(async {
+        let started = Instant::now();
+        let api = Api::Simulator {
+            state: dir.path().join("state.yaml"),
+            client: ClientConfig::with_credentials(Credentials::new("unused", Secret::new("x"))),
+        };
+        let checked =
+            shipcheck::check::run(expectations, api, &CheckOptions::default(), &mut NoProgress)
+                .await
+                .unwrap_or_else(|err| panic!("the pipeline failed: {err:?}"));
+        (checked, started.elapsed())
+    });
+    assert_eq!(checked.exit, Exit::Drift);
+    assert_eq!(checked.report.summary().drifted, drifted);
     println!(
         "check, {instances} instances × {files} files ({} pairs, {drifted} drifted):",
         instances * files
@@ -155,5 +176,9 @@ fn main() {
     println!(
         "  after the fetch    {:8.1} ms CPU (evaluate + human report)",
         ms(evaluating + rendering)
+    );
+    println!(
+        "  check::run         {:8.1} ms wall (simulator start, plan, fetch, evaluate)",
+        ms(pipeline_wall)
     );
 }

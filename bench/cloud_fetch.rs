@@ -10,6 +10,9 @@
 //! Run: `cargo bench --bench cloud_fetch` (env: BENCH_LATENCY_MS=60,
 //! BENCH_RATE_LIMIT=0 for none, BENCH_RECORDS=10000).
 
+// A bench prints its measurements: that is its report.
+#![allow(clippy::disallowed_macros)]
+
 #[allow(dead_code)]
 #[path = "../tests/cloud/support.rs"]
 mod support;

@@ -6,18 +6,21 @@
 //! /proc/self/schedstat (wall time where that is unavailable); everything
 //! measured here is single-threaded.
 
+// A bench prints its measurements: that is its report.
+#![allow(clippy::disallowed_macros)]
+
 use std::hint::black_box;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use jiff::Timestamp;
-use shipcheck::cli::ReportFormat;
 use shipcheck::evaluate::{EvalOptions, evaluate};
 use shipcheck::expect::{
     Attr, Expectations, ExpectedContent, FileExpectation, Origin, Source, Span, TargetRef,
 };
 use shipcheck::observe::{ContentType, FileInvocation, FileTarget, Observations, TargetStatus};
 use shipcheck::protocol::Provider;
+use shipcheck::report::ReportFormat;
 use shipcheck::report::{HumanOptions, render};
 
 const FORMATS: [ReportFormat; 6] = [

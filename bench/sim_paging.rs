@@ -16,6 +16,9 @@
 //! `cargo test --bench sim_paging -- --bench` runs the full fleets in the
 //! unoptimised test profile: what `cargo test` sees of the simulator.
 
+// A bench prints its measurements: that is its report.
+#![allow(clippy::disallowed_macros)]
+
 #[path = "../tests/sim_support/mod.rs"]
 mod sim_support;
 

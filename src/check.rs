@@ -1,73 +1,160 @@
-//! `shipcheck check`: load → plan → fetch → evaluate → render, and the exit code.
+//! The check as a library: plan → fetch → evaluate, and the `--wait` loop.
 //!
 //! Orchestration only: every step is another module's job. What this module
-//! decides is the order, the `--wait` polling loop, and how failures map to
-//! exit codes (DESIGN.md's table): an invalid manifest is 2, anything that
-//! stops us from seeing the whole truth is 3, a deadline with deliveries
-//! still moving is 4, and otherwise the report's verdict (0 or 1).
+//! decides is the order, when to poll again, and which exit code the
+//! outcome maps to (DESIGN.md's table): entries left without a region are
+//! an invalid manifest (2), anything that stops us from seeing the whole
+//! truth is 3, a deadline with deliveries still moving is 4, and otherwise
+//! the report's verdict (0 or 1).
+//!
+//! It takes plain values and prints nothing, so the command line, the
+//! benches and the tests all drive the same pipeline:
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), shipcheck::check::CheckError> {
+//! use shipcheck::check::{Api, CheckOptions, NoProgress};
+//! use shipcheck::cloud::{ClientConfig, Credentials};
+//! use shipcheck::secret::Secret;
+//!
+//! let manifests = [std::path::PathBuf::from("shipcheck.yaml")];
+//! let expectations = shipcheck::manifest::load(&manifests, &[], &|_| None)
+//!     .map_err(shipcheck::check::CheckError::Manifest)?;
+//! let config = ClientConfig::with_credentials(Credentials::new("id", Secret::new("secret")));
+//! let checked = shipcheck::check::run(
+//!     expectations,
+//!     Api::Cloud(config),
+//!     &CheckOptions::default(),
+//!     &mut NoProgress,
+//! )
+//! .await?;
+//! assert_eq!(checked.exit, checked.report.exit());
+//! # Ok(()) }
+//! ```
 
-use std::io::{IsTerminal as _, Write as _};
-use std::path::Path;
+#[cfg(feature = "sim")]
+use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use jiff::Timestamp;
 
-use crate::cli::{CheckArgs, ColorChoice, ReportFormat};
-use crate::cloud::{ClientConfig, CloudClient, CredentialConfig, Credentials, Env};
+use crate::cloud::{ClientConfig, CloudClient, Env};
 use crate::evaluate::{EvalOptions, evaluate};
 use crate::exit::{Exit, Failure};
 use crate::expect::Expectations;
-use crate::report::{HumanOptions, Report};
-use crate::secret::Secret;
-use crate::sim::{SimConfig, SimServer};
+use crate::manifest::ManifestErrors;
+use crate::plan::Plan;
+use crate::report::Report;
 
-/// Runs a check; `stderr_color` is for diagnostics, `choice` decides stdout's.
-pub fn run(args: &CheckArgs, choice: ColorChoice, stderr_color: bool) -> Result<Exit, Failure> {
-    let env = |name: &str| std::env::var(name).ok();
-    let expectations = match crate::manifest::load(&args.manifests, &args.vars, &env) {
-        Ok(expectations) => expectations,
-        Err(errors) => {
-            eprint!("{}", errors.render_human(stderr_color));
-            return Ok(Exit::Invalid);
+/// Where the evidence comes from.
+#[derive(Debug)]
+pub enum Api {
+    /// The cloud API, or the client's `endpoint`.
+    Cloud(ClientConfig),
+    /// The simulator, started in-process on `state` for the length of the
+    /// check with a fresh key pair that only this check knows, so no
+    /// credentials are needed. `client` gives the client's other settings.
+    #[cfg(feature = "sim")]
+    Simulator {
+        state: PathBuf,
+        client: ClientConfig,
+    },
+}
+
+/// How a check runs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CheckOptions {
+    /// Also report deliveries the manifest does not declare.
+    pub strict: bool,
+    /// Poll pending deliveries until they settle or this long has passed.
+    pub wait: Option<Duration>,
+    /// How often to poll while waiting.
+    pub interval: Duration,
+    /// The region for entries that name none, before the one the
+    /// credentials' profile or the environment names.
+    pub region: Option<String>,
+}
+
+impl Default for CheckOptions {
+    fn default() -> Self {
+        Self {
+            strict: false,
+            wait: None,
+            interval: Duration::from_secs(5),
+            region: None,
         }
-    };
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .map_err(|err| {
-            Failure::unverified(miette::miette!("cannot start the async runtime: {err}"))
-        })?;
-    runtime.block_on(check(args, expectations, choice, stderr_color))
+    }
+}
+
+/// Told about a check while it runs, e.g. to draw a spinner.
+pub trait Progress {
+    /// `--wait` is about to sleep: `pending` deliveries are still moving
+    /// and the deadline is `left` away.
+    fn waiting(&mut self, pending: usize, left: Duration);
+}
+
+/// A [`Progress`] that ignores everything.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct NoProgress;
+
+impl Progress for NoProgress {
+    fn waiting(&mut self, _pending: usize, _left: Duration) {}
+}
+
+/// A finished check: the report, and the exit code it ends with (the
+/// report's verdict, or [`Exit::Pending`] when `--wait` ran out).
+#[derive(Debug)]
+pub struct Checked {
+    pub report: Report,
+    pub exit: Exit,
+}
+
+/// Why a check produced no report.
+#[derive(Debug)]
+pub enum CheckError {
+    /// The manifests cannot be checked as written (exit 2), with every
+    /// problem on its line.
+    Manifest(ManifestErrors),
+    /// Anything else, with the exit code it maps to.
+    Failed(Failure),
+}
+
+impl From<Failure> for CheckError {
+    fn from(failure: Failure) -> Self {
+        Self::Failed(failure)
+    }
+}
+
+/// Checks `expectations` against what `api` reports.
+pub async fn run(
+    expectations: Expectations,
+    api: Api,
+    options: &CheckOptions,
+    progress: &mut dyn Progress,
+) -> Result<Checked, CheckError> {
+    let connection = Connection::open(api).await?;
+    let checked = check(&connection, expectations, options, progress).await;
+    connection.close().await;
+    checked
 }
 
 async fn check(
-    args: &CheckArgs,
+    connection: &Connection,
     mut expectations: Expectations,
-    choice: ColorChoice,
-    stderr_color: bool,
-) -> Result<Exit, Failure> {
-    // The in-process simulator, when asked for, lives as long as the check.
-    let simulator = match &args.simulate {
-        Some(state) => Some(start_simulator(state).await?),
-        None => None,
-    };
-    let client =
-        CloudClient::new(client_config(args, simulator.as_ref())).map_err(Failure::unverified)?;
-    let simulator = simulator.map(|(server, _)| server);
-
-    // A region the manifest does not name: --region, then the profile or
+    options: &CheckOptions,
+    progress: &mut dyn Progress,
+) -> Result<Checked, CheckError> {
+    // A region the manifest does not name: the option, then the profile or
     // environment the credentials came from, then the environment alone.
-    let fallback = args
-        .cloud
+    let fallback = options
         .region
         .clone()
-        .or_else(|| client.region_hint().map(str::to_owned))
+        .or_else(|| connection.client.region_hint().map(str::to_owned))
         .or_else(|| Env::from_process().region());
     if let Err(missing) = expectations.apply_region_fallback(fallback.as_deref()) {
-        let errors = crate::manifest::missing_regions(expectations, &missing);
-        eprint!("{}", errors.render_human(stderr_color));
-        return Ok(Exit::Invalid);
+        return Err(CheckError::Manifest(crate::manifest::missing_regions(
+            expectations,
+            &missing,
+        )));
     }
     let plan = crate::plan::plan(&expectations);
     if let Some(unplannable) = plan.unplannable.first() {
@@ -75,7 +162,8 @@ async fn check(
             "{} cannot be fetched: {}",
             expectations.files[unplannable.file].path(),
             unplannable.reason
-        )));
+        ))
+        .into());
     }
     tracing::info!(
         queries = plan.queries.len(),
@@ -83,147 +171,116 @@ async fn check(
         "plan"
     );
 
-    let now = || {
-        simulator
-            .as_ref()
-            .map_or_else(Timestamp::now, SimServer::now)
-    };
-    let deadline = args.wait.map(|wait| Instant::now() + wait);
-    let progress = Progress::new(args.wait.is_some());
-    let (report, exit) = loop {
-        let mut observations = crate::fetch::fetch(&client, &plan)
-            .await
-            .map_err(Failure::unverified)?;
-        let fetched_at = now();
-        observations.fetched_at = Some(fetched_at);
-        let report = evaluate(
-            &expectations,
-            &observations,
-            &EvalOptions {
-                now: fetched_at,
-                strict: args.strict,
-            },
-        );
+    let deadline = options.wait.map(|wait| Instant::now() + wait);
+    loop {
+        let report = observe(connection, &expectations, &plan, options.strict).await?;
         let exit = report.exit();
         // Poll only while something is still moving and nothing has failed
         // for good: a terminal failure ends the wait at once.
         let Some(deadline) = deadline.filter(|_| report.is_pending() && exit != Exit::Drift) else {
-            break (report, exit);
+            return Ok(Checked { report, exit });
         };
         let left = deadline.saturating_duration_since(Instant::now());
         if left.is_zero() {
-            break (report, Exit::Pending);
+            return Ok(Checked {
+                report,
+                exit: Exit::Pending,
+            });
         }
-        progress.waiting(report.summary().pending, left);
-        tokio::time::sleep(args.interval.min(left)).await;
-    };
-    progress.finish();
-
-    emit(&report, args, choice)?;
-    if let Some(simulator) = simulator {
-        simulator.shutdown().await;
-    }
-    Ok(exit)
-}
-
-/// Starts the simulator on `state` with a fresh key pair that only this
-/// check knows and signs with, so `--simulate` needs no credentials at all.
-async fn start_simulator(state: &Path) -> Result<(SimServer, Credentials), Failure> {
-    let config = SimConfig::from_state_file(state).map_err(Failure::invalid)?;
-    let id = format!("LTAI-shipcheck-{}", uuid::Uuid::new_v4().simple());
-    let secret = Secret::new(uuid::Uuid::new_v4().simple().to_string());
-    let server = crate::sim::start(config.with_key(id.clone(), secret.clone()))
-        .await
-        .map_err(Failure::unverified)?;
-    Ok((server, Credentials::new(id, secret)))
-}
-
-fn client_config(args: &CheckArgs, simulator: Option<&(SimServer, Credentials)>) -> ClientConfig {
-    let mut config = ClientConfig::from_args(&args.cloud);
-    if let Some((server, credentials)) = simulator {
-        config.endpoint = Some(server.url());
-        config.credentials = CredentialConfig::Explicit(credentials.clone());
-    }
-    config
-}
-
-/// Prints the report on stdout and writes every `--report` file.
-fn emit(report: &Report, args: &CheckArgs, choice: ColorChoice) -> Result<(), Failure> {
-    let stdout = std::io::stdout();
-    let color = crate::terminal::color_enabled(
-        choice,
-        stdout.is_terminal(),
-        std::env::var_os("NO_COLOR").is_some(),
-    );
-    let text = crate::report::render(
-        report,
-        args.format,
-        &HumanOptions {
-            color: color && args.format == ReportFormat::Human,
-            ..HumanOptions::default()
-        },
-    );
-    for target in &args.reports {
-        let file = crate::report::render(report, target.format, &HumanOptions::default());
-        write_report(&target.path, &file).map_err(|err| {
-            Failure::invalid(miette::miette!(
-                help = "check that the directory exists and is writable",
-                "cannot write the {:?} report to {}: {err}",
-                target.format,
-                target.path.display()
-            ))
-        })?;
-    }
-    let mut out = stdout.lock();
-    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
-        // A closed pipe (`| head`) is the reader's choice, not an error.
-        Err(err) if err.kind() != std::io::ErrorKind::BrokenPipe => Err(Failure::unverified(
-            miette::miette!("cannot write the report to stdout: {err}"),
-        )),
-        _ => Ok(()),
-    }
-}
-
-fn write_report(path: &Path, text: &str) -> std::io::Result<()> {
-    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir)?;
-    }
-    std::fs::write(path, text)
-}
-
-/// A spinner on stderr while `--wait` polls; drawn only on a terminal.
-struct Progress(Option<ProgressBar>);
-
-impl Progress {
-    fn new(waiting: bool) -> Self {
-        if !waiting || !std::io::stderr().is_terminal() {
-            return Self(None);
-        }
-        let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
-        bar.set_style(
-            ProgressStyle::with_template("{spinner} {msg} [{elapsed}]").expect("valid template"),
-        );
-        bar.enable_steady_tick(Duration::from_millis(120));
-        Self(Some(bar))
-    }
-
-    fn waiting(&self, pending: usize, left: Duration) {
+        let pending = report.summary().pending;
         tracing::info!(
             pending,
             left_secs = left.as_secs(),
             "waiting for pending deliveries"
         );
-        if let Some(bar) = &self.0 {
-            bar.set_message(format!(
-                "{pending} pending; waiting up to {} more",
-                humantime::format_duration(Duration::from_secs(left.as_secs()))
-            ));
+        progress.waiting(pending, left);
+        tokio::time::sleep(options.interval.min(left)).await;
+    }
+}
+
+/// One pass: fetch what the plan asks for and judge it as of now.
+async fn observe(
+    connection: &Connection,
+    expectations: &Expectations,
+    plan: &Plan,
+    strict: bool,
+) -> Result<Report, Failure> {
+    let mut observations = crate::fetch::fetch(&connection.client, plan)
+        .await
+        .map_err(Failure::unverified)?;
+    let fetched_at = connection.now();
+    observations.fetched_at = Some(fetched_at);
+    Ok(evaluate(
+        expectations,
+        &observations,
+        &EvalOptions {
+            now: fetched_at,
+            strict,
+        },
+    ))
+}
+
+/// The client, and the simulator it talks to when there is one.
+struct Connection {
+    client: CloudClient,
+    #[cfg(feature = "sim")]
+    simulator: Option<crate::sim::SimServer>,
+}
+
+impl Connection {
+    async fn open(api: Api) -> Result<Self, Failure> {
+        match api {
+            Api::Cloud(config) => Ok(Self {
+                client: CloudClient::new(config).map_err(Failure::unverified)?,
+                #[cfg(feature = "sim")]
+                simulator: None,
+            }),
+            #[cfg(feature = "sim")]
+            Api::Simulator { state, client } => {
+                let (simulator, config) = simulate(&state, client).await?;
+                Ok(Self {
+                    client: CloudClient::new(config).map_err(Failure::unverified)?,
+                    simulator: Some(simulator),
+                })
+            }
         }
     }
 
-    fn finish(&self) {
-        if let Some(bar) = &self.0 {
-            bar.finish_and_clear();
+    /// The time evidence is judged at: the simulator's clock when checking
+    /// against it, so its states can pin "now".
+    fn now(&self) -> Timestamp {
+        #[cfg(feature = "sim")]
+        if let Some(simulator) = &self.simulator {
+            return simulator.now();
+        }
+        Timestamp::now()
+    }
+
+    async fn close(self) {
+        #[cfg(feature = "sim")]
+        if let Some(simulator) = self.simulator {
+            simulator.shutdown().await;
         }
     }
+}
+
+/// Starts the simulator on `state` with a fresh key pair, and points
+/// `config` at it with that pair.
+#[cfg(feature = "sim")]
+async fn simulate(
+    state: &std::path::Path,
+    mut config: ClientConfig,
+) -> Result<(crate::sim::SimServer, ClientConfig), Failure> {
+    use crate::cloud::{CredentialConfig, Credentials};
+    use crate::secret::Secret;
+
+    let sim_config = crate::sim::SimConfig::from_state_file(state).map_err(Failure::invalid)?;
+    let id = format!("LTAI-shipcheck-{}", uuid::Uuid::new_v4().simple());
+    let secret = Secret::new(uuid::Uuid::new_v4().simple().to_string());
+    let server = crate::sim::start(sim_config.with_key(id.clone(), secret.clone()))
+        .await
+        .map_err(Failure::unverified)?;
+    config.endpoint = Some(server.url());
+    config.credentials = CredentialConfig::Explicit(Credentials::new(id, secret));
+    Ok((server, config))
 }

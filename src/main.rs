@@ -1,5 +1,5 @@
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
-    shipcheck::main_with_args(std::env::args_os())
+    shipcheck::cli::run(std::env::args_os())
 }

@@ -1,7 +1,16 @@
 //! The JSON Schemas shipped inside the binary, one constant per schema, and
 //! what `shipcheck schema KIND` prints.
 
-use crate::cli::SchemaKind;
+/// The schemas `shipcheck schema` prints.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SchemaKind {
+    /// The manifest (shipcheck.yaml).
+    Manifest,
+    /// The JSON report (`--format json`).
+    Report,
+    /// The simulator's state file.
+    SimState,
+}
 
 /// `schemas/manifest.v1.schema.json`, generated from `manifest::model`.
 pub const MANIFEST_V1: &str = include_str!("../schemas/manifest.v1.schema.json");

@@ -7,6 +7,9 @@
 //! the JSON report must hold (waived ones marked `(waived)`). The exit code
 //! is in the folder's name: `mode-mismatch-exit1`.
 
+// Needs the simulator (the `sim` feature, on by default).
+#![cfg(feature = "sim")]
+
 use std::path::{Path, PathBuf};
 
 use assert_cmd::Command;

@@ -2,6 +2,9 @@
 //! failures (exit 3), `--wait` (exit 4, or 0/1 before the deadline),
 //! `--report` files, colour, regions, and the README's demo.
 
+// Needs the simulator (the `sim` feature, on by default).
+#![cfg(feature = "sim")]
+
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 

@@ -3,14 +3,18 @@
 //! under 30% throttling and 5% 5xx, and an error (never a short list) when
 //! faults outlast the retry budget.
 
+// Needs the simulator (the `sim` feature, on by default).
+#![cfg(feature = "sim")]
+
 use std::time::Duration;
 
 use shipcheck::cloud::error::CloudError;
 use shipcheck::cloud::{
     ClientConfig, CloudClient, Credentials, FetchSummary, InvocationFilter, Paging, RetryPolicy,
-    SendFileFilter, SignatureVersion,
+    SendFileFilter,
 };
 use shipcheck::observe::{CommandResult, FileInvocation};
+use shipcheck::protocol::sign::SignatureVersion;
 use shipcheck::secret::Secret;
 use shipcheck::sim::{ClockSetting, FaultSpec, SimConfig, SimServer, SynthSpec};
 

@@ -12,8 +12,7 @@
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
-use shipcheck::cli::VarArg;
-use shipcheck::manifest::{self, Code};
+use shipcheck::manifest::{self, Code, VarOverride};
 
 const DIR: &str = "tests/manifest/invalid";
 
@@ -21,7 +20,7 @@ struct Fixture {
     path: PathBuf,
     name: String,
     expected: Vec<(String, usize)>,
-    vars: Vec<VarArg>,
+    vars: Vec<VarOverride>,
 }
 
 fn fixtures() -> Vec<Fixture> {
@@ -43,7 +42,8 @@ fn read_fixture(path: &Path) -> Fixture {
             let (code, at) = rest.split_once(" @ ").expect("`code @ line`");
             expected.push((code.to_owned(), at.parse().expect("a line number")));
         } else if let Some(var) = line.strip_prefix("# var: ") {
-            vars.push(var.parse().expect("NAME=VALUE"));
+            let (name, value) = var.split_once('=').expect("NAME=VALUE");
+            vars.push(VarOverride::new(name, value));
         }
     }
     assert!(

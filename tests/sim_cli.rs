@@ -1,6 +1,9 @@
 //! `shipcheck sim` as a user runs it: the real binary, its first stdout
 //! line, `/_sim/stats`, the counts printed on SIGTERM, and its errors.
 
+// Needs the simulator (the `sim` feature, on by default).
+#![cfg(feature = "sim")]
+
 mod sim_support;
 
 use std::io::{BufRead as _, BufReader, Read as _};

@@ -2,6 +2,9 @@
 //! request builder (`shipcheck::protocol::request`) and sent with reqwest
 //! to a server on 127.0.0.1:0, as a client would.
 
+// Needs the simulator (the `sim` feature, on by default).
+#![cfg(feature = "sim")]
+
 mod sim_support;
 
 use std::collections::BTreeSet;

@@ -5,6 +5,9 @@
 //! SignatureDoesNotMatch. scripts/test.sh builds the virtualenv and sets
 //! SHIPCHECK_SDK_PYTHON.
 
+// Needs the simulator (the `sim` feature, on by default).
+#![cfg(feature = "sim")]
+
 mod sim_support;
 
 use serde_json::{Value, json};

@@ -1,6 +1,9 @@
 //! Each API document's sample response, served back verbatim from a state
 //! file and compared field by field with tests/fixtures/seeds/*.json.
 
+// Needs the simulator (the `sim` feature, on by default).
+#![cfg(feature = "sim")]
+
 mod sim_support;
 
 use sim_support::{Client, ECS, EFLO, V1, config, differences, fixture, start};

@@ -11,8 +11,8 @@
 //! holds the three API calls, `error` explains failures, and `redact` keeps
 //! secrets out of everything printed.
 //!
-//! Callers use [`CloudClient`]: build it from [`ClientConfig`] (usually
-//! [`ClientConfig::from_args`]), then call its actions.
+//! Callers use [`CloudClient`]: build it from [`ClientConfig`] (the command
+//! line fills one in from its flags), then call its actions.
 
 pub mod actions;
 pub mod credentials;
@@ -28,8 +28,6 @@ pub mod wire;
 use std::sync::Arc;
 use std::time::Duration;
 
-use clap::Args;
-
 pub use actions::{InvocationFilter, SendFileFilter};
 pub use credentials::{ChainOptions, CredentialInfo, Credentials, Env};
 pub use error::{ApiError, CloudError};
@@ -38,75 +36,15 @@ pub use paging::{FetchSummary, Paging};
 pub use retry::RetryPolicy;
 pub use rpc::Clock;
 
-use crate::cli::parse_duration;
 use crate::cloud::credentials::CredentialProvider;
 use crate::cloud::rpc::Rpc;
 use crate::cloud::transport::Transport;
 use crate::protocol::endpoint::Endpoints;
-pub use crate::protocol::sign::SignatureVersion;
+use crate::protocol::sign::SignatureVersion;
 
 /// The default cap on requests in flight (see docs/cloud-client.md for the
 /// measurement behind it).
 pub const DEFAULT_CONCURRENCY: usize = 8;
-
-/// How to reach the API; flattened into `check`.
-#[derive(Debug, Clone, Args)]
-pub struct CloudArgs {
-    /// Send every request to this URL instead of the regional endpoint
-    /// (http:// only for loopback addresses).
-    #[arg(long, value_name = "URL")]
-    pub endpoint: Option<String>,
-
-    /// The region for entries that name none (else the manifest's default,
-    /// then ALIBABA_CLOUD_REGION_ID).
-    #[arg(long)]
-    pub region: Option<String>,
-
-    /// The ~/.aliyun/config.json profile to use (else ALIBABA_CLOUD_PROFILE, then `current`).
-    #[arg(long)]
-    pub profile: Option<String>,
-
-    /// The request signature scheme.
-    #[arg(long, value_enum, default_value_t = SignatureVersion::V1)]
-    pub signature: SignatureVersion,
-
-    /// Use the VPC endpoints (ecs-vpc.<region>.aliyuncs.com).
-    #[arg(long)]
-    pub vpc: bool,
-
-    /// The most API requests in flight at once [default: 8].
-    #[arg(long, value_name = "N", value_parser = parse_concurrency)]
-    pub concurrency: Option<usize>,
-
-    /// How listings are paged: token (NextToken, sequential) or pages
-    /// (PageNumber, parallel once TotalCount is known, count-checked).
-    #[arg(long, value_enum, default_value_t = Paging::Token)]
-    pub paging: Paging,
-
-    /// How long to wait for a connection.
-    #[arg(long, value_name = "DURATION", value_parser = parse_duration, default_value = "5s")]
-    pub connect_timeout: Duration,
-
-    /// How long to wait for a response.
-    #[arg(long, value_name = "DURATION", value_parser = parse_duration, default_value = "10s")]
-    pub read_timeout: Duration,
-
-    /// The most attempts per request, retries included.
-    #[arg(long, value_name = "N", default_value_t = 5)]
-    pub max_attempts: u32,
-
-    /// The most time one request may spend retrying.
-    #[arg(long, value_name = "DURATION", value_parser = parse_duration, default_value = "60s")]
-    pub retry_budget: Duration,
-}
-
-/// `--concurrency`: 1 to 256.
-fn parse_concurrency(text: &str) -> Result<usize, String> {
-    match text.trim().parse::<usize>() {
-        Ok(n) if (1..=256).contains(&n) => Ok(n),
-        _ => Err(format!("`{text}` is not a number from 1 to 256")),
-    }
-}
 
 /// Where the client gets its credentials.
 #[derive(Debug, Clone)]
@@ -136,26 +74,6 @@ pub struct ClientConfig {
 }
 
 impl ClientConfig {
-    /// The configuration `check` builds from its flags and the process environment.
-    pub fn from_args(args: &CloudArgs) -> Self {
-        Self {
-            endpoint: args.endpoint.clone(),
-            vpc: args.vpc,
-            signature: args.signature,
-            concurrency: args.concurrency.unwrap_or(DEFAULT_CONCURRENCY),
-            connect_timeout: args.connect_timeout,
-            read_timeout: args.read_timeout,
-            retry: RetryPolicy {
-                max_attempts: args.max_attempts.max(1),
-                budget: args.retry_budget,
-                ..RetryPolicy::default()
-            },
-            paging: args.paging,
-            credentials: CredentialConfig::Chain(ChainOptions::from_process(args.profile.clone())),
-            clock: Clock::system(),
-        }
-    }
-
     /// Defaults, with these credentials.
     pub fn with_credentials(credentials: Credentials) -> Self {
         Self {

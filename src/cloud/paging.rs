@@ -24,7 +24,7 @@ use futures_util::StreamExt as _;
 use crate::cloud::error::CloudError;
 
 /// How a listing is paged.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Paging {
     /// `NextToken`/`MaxResults`, one page after another (the API's
     /// recommended style).

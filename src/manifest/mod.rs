@@ -28,8 +28,8 @@ use serde::de::DeserializeOwned;
 use serde_json::Value as Json;
 
 pub use diagnostics::{Code, DiagnosticRecord, ManifestDiagnostic, ManifestErrors};
+pub use vars::VarOverride;
 
-use crate::cli::VarArg;
 use crate::expect::{Expectations, FileExpectation, Origin, Source, Span};
 use crate::protocol::Provider;
 use crate::text::LineIndex;
@@ -44,7 +44,7 @@ use vars::{Expander, Vars};
 /// `&|name| std::env::var(name).ok()`; tests pass a fixed map).
 pub fn load(
     paths: &[PathBuf],
-    vars: &[VarArg],
+    vars: &[VarOverride],
     env: &dyn Fn(&str) -> Option<String>,
 ) -> Result<Expectations, ManifestErrors> {
     let mut sources = Vec::new();
@@ -105,7 +105,7 @@ pub fn load(
 /// of the variables it declares.
 fn load_one(
     source: &Source,
-    overrides: &[VarArg],
+    overrides: &[VarOverride],
     env: &dyn Fn(&str) -> Option<String>,
     sink: &mut Sink,
 ) -> Option<(Resolved, Vec<String>)> {
@@ -324,7 +324,7 @@ fn duplicate_files(
 }
 
 fn unknown_overrides(
-    vars: &[VarArg],
+    vars: &[VarOverride],
     declared: &BTreeSet<String>,
     diagnostics: &mut Vec<ManifestDiagnostic>,
 ) {
@@ -379,7 +379,13 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         write(dir.path(), "app.conf", "key = value\n");
         let path = write(dir.path(), "m.yaml", text);
-        let vars: Vec<VarArg> = vars.iter().map(|v| v.parse().unwrap()).collect();
+        let vars: Vec<VarOverride> = vars
+            .iter()
+            .map(|v| {
+                let (name, value) = v.split_once('=').unwrap();
+                VarOverride::new(name, value)
+            })
+            .collect();
         let env = |name: &str| {
             env.iter()
                 .find(|(k, _)| *k == name)

@@ -2,7 +2,8 @@
 //! is generated from and that each section is deserialised into.
 //!
 //! These types are the contract. `schemas/manifest.v1.schema.json` is
-//! generated from them ([`schema_json`]) and a test fails when the committed
+//! generated from them (`schema_json`, with the `schema` feature that the
+//! tests turn on) and a test fails when the committed
 //! file differs, so the schema editors use and the code that reads manifests
 //! cannot drift apart. Values stay as written here (strings with
 //! `${var.NAME}` references, modes as text); `resolve` turns them into
@@ -10,20 +11,22 @@
 
 use std::collections::BTreeMap;
 
+#[cfg(feature = "schema")]
 use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
 use serde::Deserialize;
 use serde_json::Value as Json;
 
 /// A shipcheck manifest: the files and commands Cloud Assistant should have
 /// delivered and run.
-#[derive(Debug, Clone, Deserialize, JsonSchema)]
-#[schemars(
+#[derive(Debug, Clone, Deserialize)]
+#[cfg_attr(feature = "schema", derive(JsonSchema))]
+#[cfg_attr(feature = "schema", schemars(
     title = "shipcheck manifest, version 1",
     extend("additionalProperties" = false)
-)]
+))]
 pub struct Manifest {
     /// The manifest format version; always 1.
-    #[schemars(extend("const" = 1))]
+    #[cfg_attr(feature = "schema", schemars(extend("const" = 1)))]
     pub version: u32,
     /// Which API reports the deliveries: `ecs` (instances, the default) or
     /// `eflo` (Lingjun nodes, which need `invoke_id` on every file).
@@ -32,7 +35,7 @@ pub struct Manifest {
     /// string; `--var NAME=VALUE` overrides a default. A null default means
     /// the variable must be given with `--var`.
     #[serde(default)]
-    #[schemars(schema_with = "var_defaults_schema")]
+    #[cfg_attr(feature = "schema", schemars(schema_with = "var_defaults_schema"))]
     pub vars: Option<BTreeMap<String, Json>>,
     /// Values every file takes unless it declares its own.
     pub defaults: Option<Defaults>,
@@ -46,7 +49,8 @@ pub struct Manifest {
     pub waivers: Option<Vec<WaiverEntry>>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[cfg_attr(feature = "schema", derive(JsonSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum ProviderName {
     Ecs,
@@ -56,14 +60,15 @@ pub enum ProviderName {
 /// Defaults for every file (SendFile's own defaults apply when neither the
 /// file nor this section says: mode 0644, owner root, group root, overwrite
 /// false, PlainText).
-#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
-#[schemars(extend("additionalProperties" = false))]
+#[derive(Debug, Clone, Default, Deserialize)]
+#[cfg_attr(feature = "schema", derive(JsonSchema))]
+#[cfg_attr(feature = "schema", schemars(extend("additionalProperties" = false)))]
 pub struct Defaults {
     /// The region of every file and command that names none (cn-hangzhou).
     pub region: Option<String>,
     /// The file mode, octal: "0644", "644" or 644.
     #[serde(default)]
-    #[schemars(schema_with = "mode_schema")]
+    #[cfg_attr(feature = "schema", schemars(schema_with = "mode_schema"))]
     pub mode: Option<ModeSpec>,
     /// The owning user (default root).
     pub owner: Option<String>,
@@ -85,26 +90,28 @@ pub enum ModeSpec {
     Text(String),
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[cfg_attr(feature = "schema", derive(JsonSchema))]
 pub enum ContentTypeName {
     PlainText,
     Base64,
 }
 
 /// One file that should be on every target listed.
-#[derive(Debug, Clone, Deserialize, JsonSchema)]
-#[schemars(extend("additionalProperties" = false))]
+#[derive(Debug, Clone, Deserialize)]
+#[cfg_attr(feature = "schema", derive(JsonSchema))]
+#[cfg_attr(feature = "schema", schemars(extend("additionalProperties" = false)))]
 pub struct FileEntry {
     /// The file name, as sent (SendFile `Name`, at most 255 characters).
-    #[schemars(length(min = 1))]
+    #[cfg_attr(feature = "schema", schemars(length(min = 1)))]
     pub name: String,
     /// The absolute directory on the target (SendFile `TargetDir`, at most
     /// 255 characters).
-    #[schemars(length(min = 1))]
+    #[cfg_attr(feature = "schema", schemars(length(min = 1)))]
     pub target_dir: String,
     /// The file mode, octal: "0644", "644" or 644.
     #[serde(default)]
-    #[schemars(schema_with = "mode_schema")]
+    #[cfg_attr(feature = "schema", schemars(schema_with = "mode_schema"))]
     pub mode: Option<ModeSpec>,
     /// The owning user.
     pub owner: Option<String>,
@@ -138,8 +145,9 @@ pub struct FileEntry {
 }
 
 /// One command that should have run.
-#[derive(Debug, Clone, Deserialize, JsonSchema)]
-#[schemars(extend("additionalProperties" = false))]
+#[derive(Debug, Clone, Deserialize)]
+#[cfg_attr(feature = "schema", derive(JsonSchema))]
+#[cfg_attr(feature = "schema", schemars(extend("additionalProperties" = false)))]
 pub struct CommandEntry {
     /// The command (c-…); exactly one of command_id and invoke_id.
     pub command_id: Option<String>,
@@ -160,7 +168,8 @@ pub struct CommandEntry {
     pub region: Option<String>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[cfg_attr(feature = "schema", derive(JsonSchema))]
 pub enum CommandStatus {
     Pending,
     Invalid,
@@ -196,12 +205,13 @@ impl CommandStatus {
 }
 
 /// Exactly one of equals, contains, regex.
-#[derive(Debug, Clone, Deserialize, JsonSchema)]
-#[schemars(extend(
+#[derive(Debug, Clone, Deserialize)]
+#[cfg_attr(feature = "schema", derive(JsonSchema))]
+#[cfg_attr(feature = "schema", schemars(extend(
     "additionalProperties" = false,
     "minProperties" = 1,
     "maxProperties" = 1
-))]
+)))]
 pub struct OutputSpec {
     /// The whole output, exactly.
     pub equals: Option<String>,
@@ -212,11 +222,12 @@ pub struct OutputSpec {
 }
 
 /// A finding the team has accepted.
-#[derive(Debug, Clone, Deserialize, JsonSchema)]
-#[schemars(extend("additionalProperties" = false))]
+#[derive(Debug, Clone, Deserialize)]
+#[cfg_attr(feature = "schema", derive(JsonSchema))]
+#[cfg_attr(feature = "schema", schemars(extend("additionalProperties" = false)))]
 pub struct WaiverEntry {
     /// The finding code it silences (mode-mismatch, content-mismatch, …).
-    #[schemars(length(min = 1))]
+    #[cfg_attr(feature = "schema", schemars(length(min = 1)))]
     pub finding: String,
     /// Only on this instance or node.
     pub instance: Option<String>,
@@ -228,6 +239,7 @@ pub struct WaiverEntry {
     pub expires: Option<String>,
 }
 
+#[cfg(feature = "schema")]
 fn mode_schema(_: &mut SchemaGenerator) -> Schema {
     json_schema!({
         "type": ["string", "integer"],
@@ -235,6 +247,7 @@ fn mode_schema(_: &mut SchemaGenerator) -> Schema {
     })
 }
 
+#[cfg(feature = "schema")]
 fn var_defaults_schema(_: &mut SchemaGenerator) -> Schema {
     json_schema!({
         "type": "object",
@@ -243,6 +256,7 @@ fn var_defaults_schema(_: &mut SchemaGenerator) -> Schema {
     })
 }
 
+#[cfg(feature = "schema")]
 /// The JSON Schema of [`Manifest`], as committed in `schemas/`.
 pub fn schema_json() -> String {
     let settings = schemars::generate::SchemaSettings::draft07();
@@ -254,6 +268,7 @@ pub fn schema_json() -> String {
     text
 }
 
+#[cfg(feature = "schema")]
 /// schemars marks `Option<T>` fields as nullable; in a manifest, `key:` with
 /// no value is a mistake, not "absent", so nulls are taken out again (the
 /// `vars` values, which may be null on purpose, keep theirs).
@@ -290,7 +305,7 @@ fn drop_optional_null(value: &mut Json) {
     }
 }
 
-#[cfg(test)]
+#[cfg(all(test, feature = "schema"))]
 mod tests {
     use super::*;
 

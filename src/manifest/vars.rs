@@ -11,8 +11,24 @@ use std::collections::BTreeMap;
 use serde_json::Value as Json;
 
 use super::diagnostics::{Code, ManifestDiagnostic, Sink, did_you_mean};
-use crate::cli::VarArg;
 use crate::expect::Span;
+
+/// A variable set from outside the manifest (`--var NAME=VALUE`), which
+/// wins over the manifest's default.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VarOverride {
+    pub name: String,
+    pub value: String,
+}
+
+impl VarOverride {
+    pub fn new(name: impl Into<String>, value: impl Into<String>) -> Self {
+        Self {
+            name: name.into(),
+            value: value.into(),
+        }
+    }
+}
 
 /// The variables of one manifest, after `--var` overrides.
 #[derive(Debug, Default)]
@@ -23,7 +39,7 @@ pub struct Vars {
 
 impl Vars {
     /// `vars:` defaults, overridden by the `--var`s this manifest declares.
-    pub fn new(defaults: &BTreeMap<String, Json>, overrides: &[VarArg]) -> Self {
+    pub fn new(defaults: &BTreeMap<String, Json>, overrides: &[VarOverride]) -> Self {
         let mut values: BTreeMap<String, Option<String>> = defaults
             .iter()
             .map(|(name, value)| {
@@ -201,7 +217,7 @@ mod tests {
             r#"{"app": "shop", "port": 8080, "env": null, "region": "cn-hangzhou"}"#,
         )
         .unwrap();
-        let overrides = vec!["region=cn-shanghai".parse().unwrap()];
+        let overrides = vec![VarOverride::new("region", "cn-shanghai")];
         Expander {
             vars: Vars::new(&defaults, &overrides),
             env,

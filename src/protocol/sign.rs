@@ -15,7 +15,7 @@ use sha1::Sha1;
 use sha2::{Digest, Sha256};
 
 /// Which signature scheme a request is signed with.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum SignatureVersion {
     /// HMAC-SHA1 over the canonical query string (the docs call it "V2 RPC").

@@ -14,10 +14,26 @@ pub mod sarif;
 
 pub use model::{Outcome, Report, Summary, Verdict};
 
-use crate::cli::ReportFormat;
-
 /// Options that only the human format reads.
 pub use human::HumanOptions;
+
+/// The formats a report renders in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ReportFormat {
+    /// Diagnostics for people, labelled on the manifest.
+    Human,
+    /// Machine-readable, `schemas/report.v1.schema.json`.
+    Json,
+    /// JUnit XML, one test case per file and instance.
+    Junit,
+    /// SARIF 2.1.0 for code-scanning dashboards.
+    Sarif,
+    /// A Markdown table per file, for PR comments and step summaries.
+    Markdown,
+    /// GitHub Actions workflow-command annotations.
+    Github,
+}
 
 /// Renders `report` in `format`. Every format ends with a newline.
 pub fn render(report: &Report, format: ReportFormat, human: &HumanOptions) -> String {

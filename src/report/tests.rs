@@ -3,7 +3,7 @@
 //! validation, SARIF and annotation line numbers, stable JUnit names, 80
 //! columns, no sensitive content anywhere).
 
-use crate::cli::ReportFormat;
+use super::ReportFormat;
 use crate::evaluate::testkit::*;
 use crate::evaluate::{EvalOptions, evaluate};
 use crate::expect::Expectations;

@@ -15,7 +15,7 @@ use rand::{RngExt as _, SeedableRng as _};
 use serde::Deserialize;
 
 /// What happens to one request.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Fault {
     /// Served normally.

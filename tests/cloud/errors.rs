@@ -5,7 +5,8 @@ use std::time::Duration;
 
 use miette::Diagnostic as _;
 use shipcheck::cloud::error::{CloudError, SignatureCheck};
-use shipcheck::cloud::{Clock, CloudClient, Credentials, SendFileFilter, SignatureVersion};
+use shipcheck::cloud::{Clock, CloudClient, Credentials, SendFileFilter};
+use shipcheck::protocol::sign::SignatureVersion;
 
 use crate::support::*;
 

@@ -9,8 +9,8 @@ use std::sync::{Arc, Mutex};
 use serde_json::json;
 use shipcheck::cloud::{
     ChainOptions, CloudClient, CloudError, CredentialConfig, Credentials, Env, SendFileFilter,
-    SignatureVersion,
 };
+use shipcheck::protocol::sign::SignatureVersion;
 use shipcheck::protocol::sign::pop_encode;
 
 use crate::support::*;

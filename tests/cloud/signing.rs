@@ -4,7 +4,8 @@
 use std::collections::HashSet;
 
 use serde_json::json;
-use shipcheck::cloud::{CloudClient, Credentials, SendFileFilter, SignatureVersion};
+use shipcheck::cloud::{CloudClient, Credentials, SendFileFilter};
+use shipcheck::protocol::sign::SignatureVersion;
 
 use crate::support::*;
 

@@ -1,0 +1,284 @@
+//! `shipcheck check`: the flags, the client configuration built from them,
+//! and the report printed on stdout and written to `--report` files.
+//!
+//! The check itself is [`crate::check::run`]; this file only turns flags
+//! into its plain inputs and its result into output and an exit code.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use clap::{Args, ValueEnum};
+use tokio::runtime::Runtime;
+
+use super::progress::Spinner;
+use super::terminal::{self, Colors};
+use super::values::{parse_duration, parse_var};
+use crate::check::{Api, CheckError, CheckOptions};
+use crate::cloud::{
+    ChainOptions, ClientConfig, Clock, CredentialConfig, DEFAULT_CONCURRENCY, Paging, RetryPolicy,
+};
+use crate::exit::{Exit, Failure};
+use crate::manifest::VarOverride;
+use crate::protocol::sign::SignatureVersion;
+use crate::report::{HumanOptions, Report, ReportFormat};
+
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// Manifests to check.
+    #[arg(value_name = "MANIFEST", default_value = "shipcheck.yaml")]
+    pub manifests: Vec<PathBuf>,
+
+    /// The report printed on stdout.
+    #[arg(long, value_enum, default_value_t = ReportFormat::Human)]
+    pub format: ReportFormat,
+
+    /// Also write a report to a file (repeatable): --report junit=shipcheck.xml.
+    #[arg(long = "report", value_name = "FORMAT=PATH")]
+    pub reports: Vec<ReportTarget>,
+
+    /// Poll pending deliveries until they settle or this long has passed (e.g. 5m).
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    pub wait: Option<Duration>,
+
+    /// How often to poll with --wait.
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration, default_value = "5s")]
+    pub interval: Duration,
+
+    /// Also report deliveries the manifest does not declare (other instances,
+    /// other files in declared directories).
+    #[arg(long)]
+    pub strict: bool,
+
+    /// Set a manifest variable (repeatable): --var env=prod.
+    #[arg(long = "var", value_name = "NAME=VALUE", value_parser = parse_var)]
+    pub vars: Vec<VarOverride>,
+
+    /// Start the simulator in-process on this state file and check against it
+    /// (no credentials needed).
+    #[arg(long, value_name = "STATE", conflicts_with = "endpoint")]
+    pub simulate: Option<PathBuf>,
+
+    #[command(flatten)]
+    pub cloud: CloudArgs,
+}
+
+/// How to reach the API.
+#[derive(Debug, Clone, Args)]
+pub struct CloudArgs {
+    /// Send every request to this URL instead of the regional endpoint
+    /// (http:// only for loopback addresses).
+    #[arg(long, value_name = "URL")]
+    pub endpoint: Option<String>,
+
+    /// The region for entries that name none (else the manifest's default,
+    /// then ALIBABA_CLOUD_REGION_ID).
+    #[arg(long)]
+    pub region: Option<String>,
+
+    /// The ~/.aliyun/config.json profile to use (else ALIBABA_CLOUD_PROFILE, then `current`).
+    #[arg(long)]
+    pub profile: Option<String>,
+
+    /// The request signature scheme.
+    #[arg(long, value_enum, default_value_t = SignatureVersion::V1)]
+    pub signature: SignatureVersion,
+
+    /// Use the VPC endpoints (ecs-vpc.<region>.aliyuncs.com).
+    #[arg(long)]
+    pub vpc: bool,
+
+    /// The most API requests in flight at once [default: 8].
+    #[arg(long, value_name = "N", value_parser = parse_concurrency)]
+    pub concurrency: Option<usize>,
+
+    /// How listings are paged: token (NextToken, sequential) or pages
+    /// (PageNumber, parallel once TotalCount is known, count-checked).
+    #[arg(long, value_enum, default_value_t = Paging::Token)]
+    pub paging: Paging,
+
+    /// How long to wait for a connection.
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration, default_value = "5s")]
+    pub connect_timeout: Duration,
+
+    /// How long to wait for a response.
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration, default_value = "10s")]
+    pub read_timeout: Duration,
+
+    /// The most attempts per request, retries included.
+    #[arg(long, value_name = "N", default_value_t = 5)]
+    pub max_attempts: u32,
+
+    /// The most time one request may spend retrying.
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration, default_value = "60s")]
+    pub retry_budget: Duration,
+}
+
+impl CloudArgs {
+    /// The client these flags and the process environment describe.
+    fn client_config(&self) -> ClientConfig {
+        ClientConfig {
+            endpoint: self.endpoint.clone(),
+            vpc: self.vpc,
+            signature: self.signature,
+            concurrency: self.concurrency.unwrap_or(DEFAULT_CONCURRENCY),
+            connect_timeout: self.connect_timeout,
+            read_timeout: self.read_timeout,
+            retry: RetryPolicy {
+                max_attempts: self.max_attempts.max(1),
+                budget: self.retry_budget,
+                ..RetryPolicy::default()
+            },
+            paging: self.paging,
+            credentials: CredentialConfig::Chain(ChainOptions::from_process(self.profile.clone())),
+            clock: Clock::system(),
+        }
+    }
+}
+
+/// `--concurrency`: 1 to 256.
+fn parse_concurrency(text: &str) -> Result<usize, String> {
+    match text.trim().parse::<usize>() {
+        Ok(n) if (1..=256).contains(&n) => Ok(n),
+        _ => Err(format!("`{text}` is not a number from 1 to 256")),
+    }
+}
+
+/// `--report FORMAT=PATH`: one more report written to a file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReportTarget {
+    pub format: ReportFormat,
+    pub path: PathBuf,
+}
+
+impl std::str::FromStr for ReportTarget {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let (format, path) = s
+            .split_once('=')
+            .ok_or_else(|| format!("`{s}` is not FORMAT=PATH (for example junit=report.xml)"))?;
+        let format = ReportFormat::from_str(format, true).map_err(|_| {
+            let known: Vec<_> = ReportFormat::value_variants()
+                .iter()
+                .filter_map(|v| v.to_possible_value())
+                .map(|v| v.get_name().to_owned())
+                .collect();
+            format!(
+                "unknown report format `{format}` (one of {})",
+                known.join(", ")
+            )
+        })?;
+        if path.is_empty() {
+            return Err(format!("`{s}` has no path after `=`"));
+        }
+        Ok(Self {
+            format,
+            path: PathBuf::from(path),
+        })
+    }
+}
+
+/// Runs a check and prints its report; returns the verdict's exit code.
+pub fn run(args: &CheckArgs, colors: Colors, runtime: &Runtime) -> Result<Exit, Failure> {
+    let api = api(args)?;
+    let env = |name: &str| std::env::var(name).ok();
+    let expectations = match crate::manifest::load(&args.manifests, &args.vars, &env) {
+        Ok(expectations) => expectations,
+        Err(errors) => {
+            terminal::stderr(&errors.render_human(colors.stderr))?;
+            return Ok(Exit::Invalid);
+        }
+    };
+    let options = CheckOptions {
+        strict: args.strict,
+        wait: args.wait,
+        interval: args.interval,
+        region: args.cloud.region.clone(),
+    };
+    let mut spinner = Spinner::new(args.wait.is_some());
+    let checked = runtime.block_on(crate::check::run(expectations, api, &options, &mut spinner));
+    spinner.finish();
+    match checked {
+        Ok(checked) => {
+            emit(&checked.report, args, colors)?;
+            Ok(checked.exit)
+        }
+        Err(CheckError::Manifest(errors)) => {
+            terminal::stderr(&errors.render_human(colors.stderr))?;
+            Ok(Exit::Invalid)
+        }
+        Err(CheckError::Failed(failure)) => Err(failure),
+    }
+}
+
+/// The API the flags point at: the cloud, or the simulator on `--simulate`.
+fn api(args: &CheckArgs) -> Result<Api, Failure> {
+    let config = args.cloud.client_config();
+    match &args.simulate {
+        None => Ok(Api::Cloud(config)),
+        #[cfg(feature = "sim")]
+        Some(state) => Ok(Api::Simulator {
+            state: state.clone(),
+            client: config,
+        }),
+        #[cfg(not(feature = "sim"))]
+        Some(_) => Err(super::sim::not_built("check --simulate")),
+    }
+}
+
+/// Prints the report on stdout and writes every `--report` file.
+fn emit(report: &Report, args: &CheckArgs, colors: Colors) -> Result<(), Failure> {
+    let text = crate::report::render(
+        report,
+        args.format,
+        &HumanOptions {
+            color: colors.stdout && args.format == ReportFormat::Human,
+            ..HumanOptions::default()
+        },
+    );
+    for target in &args.reports {
+        let file = crate::report::render(report, target.format, &HumanOptions::default());
+        write_report(&target.path, &file).map_err(|err| {
+            Failure::invalid(miette::miette!(
+                help = "check that the directory exists and is writable",
+                "cannot write the {:?} report to {}: {err}",
+                target.format,
+                target.path.display()
+            ))
+        })?;
+    }
+    terminal::stdout(&text)
+}
+
+fn write_report(path: &Path, text: &str) -> std::io::Result<()> {
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir)?;
+    }
+    std::fs::write(path, text)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn report_targets_parse() {
+        let target: ReportTarget = "junit=out/report.xml".parse().unwrap();
+        assert_eq!(target.format, ReportFormat::Junit);
+        assert_eq!(target.path, PathBuf::from("out/report.xml"));
+        assert!(
+            "xml=out"
+                .parse::<ReportTarget>()
+                .unwrap_err()
+                .contains("unknown report format")
+        );
+        assert!("junit=".parse::<ReportTarget>().is_err());
+    }
+
+    #[test]
+    fn concurrency_is_bounded() {
+        assert_eq!(parse_concurrency(" 16 "), Ok(16));
+        assert!(parse_concurrency("0").is_err());
+        assert!(parse_concurrency("257").is_err());
+    }
+}

@@ -1,0 +1,119 @@
+//! The command line: the edge between a person (or a CI job) and the
+//! library.
+//!
+//! Everything clap lives here, with each subcommand's glue in its own file,
+//! and so does every write to stdout and stderr (`terminal.rs`). The rest of
+//! the crate takes plain values and returns results; it never parses flags
+//! and never prints. [`run`] is the whole program, injectable for tests;
+//! `main` only hands it the process arguments.
+
+mod check;
+mod progress;
+mod schema;
+mod sim;
+mod terminal;
+mod validate;
+mod values;
+
+use std::ffi::OsString;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use tokio::runtime::Runtime;
+
+use self::check::CheckArgs;
+use self::schema::SchemaArgs;
+use self::sim::SimArgs;
+use self::terminal::ColorChoice;
+use self::validate::ValidateArgs;
+use crate::exit::{Exit, Failure};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "shipcheck",
+    version,
+    about = "Verify Cloud Assistant file deliveries and command runs against a declared manifest",
+    long_about = None,
+    propagate_version = true
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+
+    /// When to use colour: auto (a terminal without NO_COLOR), always, never.
+    #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto)]
+    color: ColorChoice,
+
+    /// Log each API request to stderr (-v: requests, -vv: debug); RUST_LOG overrides.
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    verbose: u8,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Compare the manifest with what Cloud Assistant reports, and exit with the verdict.
+    Check(Box<CheckArgs>),
+    /// Validate manifests without calling the API.
+    Validate(ValidateArgs),
+    /// Print a JSON Schema (the manifest's, by default).
+    Schema(SchemaArgs),
+    /// Run a local Cloud Assistant API simulator.
+    Sim(Box<SimArgs>),
+}
+
+/// Parses `args` (the program name first), runs, prints any error, and
+/// returns the exit code.
+pub fn run<I, T>(args: I) -> ExitCode
+where
+    I: IntoIterator<Item = T>,
+    T: Into<OsString> + Clone,
+{
+    let cli = match Cli::try_parse_from(args) {
+        Ok(cli) => cli,
+        Err(err) => {
+            // clap prints help and version to stdout with status 0, usage
+            // errors to stderr with status 2: our "invalid command line".
+            let _ = err.print();
+            return if err.use_stderr() {
+                Exit::Invalid.into()
+            } else {
+                Exit::Ok.into()
+            };
+        }
+    };
+    let colors = terminal::init(cli.color, cli.verbose);
+    let outcome = match cli.command {
+        Command::Check(args) => runtime().and_then(|rt| check::run(&args, colors, &rt)),
+        Command::Validate(args) => validate::run(&args, colors),
+        Command::Schema(args) => schema::run(&args),
+        Command::Sim(args) => runtime().and_then(|rt| sim::run(&args, &rt)),
+    };
+    match outcome {
+        Ok(exit) => exit.into(),
+        Err(failure) => {
+            terminal::print_error(&failure.report);
+            failure.exit.into()
+        }
+    }
+}
+
+/// The async runtime `check` and `sim` run their network work on.
+fn runtime() -> Result<Runtime, Failure> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|err| {
+            Failure::unverified(miette::miette!("cannot start the async runtime: {err}"))
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn cli_is_well_formed() {
+        Cli::command().debug_assert();
+    }
+}

@@ -1,0 +1,157 @@
+//! The terminal: colour, logging, the error handler, and every write to
+//! stdout and stderr.
+//!
+//! Colour is decided once, here, for both streams; every other part of the
+//! command line asks [`Colors`]. Writes go through [`stdout`] and [`stderr`]
+//! so that output errors are handled one way: a closed pipe (`| head`) is
+//! the reader's choice and ends quietly, any other error is a [`Failure`].
+
+// The one place that opens stdout and stderr (see clippy.toml).
+#![allow(clippy::disallowed_methods)]
+
+use std::io::{IsTerminal as _, Write};
+
+use clap::ValueEnum;
+
+use crate::exit::Failure;
+
+/// `--color`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}
+
+/// Whether each stream gets colour, decided once per run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Colors {
+    pub stdout: bool,
+    pub stderr: bool,
+}
+
+impl Colors {
+    /// `--color always|never` wins; `auto` means the stream is a terminal
+    /// and `NO_COLOR` is unset (set to any value, even empty, it says no).
+    pub fn decide(choice: ColorChoice) -> Self {
+        let no_color = std::env::var_os("NO_COLOR").is_some();
+        Self {
+            stdout: color_enabled(choice, std::io::stdout().is_terminal(), no_color),
+            stderr: color_enabled(choice, std::io::stderr().is_terminal(), no_color),
+        }
+    }
+}
+
+fn color_enabled(choice: ColorChoice, is_terminal: bool, no_color: bool) -> bool {
+    match choice {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => is_terminal && !no_color,
+    }
+}
+
+/// Whether stderr is a terminal, where a spinner can be drawn.
+pub fn stderr_is_terminal() -> bool {
+    std::io::stderr().is_terminal()
+}
+
+/// Sets up logging and miette's theme on stderr; returns the colours.
+pub fn init(choice: ColorChoice, verbose: u8) -> Colors {
+    let colors = Colors::decide(choice);
+    let color = colors.stderr;
+    let _ = miette::set_hook(Box::new(move |_| {
+        let theme = if color {
+            miette::GraphicalTheme::unicode()
+        } else {
+            miette::GraphicalTheme::unicode_nocolor()
+        };
+        Box::new(miette::GraphicalReportHandler::new_themed(theme).with_width(100))
+    }));
+    init_logging(verbose, color);
+    colors
+}
+
+fn init_logging(verbose: u8, color: bool) {
+    use tracing_subscriber::EnvFilter;
+    let default = match verbose {
+        0 => "warn",
+        1 => "shipcheck=info,warn",
+        _ => "shipcheck=debug,info",
+    };
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(color)
+        .with_target(false)
+        .try_init();
+}
+
+/// Writes `text` to stdout and flushes it.
+pub fn stdout(text: &str) -> Result<(), Failure> {
+    write_all(std::io::stdout().lock(), "stdout", text)
+}
+
+/// Writes `text` to stderr.
+pub fn stderr(text: &str) -> Result<(), Failure> {
+    write_all(std::io::stderr().lock(), "stderr", text)
+}
+
+/// Prints an error that ended the run. Nothing is left to tell if stderr
+/// itself fails, so that is ignored.
+pub fn print_error(report: &miette::Report) {
+    let _ = stderr(&format!("{report:?}\n"));
+}
+
+fn write_all(mut stream: impl Write, name: &str, text: &str) -> Result<(), Failure> {
+    match stream
+        .write_all(text.as_bytes())
+        .and_then(|()| stream.flush())
+    {
+        Err(err) if err.kind() != std::io::ErrorKind::BrokenPipe => Err(Failure::unverified(
+            miette::miette!("cannot write to {name}: {err}"),
+        )),
+        _ => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn colour_rules() {
+        assert!(color_enabled(ColorChoice::Always, false, true));
+        assert!(!color_enabled(ColorChoice::Never, true, false));
+        assert!(color_enabled(ColorChoice::Auto, true, false));
+        assert!(!color_enabled(ColorChoice::Auto, true, true));
+        assert!(!color_enabled(ColorChoice::Auto, false, false));
+    }
+
+    /// A writer that fails the way a closed pipe or a full disk does.
+    struct Failing(std::io::ErrorKind);
+
+    impl Write for Failing {
+        fn write(&mut self, _: &[u8]) -> std::io::Result<usize> {
+            Err(self.0.into())
+        }
+
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn a_closed_pipe_is_quiet_and_other_write_errors_fail() {
+        assert!(write_all(Failing(std::io::ErrorKind::BrokenPipe), "stdout", "x").is_ok());
+        let failure =
+            write_all(Failing(std::io::ErrorKind::StorageFull), "stdout", "x").unwrap_err();
+        assert_eq!(failure.exit, crate::exit::Exit::Unverified);
+        assert!(
+            failure
+                .report
+                .to_string()
+                .starts_with("cannot write to stdout")
+        );
+    }
+}
