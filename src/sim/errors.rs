@@ -9,7 +9,7 @@
 use axum::http::StatusCode;
 use serde::Serialize;
 
-use super::Product;
+use super::product::Product;
 
 /// An API error: HTTP status, code and message. The envelope fields
 /// (RequestId, HostId, Recommend) are added when it is rendered.

@@ -22,11 +22,20 @@
 mod actions;
 mod auth;
 mod clock;
+mod config;
+mod context;
+mod delivery;
 mod errors;
 mod faults;
+mod handle;
+mod invocation;
 mod lifecycle;
 mod listing;
 mod paging;
+mod params;
+mod product;
+mod records;
+mod regions;
 mod server;
 mod state;
 mod stats;
@@ -34,133 +43,23 @@ mod store;
 mod synth;
 mod tables;
 
-use std::collections::BTreeSet;
 use std::io::Write as _;
-use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
-use std::sync::Arc;
-use std::sync::atomic::AtomicU64;
+use std::path::PathBuf;
 use std::time::Duration;
 
-use jiff::{SignedDuration, Timestamp};
-use tokio::sync::watch;
-
-use self::auth::{Credential, Keyring, NonceCache};
-use self::clock::SimClock;
-use self::faults::FaultPlan;
+pub use self::config::{
+    ClockSetting, DEFAULT_RETENTION, DEFAULT_TIMESTAMP_TOLERANCE, SimConfig, SimError,
+};
 pub use self::faults::{Fault, FaultSpec};
+pub use self::handle::{SimServer, start};
 pub use self::lifecycle::Lifecycle;
-use self::paging::TokenTable;
-use self::server::{Sim, Styles};
+pub use self::product::Product;
+use self::records::parse_time;
 pub use self::state::STATE_SCHEMA;
-use self::state::StateFile;
-use self::stats::Counters;
 pub use self::stats::Stats;
-use self::store::World;
 pub use self::synth::SynthSpec;
 use crate::cli::parse_duration;
 use crate::exit::{Exit, Failure};
-use crate::secret::Secret;
-
-/// The two APIs the simulator answers, told apart by `Version`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Product {
-    /// ECS, version 2014-05-26.
-    Ecs,
-    /// eflo-controller (Lingjun nodes), version 2022-12-15.
-    Eflo,
-}
-
-impl Product {
-    pub fn from_version(version: &str) -> Option<Self> {
-        match version {
-            "2014-05-26" => Some(Self::Ecs),
-            "2022-12-15" => Some(Self::Eflo),
-            _ => None,
-        }
-    }
-
-    pub fn version(self) -> &'static str {
-        match self {
-            Self::Ecs => "2014-05-26",
-            Self::Eflo => "2022-12-15",
-        }
-    }
-
-    /// The prefix of request-count keys (`ecs/SendFile`).
-    pub fn label(self) -> &'static str {
-        match self {
-            Self::Ecs => "ecs",
-            Self::Eflo => "eflo-controller",
-        }
-    }
-
-    fn troubleshoot_name(self) -> &'static str {
-        match self {
-            Self::Ecs => "Ecs",
-            Self::Eflo => "eflo-controller",
-        }
-    }
-
-    /// ECS answers `...Z` seconds; eflo milliseconds at +08:00.
-    fn format_time(self, at: Timestamp) -> String {
-        match self {
-            Self::Ecs => clock::format_ecs(at),
-            Self::Eflo => clock::format_eflo(at),
-        }
-    }
-
-    /// SendFile invoke ids: `f-` on ECS, `t-` on eflo (its documents' samples).
-    fn file_invoke_prefix(self) -> &'static str {
-        match self {
-            Self::Ecs => "f",
-            Self::Eflo => "t",
-        }
-    }
-}
-
-/// Region ids the simulator accepts as `RegionId` (besides those a state
-/// uses): Alibaba Cloud's public regions.
-const KNOWN_REGIONS: &[&str] = &[
-    "cn-qingdao",
-    "cn-beijing",
-    "cn-zhangjiakou",
-    "cn-huhehaote",
-    "cn-wulanchabu",
-    "cn-hangzhou",
-    "cn-shanghai",
-    "cn-nanjing",
-    "cn-fuzhou",
-    "cn-wuhan-lr",
-    "cn-shenzhen",
-    "cn-heyuan",
-    "cn-guangzhou",
-    "cn-chengdu",
-    "cn-hongkong",
-    "ap-northeast-1",
-    "ap-northeast-2",
-    "ap-southeast-1",
-    "ap-southeast-2",
-    "ap-southeast-3",
-    "ap-southeast-5",
-    "ap-southeast-6",
-    "ap-southeast-7",
-    "ap-south-1",
-    "us-east-1",
-    "us-west-1",
-    "na-south-1",
-    "eu-west-1",
-    "eu-central-1",
-    "me-east-1",
-    "me-central-1",
-];
-
-/// How far a request's timestamp may be from the host clock (the sources
-/// say 15 minutes or an hour; the stricter one is used).
-pub const DEFAULT_TIMESTAMP_TOLERANCE: Duration = Duration::from_secs(15 * 60);
-/// How long records stay visible (the current DescribeSendFileResults
-/// document says two weeks; other versions say 30 days or six weeks).
-pub const DEFAULT_RETENTION: Duration = Duration::from_secs(14 * 24 * 3600);
 
 /// `shipcheck sim` options.
 #[derive(Debug, Clone, clap::Args)]
@@ -297,178 +196,7 @@ pub struct SimArgs {
     pub timestamp_tolerance: Duration,
 }
 
-/// Why the simulator could not start.
-#[derive(Debug, thiserror::Error, miette::Diagnostic)]
-#[allow(unused_assignments)]
-pub enum SimError {
-    #[error("could not read the simulator state {}", path.display())]
-    #[diagnostic(code(shipcheck::sim::read_state))]
-    ReadState {
-        path: PathBuf,
-        #[source]
-        source: std::io::Error,
-    },
-
-    #[error("{} is not a valid simulator state:\n{}", path.display(), problems.iter().map(|p| format!("  - {p}")).collect::<Vec<_>>().join("\n"))]
-    #[diagnostic(
-        code(shipcheck::sim::invalid_state),
-        help(
-            "the format is schemas/sim-state.v1.schema.json (`shipcheck schema sim-state`), described in docs/simulator.md"
-        )
-    )]
-    InvalidState {
-        path: PathBuf,
-        problems: Vec<String>,
-    },
-
-    #[error("invalid simulator option: {0}")]
-    #[diagnostic(code(shipcheck::sim::invalid_option))]
-    InvalidOption(String),
-
-    #[error("could not listen on {addr}")]
-    #[diagnostic(
-        code(shipcheck::sim::bind),
-        help("choose another address with --listen (127.0.0.1:0 picks a free port)")
-    )]
-    Bind {
-        addr: String,
-        #[source]
-        source: std::io::Error,
-    },
-}
-
-/// How the simulated clock behaves.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum ClockSetting {
-    /// The host clock.
-    #[default]
-    Host,
-    /// Stands still at this instant until advanced.
-    Frozen(Timestamp),
-    /// Starts at this instant and runs.
-    StartingAt(Timestamp),
-}
-
-/// Everything `start` needs. Build it from a state file or `SimArgs`, then
-/// add credentials and settings with the `with_*` methods.
-#[derive(Debug)]
-pub struct SimConfig {
-    pub listen: SocketAddr,
-    world: World,
-    credentials: Vec<(String, Credential)>,
-    pub clock: ClockSetting,
-    pub lifecycle: Lifecycle,
-    pub retention: Duration,
-    pub timestamp_tolerance: Duration,
-    pub faults: FaultSpec,
-    pub seed: u64,
-    request_id: Option<String>,
-    next_tokens: Vec<String>,
-    styles: Styles,
-    synth: Option<SynthSpec>,
-}
-
-impl Default for SimConfig {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
 impl SimConfig {
-    /// An empty world on 127.0.0.1:0, no credentials, the host clock.
-    pub fn new() -> Self {
-        Self {
-            listen: SocketAddr::from(([127, 0, 0, 1], 0)),
-            world: World::new(store::DEFAULT_REGION),
-            credentials: Vec::new(),
-            clock: ClockSetting::Host,
-            lifecycle: Lifecycle::default(),
-            retention: DEFAULT_RETENTION,
-            timestamp_tolerance: DEFAULT_TIMESTAMP_TOLERANCE,
-            faults: FaultSpec::default(),
-            seed: 0,
-            request_id: None,
-            next_tokens: Vec::new(),
-            styles: Styles::default(),
-            synth: None,
-        }
-    }
-
-    pub fn from_state_file(path: &Path) -> Result<Self, SimError> {
-        let state = StateFile::load(path)?;
-        Self::from_state(&state, path)
-    }
-
-    /// From YAML text; `origin` names it in errors.
-    pub fn from_state_str(yaml: &str, origin: &Path) -> Result<Self, SimError> {
-        let state = StateFile::parse(yaml, origin)?;
-        Self::from_state(&state, origin)
-    }
-
-    fn from_state(state: &StateFile, origin: &Path) -> Result<Self, SimError> {
-        let invalid = |problems: Vec<String>| SimError::InvalidState {
-            path: origin.to_owned(),
-            problems,
-        };
-        if state.version != 1 {
-            return Err(invalid(vec![format!(
-                "/version: version {} is not supported (this shipcheck reads version 1)",
-                state.version
-            )]));
-        }
-        let mut config = Self::new();
-        config.world = World::from_state(state).map_err(invalid)?;
-        let mut problems = Vec::new();
-        for (i, c) in state.credentials.iter().enumerate() {
-            let expiration = match c.expiration.as_deref().map(store::parse_time).transpose() {
-                Ok(at) => at,
-                Err(e) => {
-                    problems.push(format!("/credentials/{i}/expiration: {e}"));
-                    None
-                }
-            };
-            config.credentials.push((
-                c.access_key_id.clone(),
-                Credential {
-                    secret: c.access_key_secret.clone(),
-                    security_token: c.security_token.clone(),
-                    expiration,
-                },
-            ));
-        }
-        if let Some(clock) = &state.clock {
-            match store::parse_time(&clock.now) {
-                Ok(at) if clock.frozen => config.clock = ClockSetting::Frozen(at),
-                Ok(at) => config.clock = ClockSetting::StartingAt(at),
-                Err(e) => problems.push(format!("/clock/now: {e}")),
-            }
-        }
-        if let Some(lifecycle) = &state.lifecycle {
-            config.lifecycle = Lifecycle {
-                pending: lifecycle.pending.unwrap_or(config.lifecycle.pending),
-                running: lifecycle.running.unwrap_or(config.lifecycle.running),
-            };
-        }
-        if let Some(retention) = state.retention {
-            config.retention = retention;
-        }
-        if let Some(faults) = &state.faults {
-            config.faults = faults.clone();
-        }
-        config.request_id = state.responses.request_id.clone();
-        config.next_tokens = state.responses.next_tokens.clone();
-        config.styles = Styles {
-            file_mode: state.responses.file_mode,
-            overwrite: state.responses.overwrite,
-            eflo_total_count: state.responses.eflo_total_count,
-        };
-        if problems.is_empty() {
-            Ok(config)
-        } else {
-            Err(invalid(problems))
-        }
-    }
-
     /// What `shipcheck sim` runs: the state file (if any), the generated
     /// fleet (if asked), the key pair from the environment (if set), then
     /// the command line's settings over the state's.
@@ -487,8 +215,7 @@ impl SimConfig {
         config.seed = args.seed;
         config.timestamp_tolerance = args.timestamp_tolerance;
         if let Some(now) = &args.now {
-            let at = store::parse_time(now)
-                .map_err(|e| SimError::InvalidOption(format!("--now: {e}")))?;
+            let at = parse_time(now).map_err(|e| SimError::InvalidOption(format!("--now: {e}")))?;
             config.clock = ClockSetting::Frozen(at);
         }
         if let Some(retention) = args.retention {
@@ -554,7 +281,7 @@ impl SimConfig {
                     args.per_call
                 )));
             }
-            let region = config.world.default_region.clone();
+            let region = config.default_region().to_owned();
             config = config.synthesize(SynthSpec {
                 seed: args.seed,
                 instances: args.instances,
@@ -568,208 +295,6 @@ impl SimConfig {
         }
         Ok(config)
     }
-
-    /// Accepts a long-term access key.
-    pub fn with_key(mut self, access_key_id: impl Into<String>, secret: Secret) -> Self {
-        self.credentials.push((
-            access_key_id.into(),
-            Credential {
-                secret,
-                security_token: None,
-                expiration: None,
-            },
-        ));
-        self
-    }
-
-    /// Accepts an STS triple: requests must carry `security_token`.
-    pub fn with_sts(
-        mut self,
-        access_key_id: impl Into<String>,
-        secret: Secret,
-        security_token: Secret,
-    ) -> Self {
-        self.credentials.push((
-            access_key_id.into(),
-            Credential {
-                secret,
-                security_token: Some(security_token),
-                expiration: None,
-            },
-        ));
-        self
-    }
-
-    /// Accepts the pair in ALIBABA_CLOUD_ACCESS_KEY_ID/SECRET when both are set.
-    pub fn with_env_credentials(self) -> Self {
-        let id = std::env::var("ALIBABA_CLOUD_ACCESS_KEY_ID")
-            .ok()
-            .filter(|v| !v.is_empty());
-        let secret = std::env::var("ALIBABA_CLOUD_ACCESS_KEY_SECRET")
-            .ok()
-            .filter(|v| !v.is_empty());
-        match (id, secret) {
-            (Some(id), Some(secret)) => self.with_key(id, Secret::new(secret)),
-            _ => self,
-        }
-    }
-
-    pub fn with_listen(mut self, addr: SocketAddr) -> Self {
-        self.listen = addr;
-        self
-    }
-
-    pub fn with_clock(mut self, clock: ClockSetting) -> Self {
-        self.clock = clock;
-        self
-    }
-
-    pub fn with_lifecycle(mut self, lifecycle: Lifecycle) -> Self {
-        self.lifecycle = lifecycle;
-        self
-    }
-
-    pub fn with_retention(mut self, retention: Duration) -> Self {
-        self.retention = retention;
-        self
-    }
-
-    pub fn with_faults(mut self, faults: FaultSpec) -> Self {
-        self.faults = faults;
-        self
-    }
-
-    /// Adds a generated fleet when the server starts (its times are relative
-    /// to the simulated clock's "now" then).
-    pub fn synthesize(mut self, spec: SynthSpec) -> Self {
-        self.synth = Some(spec);
-        self
-    }
-
-    /// How many credentials will be accepted (secrets are not shown).
-    pub fn credential_count(&self) -> usize {
-        self.credentials.len()
-    }
-}
-
-/// A running simulator. Dropping it stops accepting connections.
-#[derive(Debug)]
-pub struct SimServer {
-    addr: SocketAddr,
-    sim: Arc<Sim>,
-    shutdown: watch::Sender<bool>,
-    task: Option<tokio::task::JoinHandle<()>>,
-}
-
-impl SimServer {
-    /// `http://127.0.0.1:PORT`, the endpoint to give a client.
-    pub fn url(&self) -> String {
-        format!("http://{}", self.addr)
-    }
-
-    pub fn addr(&self) -> SocketAddr {
-        self.addr
-    }
-
-    /// Request counts so far.
-    pub fn stats(&self) -> Stats {
-        self.sim.stats()
-    }
-
-    /// The simulated "now".
-    pub fn now(&self) -> Timestamp {
-        self.sim.now()
-    }
-
-    /// Moves the simulated clock (lifecycles and retention follow).
-    pub fn advance_clock(&self, by: Duration) {
-        self.sim
-            .clock
-            .advance(SignedDuration::try_from(by).unwrap_or(SignedDuration::MAX));
-    }
-
-    /// Accepts another long-term key from now on.
-    pub fn add_key(&self, access_key_id: impl Into<String>, secret: Secret) {
-        self.sim.keyring.insert(
-            access_key_id.into(),
-            Credential {
-                secret,
-                security_token: None,
-                expiration: None,
-            },
-        );
-    }
-
-    /// Stops accepting connections and waits for the accept loop to end.
-    pub async fn shutdown(mut self) {
-        let _ = self.shutdown.send(true);
-        if let Some(task) = self.task.take() {
-            let _ = task.await;
-        }
-    }
-}
-
-impl Drop for SimServer {
-    fn drop(&mut self) {
-        let _ = self.shutdown.send(true);
-    }
-}
-
-/// Binds the listen address and serves in a spawned task.
-pub async fn start(config: SimConfig) -> Result<SimServer, SimError> {
-    let listener = tokio::net::TcpListener::bind(config.listen)
-        .await
-        .map_err(|source| SimError::Bind {
-            addr: config.listen.to_string(),
-            source,
-        })?;
-    let addr = listener.local_addr().map_err(|source| SimError::Bind {
-        addr: config.listen.to_string(),
-        source,
-    })?;
-    let clock = match config.clock {
-        ClockSetting::Host => SimClock::host(),
-        ClockSetting::Frozen(at) => SimClock::frozen(at),
-        ClockSetting::StartingAt(at) => SimClock::starting_at(at),
-    };
-    let mut world = config.world;
-    if let Some(spec) = &config.synth {
-        synth::populate(&mut world, spec, clock.now());
-    }
-    let mut regions: BTreeSet<String> = KNOWN_REGIONS.iter().map(|r| (*r).to_owned()).collect();
-    regions.insert(world.default_region.clone());
-    regions.extend(world.machines.values().map(|m| m.region.clone()));
-    regions.extend(world.deliveries.iter().map(|d| d.region.clone()));
-    regions.extend(world.invocations.iter().map(|i| i.region.clone()));
-    let keyring = Keyring::default();
-    for (id, credential) in config.credentials {
-        keyring.insert(id, credential);
-    }
-    let sim = Arc::new(Sim {
-        world: std::sync::RwLock::new(world),
-        clock,
-        lifecycle: config.lifecycle,
-        retention: config.retention,
-        tokens: std::sync::Mutex::new(TokenTable::new(config.next_tokens)),
-        styles: config.styles,
-        fixed_request_id: config.request_id,
-        keyring,
-        nonces: NonceCache::default(),
-        tolerance: config.timestamp_tolerance,
-        faults: FaultPlan::new(config.faults, config.seed),
-        fault_sequence: AtomicU64::new(0),
-        counters: Counters::default(),
-        regions,
-    });
-    let (shutdown, receiver) = watch::channel(false);
-    let router = server::router(sim.clone());
-    let task = tokio::spawn(server::serve(listener, router, receiver));
-    Ok(SimServer {
-        addr,
-        sim,
-        shutdown,
-        task: Some(task),
-    })
 }
 
 /// `shipcheck sim`: serve until SIGINT/SIGTERM, then print the counts.
