@@ -1,5 +1,5 @@
 //! The API actions, routed by (Action, Version), and what they share:
-//! parameter reading, tag filters, region checks and the response quirks.
+//! paging, target limits, tag filters, region checks and the response quirks.
 //!
 //! Small answers are built as JSON values. Listings are serialised straight
 //! from the records through typed views (`Wrapped`, `Tag`, each action's
