@@ -12,19 +12,6 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
-/// Module paths (as `a::b`) of file pairs that still import each other,
-/// each with the reason it may for now.
-///
-/// Temporary: the simulator's inside is being reworked so that data flows
-/// one way (records → store → tables → listing/paging → actions → server);
-/// this list empties once that lands, and must not grow.
-const ALLOWED_PAIRS: &[(&str, &str)] = &[
-    ("sim", "sim::state"),
-    ("sim::actions", "sim::server"),
-    ("sim::listing", "sim::paging"),
-    ("sim::store", "sim::tables"),
-];
-
 /// One `.rs` file under `src/`.
 struct SourceFile {
     /// Relative to `src/`, with `/`: `cli/mod.rs`.
@@ -144,21 +131,14 @@ fn no_two_files_import_each_other() {
             }
         }
     }
-    let name = |module: &[String]| module.join("::");
     let mut pairs = Vec::new();
     for (from, to) in &edges {
         if from < to && edges.contains(&(to.clone(), from.clone())) {
-            let (a, b) = (name(from), name(to));
-            let allowed = ALLOWED_PAIRS.iter().any(|&(x, y)| {
-                (x, y) == (a.as_str(), b.as_str()) || (y, x) == (a.as_str(), b.as_str())
-            });
-            if !allowed {
-                pairs.push(format!(
-                    "src/{} <-> src/{}",
-                    modules[from.as_slice()],
-                    modules[to.as_slice()]
-                ));
-            }
+            pairs.push(format!(
+                "src/{} <-> src/{}",
+                modules[from.as_slice()],
+                modules[to.as_slice()]
+            ));
         }
     }
     assert!(
@@ -166,13 +146,6 @@ fn no_two_files_import_each_other() {
         "these files import each other; move what both need into one of them or a third file:\n{}",
         pairs.join("\n")
     );
-    for &(a, b) in ALLOWED_PAIRS {
-        let module = |name: &str| name.split("::").map(str::to_owned).collect::<Vec<_>>();
-        assert!(
-            edges.contains(&(module(a), module(b))) && edges.contains(&(module(b), module(a))),
-            "{a} <-> {b} no longer import each other: take the pair off ALLOWED_PAIRS"
-        );
-    }
 }
 
 /// `text` without a trailing `#[cfg(test)] mod tests { … }`, whose imports

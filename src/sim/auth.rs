@@ -29,6 +29,17 @@ pub struct Credential {
     pub expiration: Option<Timestamp>,
 }
 
+impl Credential {
+    /// A long-term access key: no token, no expiry.
+    pub fn long_term(secret: Secret) -> Self {
+        Self {
+            secret,
+            security_token: None,
+            expiration: None,
+        }
+    }
+}
+
 /// The accepted credentials, by access key id.
 #[derive(Debug, Default)]
 pub struct Keyring {

@@ -62,6 +62,20 @@ impl Lifecycle {
             Phase::Pending
         }
     }
+
+    /// The status shown at `now`: Pending, Running, or `final_status`.
+    pub fn status_at<'a>(
+        &self,
+        created: Timestamp,
+        now: Timestamp,
+        final_status: &'a str,
+    ) -> &'a str {
+        match self.phase(created, now, final_status) {
+            Phase::Pending => "Pending",
+            Phase::Running { .. } => "Running",
+            Phase::Final { .. } => final_status,
+        }
+    }
 }
 
 fn add(at: Timestamp, by: Duration) -> Timestamp {

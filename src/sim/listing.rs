@@ -7,7 +7,48 @@
 //! the newest) is appended and retention drops a prefix; `Keys` reads them
 //! back in listing order.
 
-use super::paging::SortKey;
+use std::cmp::Ordering;
+
+/// Where an item sits in a listing: newest first, then by sequence, then by
+/// its position inside its record (instance, history run).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SortKey {
+    pub created_ns: i128,
+    pub seq: u64,
+    pub sub: u64,
+}
+
+impl SortKey {
+    /// The key of a whole record.
+    pub fn record(created_ns: i128, seq: u64) -> Self {
+        Self {
+            created_ns,
+            seq,
+            sub: 0,
+        }
+    }
+
+    /// The key of an item inside the same record.
+    pub fn with_sub(self, sub: u64) -> Self {
+        Self { sub, ..self }
+    }
+}
+
+impl Ord for SortKey {
+    fn cmp(&self, other: &Self) -> Ordering {
+        other
+            .created_ns
+            .cmp(&self.created_ns)
+            .then(other.seq.cmp(&self.seq))
+            .then(self.sub.cmp(&other.sub))
+    }
+}
+
+impl PartialOrd for SortKey {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
 
 /// Keys in listing order, with cheap appends and retention cuts.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
@@ -130,11 +171,7 @@ mod tests {
     use super::*;
 
     fn key(created: i128, seq: u64) -> SortKey {
-        SortKey {
-            created_ns: created,
-            seq,
-            sub: 0,
-        }
+        SortKey::record(created, seq)
     }
 
     fn listed(keys: Keys<'_>) -> Vec<u64> {
@@ -155,12 +192,15 @@ mod tests {
     }
 
     #[test]
+    fn newest_first() {
+        let mut keys = vec![key(1, 1), key(3, 3), key(2, 2), key(3, 4)];
+        keys.sort();
+        assert_eq!(keys, vec![key(3, 4), key(3, 3), key(2, 2), key(1, 1)]);
+    }
+
+    #[test]
     fn sub_positions_follow_their_record_in_order() {
-        let sub = |seq, sub| SortKey {
-            created_ns: 7,
-            seq,
-            sub,
-        };
+        let sub = |seq, sub| key(7, seq).with_sub(sub);
         let listing = Listing::from_keys(vec![sub(1, 1), sub(2, 1), sub(1, 0), sub(2, 0)]);
         let order: Vec<(u64, u64)> = listing.keys().iter().map(|k| (k.seq, k.sub)).collect();
         assert_eq!(order, [(2, 0), (2, 1), (1, 0), (1, 1)]);

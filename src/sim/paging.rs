@@ -7,44 +7,18 @@
 //! Tokens are opaque, issued by the server, and valid only for the query
 //! that produced them: anything else is `InvalidParameter.NextToken`.
 
-use std::cmp::Ordering;
 use std::collections::{HashMap, VecDeque};
 
 use axum::http::StatusCode;
 
-use super::actions::Params;
 use super::errors::ApiError;
-use super::listing::Keys;
+use super::listing::{Keys, SortKey};
+use super::params::Params;
 
 pub const MAX_PAGE_SIZE: u64 = 50;
 pub const DEFAULT_PAGE_SIZE: u64 = 10;
 /// Issued tokens kept before the oldest are forgotten.
 const TOKEN_CAPACITY: usize = 200_000;
-
-/// Where an item sits in a listing: newest first, then by sequence, then by
-/// its position inside its record (instance, history run).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct SortKey {
-    pub created_ns: i128,
-    pub seq: u64,
-    pub sub: u64,
-}
-
-impl Ord for SortKey {
-    fn cmp(&self, other: &Self) -> Ordering {
-        other
-            .created_ns
-            .cmp(&self.created_ns)
-            .then(other.seq.cmp(&self.seq))
-            .then(self.sub.cmp(&other.sub))
-    }
-}
-
-impl PartialOrd for SortKey {
-    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
-        Some(self.cmp(other))
-    }
-}
 
 /// What the request asked for.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -69,6 +43,19 @@ pub struct Page<T> {
     pub page_number: u64,
     pub page_size: u64,
     pub next_token: Option<String>,
+}
+
+impl<T> Page<T> {
+    /// The same page with each item turned into what the answer lists.
+    pub fn map<U>(self, f: impl FnMut(T) -> U) -> Page<U> {
+        Page {
+            items: self.items.into_iter().map(f).collect(),
+            total: self.total,
+            page_number: self.page_number,
+            page_size: self.page_size,
+            next_token: self.next_token,
+        }
+    }
 }
 
 /// Issued tokens: token → (query fingerprint, last key returned).
@@ -231,28 +218,8 @@ mod tests {
     use super::*;
     use crate::sim::listing::Listing;
 
-    fn key(created: i128, seq: u64) -> SortKey {
-        SortKey {
-            created_ns: created,
-            seq,
-            sub: 0,
-        }
-    }
-
     fn params(pairs: &[(&str, &str)]) -> Params {
-        Params::new(
-            pairs
-                .iter()
-                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-                .collect(),
-        )
-    }
-
-    #[test]
-    fn newest_first() {
-        let mut keys = vec![key(1, 1), key(3, 3), key(2, 2), key(3, 4)];
-        keys.sort();
-        assert_eq!(keys, vec![key(3, 4), key(3, 3), key(2, 2), key(1, 1)]);
+        Params::of(pairs)
     }
 
     #[test]
@@ -296,7 +263,7 @@ mod tests {
     #[test]
     fn tokens_walk_every_item_once_and_are_bound_to_their_query() {
         let mut tokens = TokenTable::new(vec!["PINNED".to_owned()]);
-        let items = Listing::from_keys((0..25u64).map(|i| key(i as i128, i)).collect());
+        let items = Listing::from_keys((0..25u64).map(|i| SortKey::record(i as i128, i)).collect());
         let mut seen = Vec::new();
         let mut request = parse(
             &params(&[("MaxResults", "10")]),

@@ -6,9 +6,8 @@
 //! "dropped connection" fault can close a socket without answering, the way
 //! a failing load balancer does.
 
-use std::collections::BTreeSet;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, RwLock, RwLockReadGuard, RwLockWriteGuard};
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use axum::Router;
@@ -21,99 +20,19 @@ use axum::{Extension, Json};
 use hyper::body::Incoming;
 use hyper_util::rt::TokioIo;
 use hyper_util::service::TowerToHyperService;
-use jiff::{SignedDuration, Timestamp};
+use jiff::SignedDuration;
 use serde_json::Value;
 use tokio::net::TcpListener;
 use tokio::sync::{Notify, watch};
 
-use super::actions::{Action, Params};
-use super::auth::{self, Keyring, NonceCache, SignedRequest};
-use super::clock::SimClock;
+use super::actions::Action;
+use super::auth::{self, SignedRequest};
+use super::context::Sim;
 use super::errors::{ApiError, Envelope};
-use super::faults::{Fault, FaultPlan};
-use super::lifecycle::Lifecycle;
-use super::paging::TokenTable;
-use super::state::{FileModeStyle, OverwriteStyle, TotalCountStyle};
-use super::stats::{Counters, Stats};
-use super::store::{World, retention_cutoff};
+use super::faults::Fault;
+use super::params::Params;
+use super::stats::Stats;
 use crate::protocol::Provider;
-
-/// How responses spell the fields whose type varies between documents.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Styles {
-    pub file_mode: FileModeStyle,
-    pub overwrite: OverwriteStyle,
-    pub eflo_total_count: TotalCountStyle,
-}
-
-/// Everything a request handler reads or changes.
-#[derive(Debug)]
-pub struct Sim {
-    /// Readers share it; SendFile and RunCommand take it alone, briefly.
-    pub(super) world: RwLock<World>,
-    pub(super) clock: SimClock,
-    pub(super) lifecycle: Lifecycle,
-    pub(super) retention: Duration,
-    pub(super) tokens: Mutex<TokenTable>,
-    pub(super) styles: Styles,
-    pub(super) fixed_request_id: Option<String>,
-    pub(super) keyring: Keyring,
-    pub(super) nonces: NonceCache,
-    pub(super) tolerance: Duration,
-    pub(super) faults: FaultPlan,
-    pub(super) fault_sequence: AtomicU64,
-    pub(super) counters: Counters,
-    pub(super) regions: BTreeSet<String>,
-}
-
-impl Sim {
-    /// Hold it only to pick records: they are `Arc`s, render them after.
-    pub fn world(&self) -> RwLockReadGuard<'_, World> {
-        self.world.read().expect("world lock")
-    }
-
-    pub fn world_mut(&self) -> RwLockWriteGuard<'_, World> {
-        self.world.write().expect("world lock")
-    }
-
-    pub fn tokens(&self) -> MutexGuard<'_, TokenTable> {
-        self.tokens.lock().expect("token lock")
-    }
-
-    pub fn now(&self) -> Timestamp {
-        self.clock.now()
-    }
-
-    pub fn lifecycle(&self) -> Lifecycle {
-        self.lifecycle
-    }
-
-    pub fn presentation(&self) -> Styles {
-        self.styles
-    }
-
-    pub fn retention_cutoff(&self, now: Timestamp) -> Timestamp {
-        retention_cutoff(now, self.retention)
-    }
-
-    pub fn knows_region(&self, region: &str) -> bool {
-        self.regions.contains(region)
-    }
-
-    pub fn default_region(&self) -> String {
-        self.world().default_region.clone()
-    }
-
-    pub fn stats(&self) -> Stats {
-        self.counters.snapshot()
-    }
-
-    fn request_id(&self) -> String {
-        self.fixed_request_id
-            .clone()
-            .unwrap_or_else(|| uuid::Uuid::new_v4().to_string().to_uppercase())
-    }
-}
 
 /// Lets a handler close its own connection without answering.
 #[derive(Debug, Clone)]

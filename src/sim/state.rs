@@ -7,12 +7,10 @@
 //! that each documented sample response can be served back verbatim.
 
 use std::collections::BTreeMap;
-use std::path::Path;
 use std::time::Duration;
 
 use serde::{Deserialize, Deserializer};
 
-use super::SimError;
 use crate::secret::Secret;
 
 /// The state schema, embedded so `shipcheck schema sim-state` and the loader
@@ -407,41 +405,6 @@ fn opt_duration<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<Dur
     .transpose()
 }
 
-impl StateFile {
-    /// Reads and checks a state file: YAML syntax, then the schema (every
-    /// problem at once, each with its path), then the typed model.
-    pub fn load(path: &Path) -> Result<Self, SimError> {
-        let text = std::fs::read_to_string(path).map_err(|source| SimError::ReadState {
-            path: path.to_owned(),
-            source,
-        })?;
-        Self::parse(&text, path)
-    }
-
-    pub fn parse(text: &str, origin: &Path) -> Result<Self, SimError> {
-        // A snippet quotes the lines around an error; never let it quote a
-        // secret.
-        let has_secrets = text.contains("access_key_secret") || text.contains("security_token");
-        let invalid = |error: serde_saphyr::Error| SimError::InvalidState {
-            path: origin.to_owned(),
-            problems: vec![if has_secrets {
-                error.without_snippet().to_string()
-            } else {
-                error.to_string()
-            }],
-        };
-        let value: serde_json::Value = serde_saphyr::from_str(text).map_err(invalid)?;
-        let problems = schema_problems(&value);
-        if !problems.is_empty() {
-            return Err(SimError::InvalidState {
-                path: origin.to_owned(),
-                problems,
-            });
-        }
-        serde_saphyr::from_str(text).map_err(invalid)
-    }
-}
-
 /// Every schema violation, as `/json/pointer: message`.
 pub fn schema_problems(value: &serde_json::Value) -> Vec<String> {
     let schema: serde_json::Value =
@@ -465,6 +428,8 @@ pub fn schema_problems(value: &serde_json::Value) -> Vec<String> {
 
 #[cfg(test)]
 mod tests {
+    use std::path::Path;
+
     use super::*;
 
     /// The states the repository ships must load, and name their schema on

@@ -13,10 +13,11 @@ use jiff::{SignedDuration, Timestamp};
 use rand::rngs::StdRng;
 use rand::{RngExt as _, SeedableRng as _};
 
-use super::store::{
-    CommandRun, CommandTarget, Delivery, DeliveryTarget, Invocation, Machine, Outcome, PinnedTimes,
-    Stamp, World,
-};
+use super::delivery::{Delivery, DeliveryTarget, PinnedTimes};
+use super::invocation::{CommandRun, CommandTarget, Invocation};
+use super::records::{Outcome, Stamp};
+use super::regions::DEFAULT_REGION;
+use super::store::{Machine, World};
 use crate::protocol::Provider;
 
 /// The sizes and rates of a synthetic fleet.
@@ -45,7 +46,7 @@ impl Default for SynthSpec {
             per_call: 50,
             failure_rate: 0.0,
             drift_rate: 0.0,
-            region: super::store::DEFAULT_REGION.to_owned(),
+            region: DEFAULT_REGION.to_owned(),
         }
     }
 }
@@ -99,6 +100,13 @@ pub fn populate(world: &mut World, spec: &SynthSpec, now: Timestamp) {
     let base = now
         .saturating_sub(SignedDuration::from_hours(1))
         .expect("in range");
+    // Each call a second older than the one generated before it.
+    let created = |age: i64| {
+        Stamp::made(
+            base.saturating_sub(SignedDuration::from_secs(age))
+                .expect("in range"),
+        )
+    };
     let mut age = 0i64;
     // Generated newest first, stored oldest first: listings append then.
     let mut deliveries = Vec::new();
@@ -141,10 +149,7 @@ pub fn populate(world: &mut World, spec: &SynthSpec, now: Timestamp) {
                 overwrite: true,
                 resource_group_id: None,
                 tags: Vec::new(),
-                created: Stamp::made(
-                    base.saturating_sub(SignedDuration::from_secs(age))
-                        .expect("in range"),
-                ),
+                created: created(age),
                 status_override: None,
                 target_count: None,
                 targets,
@@ -158,33 +163,14 @@ pub fn populate(world: &mut World, spec: &SynthSpec, now: Timestamp) {
                 .iter()
                 .map(|id| {
                     let failed = rng.random::<f64>() < spec.failure_rate;
-                    let (outcome, exit_code, output) = if failed {
-                        (
-                            Outcome::failure(
-                                "Failed",
-                                "ExitCodeNonzero",
-                                "the command execution exit code is not zero.",
-                            ),
-                            1,
-                            format!("reload {c} failed\n"),
-                        )
+                    let (exit_code, output) = if failed {
+                        (1, format!("reload {c} failed\n"))
                     } else {
-                        (Outcome::success(), 0, format!("reloaded {c}\n"))
+                        (0, format!("reloaded {c}\n"))
                     };
                     CommandTarget {
                         id: id.clone(),
-                        run: CommandRun {
-                            outcome,
-                            record_status: None,
-                            exit_code,
-                            output,
-                            dropped: 0,
-                            repeats: None,
-                            username: None,
-                            start_time: None,
-                            finished_time: None,
-                            stop_time: None,
-                        },
+                        run: CommandRun::new(Outcome::of_exit_code(exit_code), exit_code, output),
                         history: Vec::new(),
                     }
                 })
@@ -203,10 +189,7 @@ pub fn populate(world: &mut World, spec: &SynthSpec, now: Timestamp) {
                 username: Some("root".to_owned()),
                 resource_group_id: None,
                 tags: Vec::new(),
-                created: Stamp::made(
-                    base.saturating_sub(SignedDuration::from_secs(age))
-                        .expect("in range"),
-                ),
+                created: created(age),
                 status_override: None,
                 targets,
             });

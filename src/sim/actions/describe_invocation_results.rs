@@ -6,13 +6,12 @@
 use axum::http::StatusCode;
 use serde::Serialize;
 
-use super::{Answer, Encoding, Params, Tag, Wrapped, region, tags_match, tags_view, write};
+use super::{Answer, Encoding, Paging, Tag, Wrapped, region, tags_match, tags_view, write};
 use crate::protocol::Provider;
-use crate::sim::listing::Listing;
-use crate::sim::paging;
-use crate::sim::server::Sim;
-use crate::sim::store::{TimeTexts, record_status_of};
-use crate::sim::tables::{InvocationLookup, ResultRef};
+use crate::sim::context::Sim;
+use crate::sim::invocation::{InvocationLookup, ResultRef, record_status_of};
+use crate::sim::params::Params;
+use crate::sim::records::TimeTexts;
 
 pub fn run(sim: &Sim, params: &Params, request_id: &str) -> Answer {
     let region = region(sim, params)?;
@@ -26,9 +25,13 @@ pub fn run(sim: &Sim, params: &Params, request_id: &str) -> Answer {
     let include_history = params.bool("IncludeHistory")?.unwrap_or(false) && invoke_id.is_some();
     let encoding = Encoding::from_params(params, Encoding::Base64)?;
     let tags = params.tags()?;
-    let fingerprint = params.fingerprint("ecs/DescribeInvocationResults");
     // This action's document gives 403 for bad PageNumber/PageSize.
-    let request = paging::parse(params, &sim.tokens(), &fingerprint, StatusCode::FORBIDDEN)?;
+    let paging = Paging::read(
+        sim,
+        params,
+        "ecs/DescribeInvocationResults",
+        StatusCode::FORBIDDEN,
+    )?;
 
     let now = sim.now();
     let cutoff = sim.retention_cutoff(now);
@@ -55,35 +58,34 @@ pub fn run(sim: &Sim, params: &Params, request_id: &str) -> Answer {
         record_status.is_none_or(|s| run_record_status == s)
             && status.is_none_or(|s| run_status == s)
     };
-    let world = sim.world();
-    let candidates = world.invocations.result_candidates(
-        &InvocationLookup {
+    let indexed_only = [record_status, status, resource_group]
+        .iter()
+        .all(Option::is_none)
+        && tags.is_empty();
+    // The world is locked only while the page is picked.
+    let page = {
+        let world = sim.world();
+        let lookup = InvocationLookup {
             region,
             invoke_id,
             command_id,
             instance_id,
-        },
-        include_history,
-    );
-    let visible = candidates.listing.since(cutoff.as_nanosecond());
-    let unindexed = [record_status, status, resource_group];
-    let tested: Listing;
-    let keys = if candidates.exact && unindexed.iter().all(Option::is_none) && tags.is_empty() {
-        visible
-    } else {
-        tested = visible.filter(|key| matches(&world.invocations.result(key)));
-        tested.keys()
+        };
+        paging.page(
+            sim,
+            &world
+                .invocations
+                .item_candidates(&lookup.into(), include_history),
+            indexed_only,
+            cutoff,
+            |key| matches(&world.invocations.result(key)),
+            |key| world.invocations.result(key),
+        )
     };
-    let page = paging::page(keys, &request, &mut sim.tokens(), &fingerprint);
-    let items: Vec<ResultRef> = page
-        .items
-        .iter()
-        .map(|key| world.invocations.result(*key))
-        .collect();
-    drop(world);
 
     let mut texts = TimeTexts::new(Provider::Ecs);
-    let results = items
+    let results = page
+        .items
         .iter()
         .map(|result| {
             let inv = &result.invocation;

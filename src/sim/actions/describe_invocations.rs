@@ -1,19 +1,17 @@
 //! DescribeInvocations (ECS 2014-05-26): RunCommand invocations with their
 //! overall status and per-instance results (output only on request).
 
-use std::sync::Arc;
-
 use axum::http::StatusCode;
 use serde::Serialize;
 
-use super::{Answer, Encoding, Params, Tag, Wrapped, region, tags_match, tags_view, write};
+use super::{
+    Answer, Encoding, InvocationsPage, Paging, Tag, Wrapped, region, tags_match, tags_view, write,
+};
 use crate::protocol::Provider;
-use crate::sim::lifecycle::overall;
-use crate::sim::listing::Listing;
-use crate::sim::paging;
-use crate::sim::server::Sim;
-use crate::sim::store::{Invocation, TimeTexts};
-use crate::sim::tables::InvocationLookup;
+use crate::sim::context::Sim;
+use crate::sim::invocation::{Invocation, InvocationLookup};
+use crate::sim::params::Params;
+use crate::sim::records::TimeTexts;
 
 pub fn run(sim: &Sim, params: &Params, request_id: &str) -> Answer {
     let region = region(sim, params)?;
@@ -29,22 +27,17 @@ pub fn run(sim: &Sim, params: &Params, request_id: &str) -> Answer {
     let include_output = params.bool("IncludeOutput")?.unwrap_or(false);
     let encoding = Encoding::from_params(params, Encoding::Base64)?;
     let tags = params.tags()?;
-    let fingerprint = params.fingerprint("ecs/DescribeInvocations");
-    let request = paging::parse(params, &sim.tokens(), &fingerprint, StatusCode::FORBIDDEN)?;
+    let paging = Paging::read(
+        sim,
+        params,
+        "ecs/DescribeInvocations",
+        StatusCode::FORBIDDEN,
+    )?;
 
     let now = sim.now();
     let cutoff = sim.retention_cutoff(now);
     let lifecycle = sim.lifecycle();
-    let status_of = |inv: &Invocation| -> String {
-        inv.status_override.clone().unwrap_or_else(|| {
-            overall(
-                inv.targets
-                    .iter()
-                    .map(|t| inv.run_status_at(&t.run, now, &lifecycle)),
-            )
-            .to_owned()
-        })
-    };
+    let status_of = |inv: &Invocation| inv.overall_at(now, &lifecycle);
     let matches = |inv: &Invocation| {
         inv.region == region
             && inv.created.at >= cutoff
@@ -59,38 +52,38 @@ pub fn run(sim: &Sim, params: &Params, request_id: &str) -> Answer {
             && invocation_status.is_none_or(|s| status_of(inv) == s)
             && invoke_status.is_none_or(|s| invoke_status_of(&status_of(inv)) == s)
     };
-    let unindexed = [
+    let indexed_only = [
         command_name,
         command_type,
         repeat_mode,
         invoke_status,
         invocation_status,
         resource_group,
-    ];
-    let world = sim.world();
-    let candidates = world.invocations.candidates(&InvocationLookup {
-        region,
-        invoke_id,
-        command_id,
-        instance_id,
-    });
-    let visible = candidates.listing.since(cutoff.as_nanosecond());
-    let tested: Listing;
-    let keys = if candidates.exact && unindexed.iter().all(Option::is_none) && tags.is_empty() {
-        visible
-    } else {
-        tested = visible.filter(|key| matches(world.invocations.get(key)));
-        tested.keys()
+    ]
+    .iter()
+    .all(Option::is_none)
+        && tags.is_empty();
+    // The world is locked only while the page is picked.
+    let page = {
+        let world = sim.world();
+        let lookup = InvocationLookup {
+            region,
+            invoke_id,
+            command_id,
+            instance_id,
+        };
+        paging.page(
+            sim,
+            &world.invocations.candidates(&lookup.into()),
+            indexed_only,
+            cutoff,
+            |key| matches(world.invocations.get(key)),
+            |key| world.invocations.get(key).clone(),
+        )
     };
-    let page = paging::page(keys, &request, &mut sim.tokens(), &fingerprint);
-    let records: Vec<Arc<Invocation>> = page
-        .items
-        .iter()
-        .map(|key| world.invocations.get(*key).clone())
-        .collect();
-    drop(world);
 
-    let invocations = records
+    let invocations: Vec<InvocationItem<'_>> = page
+        .items
         .iter()
         .map(|inv| {
             let mut texts = TimeTexts::new(Provider::Ecs);
@@ -153,31 +146,7 @@ pub fn run(sim: &Sim, params: &Params, request_id: &str) -> Answer {
             }
         })
         .collect();
-    Ok(write(&InvocationsPage {
-        invocations: Wrapped {
-            name: "Invocation",
-            items: invocations,
-        },
-        next_token: page.next_token,
-        page_number: page.page_number,
-        page_size: page.page_size,
-        request_id,
-        total_count: page.total,
-    }))
-}
-
-/// The answer (fields in alphabetical order: see the module docs of
-/// `actions`).
-#[derive(Debug, Serialize)]
-#[serde(rename_all = "PascalCase")]
-struct InvocationsPage<'a> {
-    invocations: Wrapped<Vec<InvocationItem<'a>>>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    next_token: Option<String>,
-    page_number: u64,
-    page_size: u64,
-    request_id: &'a str,
-    total_count: u64,
+    Ok(write(&InvocationsPage::new(&page, invocations, request_id)))
 }
 
 /// One invocation with its overall status.

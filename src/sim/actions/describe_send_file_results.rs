@@ -1,22 +1,19 @@
 //! DescribeSendFileResults (ECS 2014-05-26): SendFile tasks with their
 //! per-instance results, every documented filter, both paging styles.
 
-use std::sync::Arc;
-
 use axum::http::StatusCode;
 use serde::Serialize;
 use serde_json::Value;
 
 use super::{
-    Answer, Params, Tag, Wrapped, file_mode_json, overwrite_json, region, tags_match, tags_view,
-    write,
+    Answer, InvocationsPage, Paging, Tag, Wrapped, file_mode_json, overwrite_json, region,
+    tags_match, tags_view, write,
 };
 use crate::protocol::Provider;
-use crate::sim::listing::Listing;
-use crate::sim::paging;
-use crate::sim::server::Sim;
-use crate::sim::store::{Delivery, TimeTexts};
-use crate::sim::tables::DeliveryLookup;
+use crate::sim::context::Sim;
+use crate::sim::delivery::{Delivery, DeliveryLookup};
+use crate::sim::params::Params;
+use crate::sim::records::TimeTexts;
 
 pub fn run(sim: &Sim, params: &Params, request_id: &str) -> Answer {
     let region = region(sim, params)?;
@@ -26,9 +23,13 @@ pub fn run(sim: &Sim, params: &Params, request_id: &str) -> Answer {
     let status = params.get_nonempty("InvocationStatus");
     let resource_group = params.get_nonempty("ResourceGroupId");
     let tags = params.tags()?;
-    let fingerprint = params.fingerprint("ecs/DescribeSendFileResults");
     // The current document gives 400 for bad PageNumber/PageSize here.
-    let request = paging::parse(params, &sim.tokens(), &fingerprint, StatusCode::BAD_REQUEST)?;
+    let paging = Paging::read(
+        sim,
+        params,
+        "ecs/DescribeSendFileResults",
+        StatusCode::BAD_REQUEST,
+    )?;
 
     let now = sim.now();
     let cutoff = sim.retention_cutoff(now);
@@ -44,59 +45,33 @@ pub fn run(sim: &Sim, params: &Params, request_id: &str) -> Answer {
             && tags_match(&d.tags, &tags)
             && status.is_none_or(|s| d.overall_at(now, &lifecycle) == s)
     };
-    let world = sim.world();
-    let candidates = world.deliveries.candidates(&DeliveryLookup {
-        product: Provider::Ecs,
-        region: Some(region),
-        invoke_id,
-        name,
-        instance_id,
-    });
-    let visible = candidates.listing.since(cutoff.as_nanosecond());
-    let tested: Listing;
-    let keys =
-        if candidates.exact && resource_group.is_none() && tags.is_empty() && status.is_none() {
-            visible
-        } else {
-            tested = visible.filter(|key| matches(world.deliveries.get(key)));
-            tested.keys()
+    let indexed_only = resource_group.is_none() && tags.is_empty() && status.is_none();
+    // The world is locked only while the page is picked.
+    let page = {
+        let world = sim.world();
+        let lookup = DeliveryLookup {
+            product: Provider::Ecs,
+            region: Some(region),
+            invoke_id,
+            name,
+            instance_id,
         };
-    let page = paging::page(keys, &request, &mut sim.tokens(), &fingerprint);
-    let records: Vec<Arc<Delivery>> = page
+        paging.page(
+            sim,
+            &world.deliveries.candidates(&lookup.into()),
+            indexed_only,
+            cutoff,
+            |key| matches(world.deliveries.get(key)),
+            |key| world.deliveries.get(key).clone(),
+        )
+    };
+
+    let tasks = page
         .items
         .iter()
-        .map(|key| world.deliveries.get(*key).clone())
+        .map(|d| render(sim, d, now, instance_id))
         .collect();
-    drop(world);
-
-    Ok(write(&FilesPage {
-        invocations: Wrapped {
-            name: "Invocation",
-            items: records
-                .iter()
-                .map(|d| render(sim, d, now, instance_id))
-                .collect(),
-        },
-        next_token: page.next_token,
-        page_number: page.page_number,
-        page_size: page.page_size,
-        request_id,
-        total_count: page.total,
-    }))
-}
-
-/// The answer (fields in alphabetical order: see the module docs of
-/// `actions`).
-#[derive(Debug, Serialize)]
-#[serde(rename_all = "PascalCase")]
-struct FilesPage<'a> {
-    invocations: Wrapped<Vec<FileTask<'a>>>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    next_token: Option<String>,
-    page_number: u64,
-    page_size: u64,
-    request_id: &'a str,
-    total_count: u64,
+    Ok(write(&InvocationsPage::new(&page, tasks, request_id)))
 }
 
 /// One `Invocation` item, ECS or eflo shaped.

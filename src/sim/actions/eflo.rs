@@ -8,12 +8,12 @@ use serde::Serialize;
 use serde_json::{Value, json};
 
 use super::describe_send_file_results::{FileTask, render};
-use super::{Answer, Params, Wrapped, write};
+use super::{Answer, Wrapped, write};
 use crate::protocol::Provider;
-use crate::sim::server::Sim;
+use crate::sim::context::Sim;
+use crate::sim::delivery::{Delivery, DeliveryLookup};
+use crate::sim::params::Params;
 use crate::sim::state::TotalCountStyle;
-use crate::sim::store::Delivery;
-use crate::sim::tables::DeliveryLookup;
 
 pub fn describe_send_file_results(sim: &Sim, params: &Params, request_id: &str) -> Answer {
     let invoke_id = params.required("InvokeId")?;
@@ -21,13 +21,14 @@ pub fn describe_send_file_results(sim: &Sim, params: &Params, request_id: &str) 
     let now = sim.now();
     let cutoff = sim.retention_cutoff(now);
     let world = sim.world();
-    let candidates = world.deliveries.candidates(&DeliveryLookup {
+    let lookup = DeliveryLookup {
         product: Provider::Eflo,
         region: None,
         invoke_id: Some(invoke_id),
         name: None,
         instance_id: node_id,
-    });
+    };
+    let candidates = world.deliveries.candidates(&lookup.into());
     // Listing order, newest first, like the ECS listing.
     let matching: Vec<Arc<Delivery>> = candidates
         .listing

@@ -1,5 +1,5 @@
 //! The API actions, routed by (Action, Version), and what they share:
-//! parameter reading, tag filters, region checks and the response quirks.
+//! paging, target limits, tag filters, region checks and the response quirks.
 //!
 //! Small answers are built as JSON values. Listings are serialised straight
 //! from the records through typed views (`Wrapped`, `Tag`, each action's
@@ -15,14 +15,19 @@ mod eflo;
 mod run_command;
 mod send_file;
 
-use std::collections::BTreeSet;
-
-use serde::ser::{Serialize, SerializeMap, Serializer};
+use axum::http::StatusCode;
+use jiff::Timestamp;
+use serde::Serialize;
+use serde::ser::{SerializeMap, Serializer};
 use serde_json::{Map, Value};
 
+use super::context::Sim;
 use super::errors::ApiError;
-use super::server::Sim;
+use super::listing::{Listing, SortKey};
+use super::paging::{self, Page, PageRequest};
+use super::params::{Params, TagFilter};
 use super::state::{FileModeStyle, OverwriteStyle};
+use super::tables::Candidates;
 use crate::protocol::Provider;
 
 /// An action's answer: the JSON body to send, `RequestId` included.
@@ -75,151 +80,55 @@ impl Action {
     }
 }
 
-/// Names that belong to the protocol, not to an action's filters.
-const COMMON: &[&str] = &[
-    "AccessKeyId",
-    "Action",
-    "Format",
-    "SecurityToken",
-    "Signature",
-    "SignatureMethod",
-    "SignatureNonce",
-    "SignatureType",
-    "SignatureVersion",
-    "Timestamp",
-    "Version",
-];
-
-/// The request's parameters (query and form body, percent-decoded).
-#[derive(Debug, Clone)]
-pub struct Params {
-    pairs: Vec<(String, String)>,
+/// A listing request's paging: the query its NextTokens are bound to, and
+/// the page it asks for.
+#[derive(Debug)]
+pub struct Paging {
+    fingerprint: String,
+    request: PageRequest,
 }
 
-impl Params {
-    pub fn new(pairs: Vec<(String, String)>) -> Self {
-        Self { pairs }
+impl Paging {
+    /// Reads the paging parameters of `action` (`ecs/DescribeInvocations`);
+    /// `page_error_status` is the status its document gives bad
+    /// PageNumber/PageSize values.
+    pub fn read(
+        sim: &Sim,
+        params: &Params,
+        action: &str,
+        page_error_status: StatusCode,
+    ) -> Result<Self, ApiError> {
+        let fingerprint = params.fingerprint(action);
+        let request = paging::parse(params, &sim.tokens(), &fingerprint, page_error_status)?;
+        Ok(Self {
+            fingerprint,
+            request,
+        })
     }
 
-    pub fn get(&self, name: &str) -> Option<&str> {
-        self.pairs
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.as_str())
+    /// Cuts the page out of the candidates still visible at `cutoff`. They
+    /// are taken as they are when the index answered the whole query
+    /// (`exact`, and `indexed_only`: no filter the index cannot answer), and
+    /// tested by `matches` otherwise; `item` fetches what a key names.
+    pub fn page<T>(
+        &self,
+        sim: &Sim,
+        candidates: &Candidates<'_>,
+        indexed_only: bool,
+        cutoff: Timestamp,
+        matches: impl Fn(SortKey) -> bool,
+        item: impl Fn(SortKey) -> T,
+    ) -> Page<T> {
+        let visible = candidates.listing.since(cutoff.as_nanosecond());
+        let tested: Listing;
+        let keys = if candidates.exact && indexed_only {
+            visible
+        } else {
+            tested = visible.filter(matches);
+            tested.keys()
+        };
+        paging::page(keys, &self.request, &mut sim.tokens(), &self.fingerprint).map(item)
     }
-
-    /// A parameter that is present and not empty.
-    pub fn get_nonempty(&self, name: &str) -> Option<&str> {
-        self.get(name).filter(|v| !v.is_empty())
-    }
-
-    pub fn required(&self, name: &str) -> Result<&str, ApiError> {
-        self.get_nonempty(name)
-            .ok_or_else(|| ApiError::missing_parameter(name))
-    }
-
-    /// `Name.1`, `Name.2`, … in index order.
-    pub fn list(&self, name: &str) -> Vec<String> {
-        let prefix = format!("{name}.");
-        let mut items: Vec<(u64, String)> = self
-            .pairs
-            .iter()
-            .filter_map(|(k, v)| {
-                let index = k.strip_prefix(&prefix)?.parse::<u64>().ok()?;
-                Some((index, v.clone()))
-            })
-            .collect();
-        items.sort_by_key(|(i, _)| *i);
-        items.into_iter().map(|(_, v)| v).collect()
-    }
-
-    /// A boolean as SDKs send it: `true`/`false` in any case (TEA's Python
-    /// sends `True`).
-    pub fn bool(&self, name: &str) -> Result<Option<bool>, ApiError> {
-        match self.get_nonempty(name) {
-            None => Ok(None),
-            Some(v) if v.eq_ignore_ascii_case("true") => Ok(Some(true)),
-            Some(v) if v.eq_ignore_ascii_case("false") => Ok(Some(false)),
-            Some(_) => Err(ApiError::invalid_parameter(name)),
-        }
-    }
-
-    /// The filters of a list request, canonical: what a NextToken is bound to.
-    pub fn fingerprint(&self, action: &str) -> String {
-        let mut pairs: Vec<&(String, String)> = self
-            .pairs
-            .iter()
-            .filter(|(k, _)| {
-                !COMMON.contains(&k.as_str())
-                    && !matches!(
-                        k.as_str(),
-                        "NextToken" | "MaxResults" | "PageNumber" | "PageSize"
-                    )
-            })
-            .collect();
-        pairs.sort();
-        let mut out = action.to_owned();
-        for (k, v) in pairs {
-            out.push('\n');
-            out.push_str(k);
-            out.push('=');
-            out.push_str(v);
-        }
-        out
-    }
-
-    /// `Tag.N.Key` / `Tag.N.Value` with the documented checks.
-    pub fn tags(&self) -> Result<Vec<TagFilter>, ApiError> {
-        let mut indices = BTreeSet::new();
-        for (k, _) in &self.pairs {
-            if let Some(rest) = k.strip_prefix("Tag.")
-                && let Some((n, _)) = rest.split_once('.')
-                && let Ok(n) = n.parse::<u64>()
-            {
-                indices.insert(n);
-            }
-        }
-        if indices.iter().any(|n| *n == 0 || *n > 20) || indices.len() > 20 {
-            return Err(ApiError::number_exceed_tags());
-        }
-        let mut tags: Vec<TagFilter> = Vec::new();
-        for n in indices {
-            let key = self.get(&format!("Tag.{n}.Key"));
-            let value = self.get(&format!("Tag.{n}.Value"));
-            let key = match key {
-                Some(k) if !k.is_empty() => k,
-                _ => return Err(ApiError::missing_tag_key()),
-            };
-            let bad_key = key.chars().count() > 64
-                || key.starts_with("aliyun")
-                || key.starts_with("acs:")
-                || key.contains("http://")
-                || key.contains("https://");
-            if bad_key {
-                return Err(ApiError::invalid_tag_key());
-            }
-            if let Some(v) = value
-                && (v.chars().count() > 128 || v.contains("http://") || v.contains("https://"))
-            {
-                return Err(ApiError::invalid_tag_value());
-            }
-            if tags.iter().any(|t| t.key == key) {
-                return Err(ApiError::duplicate_tag_key());
-            }
-            tags.push(TagFilter {
-                key: key.to_owned(),
-                value: value.map(str::to_owned),
-            });
-        }
-        Ok(tags)
-    }
-}
-
-/// One `Tag.N` of a request: a key, and a value when one was given.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TagFilter {
-    pub key: String,
-    pub value: Option<String>,
 }
 
 /// Whether a record's tags satisfy every filter.
@@ -228,6 +137,32 @@ pub fn tags_match(tags: &[(String, String)], filters: &[TagFilter]) -> bool {
         tags.iter()
             .any(|(k, v)| *k == f.key && f.value.as_ref().is_none_or(|want| want == v))
     })
+}
+
+/// The tags a new record carries: each `Tag.N`, an absent value empty.
+pub fn record_tags(params: &Params) -> Result<Vec<(String, String)>, ApiError> {
+    Ok(params
+        .tags()?
+        .into_iter()
+        .map(|t| (t.key, t.value.unwrap_or_default()))
+        .collect())
+}
+
+/// The machines a new task goes to: at least one (else MissingParameter
+/// `missing`), at most `max` (else InvalidParameter `param`).
+pub fn targets(
+    ids: Vec<String>,
+    missing: &str,
+    param: &str,
+    max: usize,
+) -> Result<Vec<String>, ApiError> {
+    if ids.is_empty() {
+        return Err(ApiError::missing_parameter(missing));
+    }
+    if ids.len() > max {
+        return Err(ApiError::invalid_parameter(param));
+    }
+    Ok(ids)
 }
 
 /// `{"Name": [...]}`: how the API wraps every list.
@@ -242,6 +177,38 @@ impl<T: Serialize> Serialize for Wrapped<T> {
         let mut map = serializer.serialize_map(Some(1))?;
         map.serialize_entry(self.name, &self.items)?;
         map.end()
+    }
+}
+
+/// The answer of DescribeSendFileResults and DescribeInvocations: a page of
+/// `Invocations.Invocation[]` with its paging fields beside it (fields in
+/// alphabetical order: see the module docs).
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct InvocationsPage<'a, T> {
+    invocations: Wrapped<Vec<T>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    next_token: Option<String>,
+    page_number: u64,
+    page_size: u64,
+    request_id: &'a str,
+    total_count: u64,
+}
+
+impl<'a, T> InvocationsPage<'a, T> {
+    /// `items`, rendered from the records of `page`.
+    pub fn new<R>(page: &Page<R>, items: Vec<T>, request_id: &'a str) -> Self {
+        Self {
+            invocations: Wrapped {
+                name: "Invocation",
+                items,
+            },
+            next_token: page.next_token.clone(),
+            page_number: page.page_number,
+            page_size: page.page_size,
+            request_id,
+            total_count: page.total,
+        }
     }
 }
 
@@ -342,28 +309,9 @@ mod tests {
 
     use super::*;
 
-    fn params(pairs: &[(&str, &str)]) -> Params {
-        Params::new(
-            pairs
-                .iter()
-                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-                .collect(),
-        )
-    }
-
-    #[test]
-    fn lists_follow_their_index() {
-        let p = params(&[
-            ("InstanceId.2", "b"),
-            ("InstanceId.1", "a"),
-            ("InstanceId.10", "c"),
-        ]);
-        assert_eq!(p.list("InstanceId"), ["a", "b", "c"]);
-    }
-
     #[test]
     fn tag_rules() {
-        let code = |pairs: &[(&str, &str)]| params(pairs).tags().unwrap_err().code;
+        let code = |pairs: &[(&str, &str)]| Params::of(pairs).tags().unwrap_err().code;
         assert_eq!(code(&[("Tag.1.Value", "x")]), "MissingParameter.TagKey");
         assert_eq!(code(&[("Tag.21.Key", "x")]), "NumberExceed.Tags");
         assert_eq!(code(&[("Tag.1.Key", "acs:x")]), "InvalidTagKey.Malformed");
@@ -375,7 +323,7 @@ mod tests {
             code(&[("Tag.1.Key", "k"), ("Tag.2.Key", "k")]),
             "Duplicate.TagKey"
         );
-        let tags = params(&[("Tag.1.Key", "env"), ("Tag.1.Value", "prod")])
+        let tags = Params::of(&[("Tag.1.Key", "env"), ("Tag.1.Value", "prod")])
             .tags()
             .unwrap();
         assert!(tags_match(&[("env".into(), "prod".into())], &tags));

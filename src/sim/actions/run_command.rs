@@ -5,13 +5,14 @@
 use base64::Engine as _;
 use serde_json::json;
 
-use super::{Answer, Params, region, reply};
+use super::{Answer, record_tags, region, reply, targets};
+use crate::sim::context::Sim;
 use crate::sim::errors::ApiError;
-use crate::sim::server::Sim;
+use crate::sim::invocation::{CommandRun, CommandTarget, Invocation, limit_output};
+use crate::sim::params::Params;
+use crate::sim::records::{Outcome, Stamp};
 use crate::sim::state::MachineStatus;
-use crate::sim::store::{
-    CommandRun, CommandTarget, Invocation, Outcome, Stamp, World, limit_output,
-};
+use crate::sim::store::World;
 
 const MAX_TARGETS: usize = 100;
 const COMMAND_TYPES: &[&str] = &["RunShellScript", "RunBatScript", "RunPowerShellScript"];
@@ -34,18 +35,13 @@ pub fn run(sim: &Sim, params: &Params, request_id: &str) -> Answer {
             .ok_or_else(|| ApiError::invalid_parameter("CommandContent"))?,
         Some(_) => return Err(ApiError::invalid_parameter("ContentEncoding")),
     };
-    let instances = params.list("InstanceId");
-    if instances.is_empty() {
-        return Err(ApiError::missing_parameter("InstanceId.1"));
-    }
-    if instances.len() > MAX_TARGETS {
-        return Err(ApiError::invalid_parameter("InstanceId"));
-    }
-    let tags = params
-        .tags()?
-        .into_iter()
-        .map(|t| (t.key, t.value.unwrap_or_default()))
-        .collect();
+    let instances = targets(
+        params.list("InstanceId"),
+        "InstanceId.1",
+        "InstanceId",
+        MAX_TARGETS,
+    )?;
+    let tags = record_tags(params)?;
     let username = params.get_nonempty("Username").unwrap_or("root").to_owned();
     let repeat_mode = params
         .get_nonempty("RepeatMode")
@@ -89,17 +85,8 @@ pub fn run(sim: &Sim, params: &Params, request_id: &str) -> Answer {
 }
 
 fn command_run(world: &World, region: &str, id: &str, username: &str, content: &str) -> CommandRun {
-    let refused = |status: &str, code: &str, info: &str| CommandRun {
-        outcome: Outcome::failure(status, code, info),
-        record_status: None,
-        exit_code: 0,
-        output: String::new(),
-        dropped: 0,
-        repeats: None,
-        username: None,
-        start_time: None,
-        finished_time: None,
-        stop_time: None,
+    let refused = |status: &str, code: &str, info: &str| {
+        CommandRun::new(Outcome::failure(status, code, info), 0, String::new())
     };
     let machine = world.machines.get(id).filter(|m| m.region == region);
     match machine {
@@ -143,25 +130,8 @@ fn command_run(world: &World, region: &str, id: &str, username: &str, content: &
     }
     let (exit_code, output) = world.run_rule(content);
     let (output, dropped) = limit_output(output);
-    let outcome = if exit_code == 0 {
-        Outcome::success()
-    } else {
-        Outcome::failure(
-            "Failed",
-            "ExitCodeNonzero",
-            "the command execution exit code is not zero.",
-        )
-    };
     CommandRun {
-        outcome,
-        record_status: None,
-        exit_code,
-        output,
         dropped,
-        repeats: None,
-        username: None,
-        start_time: None,
-        finished_time: None,
-        stop_time: None,
+        ..CommandRun::new(Outcome::of_exit_code(exit_code), exit_code, output)
     }
 }

@@ -10,13 +10,17 @@
 use base64::Engine as _;
 use serde_json::json;
 
-use super::{Answer, Params, region, reply};
+use super::{Answer, record_tags, region, reply, targets};
 use crate::mode::FileMode;
-use crate::protocol::{Provider, join_path};
+use crate::protocol::Provider;
+use crate::protocol::join_path;
+use crate::sim::context::Sim;
+use crate::sim::delivery::{Delivery, DeliveryTarget, PinnedTimes};
 use crate::sim::errors::ApiError;
-use crate::sim::server::Sim;
+use crate::sim::params::Params;
+use crate::sim::records::{Outcome, Stamp};
 use crate::sim::state::{AgentStatus, MachineStatus};
-use crate::sim::store::{Delivery, DeliveryTarget, Outcome, PinnedTimes, Stamp, World};
+use crate::sim::store::World;
 
 /// The documented limits.
 const MAX_TARGETS: usize = 50;
@@ -40,18 +44,12 @@ struct FileRequest {
 pub fn ecs(sim: &Sim, params: &Params, request_id: &str) -> Answer {
     let region = region(sim, params)?.to_owned();
     let instances = params.list("InstanceId");
-    if instances.iter().all(|i| i.is_empty()) {
+    // Blank ids name no instance either.
+    if instances.iter().all(String::is_empty) {
         return Err(ApiError::missing_parameter("InstanceId.1"));
     }
-    if instances.len() > MAX_TARGETS {
-        return Err(ApiError::invalid_parameter("InstanceId"));
-    }
-    let tags = params
-        .tags()?
-        .into_iter()
-        .map(|t| (t.key, t.value.unwrap_or_default()))
-        .collect();
-    let request = file_request(params, tags)?;
+    let instances = targets(instances, "InstanceId.1", "InstanceId", MAX_TARGETS)?;
+    let request = file_request(params, record_tags(params)?)?;
     let invoke_id = create(sim, Provider::Ecs, &region, request, instances);
     Ok(reply(json!({ "InvokeId": invoke_id }), request_id))
 }
@@ -61,12 +59,7 @@ pub fn eflo(sim: &Sim, params: &Params, request_id: &str) -> Answer {
     let list = params.required("NodeIdList")?;
     let nodes: Vec<String> =
         serde_json::from_str(list).map_err(|_| ApiError::invalid_parameter("NodeIdList"))?;
-    if nodes.is_empty() {
-        return Err(ApiError::missing_parameter("NodeIdList"));
-    }
-    if nodes.len() > MAX_TARGETS {
-        return Err(ApiError::invalid_parameter("NodeIdList"));
-    }
+    let nodes = targets(nodes, "NodeIdList", "NodeIdList", MAX_TARGETS)?;
     let request = file_request(params, Vec::new())?;
     let region = sim.default_region();
     let invoke_id = create(sim, Provider::Eflo, &region, request, nodes);
