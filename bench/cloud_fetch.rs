@@ -10,15 +10,16 @@
 //! Run: `cargo bench --bench cloud_fetch` (env: BENCH_LATENCY_MS=60,
 //! BENCH_RATE_LIMIT=0 for none, BENCH_RECORDS=10000).
 
+// The test suite's helpers; this bench uses only the fake API.
 #[allow(dead_code)]
-#[path = "../tests/cloud/support.rs"]
+#[path = "../tests/it/support/mod.rs"]
 mod support;
 
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use shipcheck::cloud::{CloudClient, Credentials, Paging, RetryPolicy, SendFileFilter};
-use support::*;
+use support::fake_cloud::*;
 
 fn env_num(name: &str, default: u64) -> u64 {
     std::env::var(name)
