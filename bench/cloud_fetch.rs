@@ -13,15 +13,16 @@
 // A bench prints its measurements: that is its report.
 #![allow(clippy::disallowed_macros)]
 
+// The test suite's helpers; this bench uses only the fake API.
 #[allow(dead_code)]
-#[path = "../tests/cloud/support.rs"]
+#[path = "../tests/it/support/mod.rs"]
 mod support;
 
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use shipcheck::cloud::{CloudClient, Credentials, Paging, RetryPolicy, SendFileFilter};
-use support::*;
+use support::fake_cloud::*;
 
 fn env_num(name: &str, default: u64) -> u64 {
     std::env::var(name)

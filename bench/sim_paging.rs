@@ -19,8 +19,10 @@
 // A bench prints its measurements: that is its report.
 #![allow(clippy::disallowed_macros)]
 
-#[path = "../tests/sim_support/mod.rs"]
-mod sim_support;
+// The test suite's helpers; this bench uses only the simulator client.
+#[allow(dead_code)]
+#[path = "../tests/it/support/mod.rs"]
+mod support;
 
 use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
@@ -28,7 +30,7 @@ use std::time::{Duration, Instant};
 use futures_util::StreamExt as _;
 use shipcheck::secret::Secret;
 use shipcheck::sim::{SimConfig, SynthSpec};
-use sim_support::{Client, ECS, V1};
+use support::sim::{self, Client, ECS, V1};
 
 const REGION: (&str, &str) = ("RegionId", "cn-hangzhou");
 
@@ -54,7 +56,7 @@ fn main() {
 
 async fn run(label: &str, instances: u64, files: u64, per_call: u64, commands: u64) {
     let config = SimConfig::new()
-        .with_key(sim_support::KEY_ID, Secret::new(sim_support::SECRET))
+        .with_key(sim::KEY_ID, Secret::new(sim::SECRET))
         .synthesize(SynthSpec {
             seed: 1,
             instances,
@@ -236,14 +238,8 @@ async fn single_requests(client: &Client, tasks: u64, command_results: u64) {
         for _ in 0..RUNS {
             // Only the bytes are read: the figure is the server's cost plus
             // the transport, not JSON parsing in this client.
-            let request = client.v1_request(
-                V1::Get,
-                action,
-                ECS,
-                &params,
-                &sim_support::nonce(),
-                &sim_support::now(),
-            );
+            let request =
+                client.v1_request(V1::Get, action, ECS, &params, &sim::nonce(), &sim::now());
             let started = Instant::now();
             let response = request.send().await.unwrap();
             assert_eq!(response.status(), 200, "{what}");

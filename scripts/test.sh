@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 venv=target/sdk-venv
 if ! "$venv/bin/python" -c 'import alibabacloud_ecs20140526' 2>/dev/null; then
   python3 -m venv "$venv"
-  "$venv/bin/pip" install --quiet --disable-pip-version-check -r tests/sdk/requirements.txt
+  "$venv/bin/pip" install --quiet --disable-pip-version-check -r tests/data/sdk/requirements.txt
 fi
 export SHIPCHECK_SDK_PYTHON="$PWD/$venv/bin/python"
 

@@ -276,7 +276,7 @@ pub(crate) fn command_result(
     }
 }
 
-// --- The seed samples (tests/fixtures/seeds), read leniently. -------------
+// --- The seed samples (tests/data/fixtures/seeds), read leniently. -------
 // This is test scaffolding so evaluation can run on the documents' own
 // samples; the cloud client owns the real wire parsing.
 
@@ -373,6 +373,9 @@ pub(crate) fn seed_commands(json: &str, region: &str) -> Vec<CommandResult> {
 }
 
 pub(crate) fn seed(name: &str) -> String {
-    let path = format!("{}/tests/fixtures/seeds/{name}", env!("CARGO_MANIFEST_DIR"));
+    let path = format!(
+        "{}/tests/data/fixtures/seeds/{name}",
+        env!("CARGO_MANIFEST_DIR")
+    );
     std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
 }

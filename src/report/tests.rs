@@ -1,5 +1,5 @@
 //! Golden tests: three scenarios × every format, under
-//! tests/golden/<case>-exit<N>/, plus format-specific checks (schema
+//! tests/data/golden/<case>-exit<N>/, plus format-specific checks (schema
 //! validation, SARIF and annotation line numbers, stable JUnit names, 80
 //! columns, no sensitive content anywhere).
 
@@ -242,7 +242,7 @@ fn golden_reports_in_every_format() {
         for (format, name) in FORMATS {
             let rendered = render(&report, format, &HumanOptions::default());
             insta::with_settings!({
-                snapshot_path => format!("../../tests/golden/{case}"),
+                snapshot_path => format!("../../tests/data/golden/{case}"),
                 prepend_module_to_snapshot => false,
                 omit_expression => true,
             }, {

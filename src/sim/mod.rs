@@ -4,7 +4,7 @@
 //! stand-in that speaks the real protocol: signed V1/V3 RPC calls, the
 //! documented error envelope, both paging styles, the response quirks of the
 //! API documents, task lifecycles, retention and injected faults. The
-//! official Python SDK talks to it (tests/sdk/), and so does our client.
+//! official Python SDK talks to it (tests/data/sdk/), and so does our client.
 //!
 //! Use it in-process:
 //!

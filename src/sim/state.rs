@@ -438,7 +438,7 @@ mod tests {
     fn every_bundled_state_is_valid_and_names_its_schema() {
         let root = Path::new(env!("CARGO_MANIFEST_DIR"));
         let mut seen = 0;
-        for dir in ["tests/fixtures/sim", "examples/sim"] {
+        for dir in ["tests/data/fixtures/sim", "examples/sim"] {
             for entry in std::fs::read_dir(root.join(dir)).unwrap() {
                 let path = entry.unwrap().path();
                 if path.extension().is_none_or(|e| e != "yaml") {

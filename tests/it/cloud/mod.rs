@@ -1,0 +1,9 @@
+//! The cloud client over real HTTP, against local stand-ins on 127.0.0.1.
+
+mod credentials;
+mod errors;
+mod paging;
+mod retries;
+mod secrets;
+mod seeds;
+mod signing;

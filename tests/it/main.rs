@@ -1,0 +1,33 @@
+//! The integration tests: one binary, so the library and the helpers are
+//! compiled and linked once, and every module shares `support`.
+//!
+//! Their data lives in `tests/data/`. Expected outputs are insta snapshots
+//! (`snapshots/` beside each module, report formats under
+//! `tests/data/golden/`): `cargo insta test` then `cargo insta review`.
+//!
+//! Modules that drive the simulator need the `sim` feature (on by default);
+//! `without_sim` checks what a build without it says instead.
+
+#[cfg(feature = "sim")]
+mod check_cases;
+#[cfg(feature = "sim")]
+mod check_cli;
+mod cli_validate;
+mod cloud;
+#[cfg(feature = "sim")]
+mod cloud_sim;
+mod examples;
+mod layout;
+mod manifest_invalid;
+#[cfg(feature = "sim")]
+mod sim_cli;
+#[cfg(feature = "sim")]
+mod sim_http;
+#[cfg(feature = "sim")]
+mod sim_sdk;
+#[cfg(feature = "sim")]
+mod sim_seeds;
+mod support;
+#[cfg(not(feature = "sim"))]
+mod without_sim;
+mod yaml_bomb;
