@@ -75,6 +75,7 @@ pub fn evaluate(
             .collect(),
         checked_at: options.now,
         strict: options.strict,
+        strict_coverage: None,
         files,
         commands,
         general,

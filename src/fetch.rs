@@ -2,10 +2,11 @@
 //!
 //! Queries run concurrently; the client's own semaphore bounds how many
 //! requests are in flight. A task reached by two queries (by name and by
-//! instance, say) is kept once. Any query that fails fails the whole fetch:
-//! a partial answer is never evaluated as if it were complete.
+//! instance, say) is kept once, with the targets every listing showed. Any
+//! query that fails fails the whole fetch: a partial answer is never
+//! evaluated as if it were complete.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use futures_util::future::try_join_all;
 
@@ -24,13 +25,24 @@ enum Fetched {
 pub async fn fetch(client: &CloudClient, plan: &Plan) -> Result<Observations, CloudError> {
     let results = try_join_all(plan.queries.iter().map(|query| run(client, query))).await?;
     let mut observations = Observations::default();
-    let mut seen_tasks = HashSet::new();
+    let mut seen_tasks: HashMap<(Provider, String, String), usize> = HashMap::new();
     let mut seen_runs = HashSet::new();
     for fetched in results {
         match fetched {
-            Fetched::Files(files) => observations.files.extend(files.into_iter().filter(|f| {
-                seen_tasks.insert((f.provider, f.region.clone(), f.invoke_id.clone()))
-            })),
+            Fetched::Files(files) => {
+                for file in files {
+                    let key = (file.provider, file.region.clone(), file.invoke_id.clone());
+                    match seen_tasks.get(&key) {
+                        // A listing by instance shows only that instance
+                        // of a task: merge, so no query order hides one.
+                        Some(&at) => merge_targets(&mut observations.files[at], file),
+                        None => {
+                            seen_tasks.insert(key, observations.files.len());
+                            observations.files.push(file);
+                        }
+                    }
+                }
+            }
             Fetched::Commands(commands) => {
                 observations
                     .commands
@@ -47,6 +59,16 @@ pub async fn fetch(client: &CloudClient, plan: &Plan) -> Result<Observations, Cl
         }
     }
     Ok(observations)
+}
+
+/// Adds the targets of `other` (the same task, from another listing) that
+/// `task` does not have yet.
+fn merge_targets(task: &mut FileInvocation, other: FileInvocation) {
+    for target in other.targets {
+        if !task.targets.iter().any(|t| t.id == target.id) {
+            task.targets.push(target);
+        }
+    }
 }
 
 async fn run(client: &CloudClient, query: &Query) -> Result<Fetched, CloudError> {

@@ -314,6 +314,13 @@ impl FindingCode {
     pub fn is_pending(self) -> bool {
         matches!(self, Self::DeliveryPending | Self::CommandPending)
     }
+
+    /// A finding that says "no record at all": right after SendFile or
+    /// RunCommand this may only mean "not listed yet", so `--wait` gives
+    /// it a grace period before it counts.
+    pub fn is_not_listed(self) -> bool {
+        matches!(self, Self::NotDelivered | Self::CommandNotFound)
+    }
 }
 
 impl fmt::Display for FindingCode {

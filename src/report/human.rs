@@ -7,7 +7,8 @@ use std::fmt::{self, Write as _};
 use miette::{Diagnostic, GraphicalReportHandler, GraphicalTheme, LabeledSpan, SourceCode};
 
 use super::model::{
-    CommandReport, Detail, FileReport, Finding, Outcome, Report, TargetReport, Verdict,
+    CommandReport, Detail, FileReport, Finding, Outcome, Report, StrictCoverage, TargetReport,
+    Verdict,
 };
 use crate::findings::Severity;
 use crate::text::count;
@@ -133,6 +134,9 @@ impl<'a> Printer<'a> {
             count(summary.files, "file"),
             count(summary.commands, "command"),
         );
+        if let Some(coverage) = &self.report.strict_coverage {
+            let _ = writeln!(out, "{}\n", strict_line(coverage));
+        }
     }
 
     fn outcome_mark(&self, outcome: Outcome) -> String {
@@ -337,6 +341,22 @@ impl FileReport {
             crate::protocol::Provider::Eflo => "eflo",
         }
     }
+}
+
+/// What `--strict` looked at: the listings it added, and what it cannot see.
+pub(crate) fn strict_line(coverage: &StrictCoverage) -> String {
+    let mut line = format!(
+        "strict: every delivery on {} and every delivery of {} was listed",
+        count(coverage.instances.len(), "declared instance"),
+        count(coverage.names.len(), "declared file name"),
+    );
+    if !coverage.uncovered.is_empty() {
+        line.push_str(&format!(
+            "; not widened (eflo lists by task only): {}",
+            coverage.uncovered.join(", ")
+        ));
+    }
+    line
 }
 
 fn push_indented(out: &mut String, indent: &str, line: &str) {

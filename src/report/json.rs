@@ -28,6 +28,8 @@ struct Document<'a> {
     tool: Tool,
     checked_at: String,
     strict: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    strict_coverage: Option<JsonStrictCoverage<'a>>,
     verdict: Verdict,
     /// Whether anything is still Pending/Running.
     pending: bool,
@@ -36,6 +38,14 @@ struct Document<'a> {
     files: Vec<File<'a>>,
     commands: Vec<Command<'a>>,
     other_findings: Vec<JsonFinding<'a>>,
+}
+
+/// What `--strict` listed; absent without it.
+#[derive(Serialize)]
+struct JsonStrictCoverage<'a> {
+    instances: &'a [String],
+    names: &'a [String],
+    uncovered: &'a [String],
 }
 
 #[derive(Serialize)]
@@ -142,6 +152,14 @@ pub fn render(report: &Report) -> String {
         },
         checked_at: report.checked_at.to_string(),
         strict: report.strict,
+        strict_coverage: report
+            .strict_coverage
+            .as_ref()
+            .map(|coverage| JsonStrictCoverage {
+                instances: &coverage.instances,
+                names: &coverage.names,
+                uncovered: &coverage.uncovered,
+            }),
         verdict: report.verdict(),
         pending: report.is_pending(),
         summary: report.summary(),

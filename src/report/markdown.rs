@@ -34,6 +34,9 @@ pub fn render(report: &Report) -> String {
         manifests.join(", "),
     );
 
+    if let Some(coverage) = &report.strict_coverage {
+        let _ = writeln!(out, "{}\n", inline(&super::human::strict_line(coverage)));
+    }
     for file in &report.files {
         let _ = writeln!(
             out,

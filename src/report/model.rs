@@ -16,6 +16,7 @@ use crate::exit::Exit;
 use crate::expect::{Origin, Source, Span};
 use crate::findings::error_codes::ErrorExplanation;
 use crate::findings::{FindingCode, Severity};
+pub use crate::plan::StrictCoverage;
 use crate::protocol::Provider;
 use crate::text::LineIndex;
 
@@ -323,6 +324,9 @@ pub struct Report {
     /// The `now` the evaluation used (ages and waiver expiry).
     pub checked_at: Timestamp,
     pub strict: bool,
+    /// With `--strict`, the listings it added (what "nothing undeclared"
+    /// covers); set by the check that planned them.
+    pub strict_coverage: Option<StrictCoverage>,
     pub files: Vec<FileReport>,
     pub commands: Vec<CommandReport>,
     /// Findings outside any declared file × target or command × target.

@@ -12,7 +12,7 @@ use serde_sarif::sarif::{
 use super::model::{Finding, Report};
 use crate::findings::{FindingCode, REGISTRY, Severity};
 
-const SARIF_SCHEMA: &str = "https://json.schemastore.org/sarif-2.1.0.json";
+pub(super) const SARIF_SCHEMA: &str = "https://json.schemastore.org/sarif-2.1.0.json";
 
 pub fn render(report: &Report) -> String {
     let rules: Vec<ReportingDescriptor> = REGISTRY

@@ -12,6 +12,10 @@
 mod check_cases;
 #[cfg(feature = "sim")]
 mod check_cli;
+#[cfg(feature = "sim")]
+mod check_invalid;
+#[cfg(feature = "sim")]
+mod check_strict_wait;
 mod cli_validate;
 mod cloud;
 #[cfg(feature = "sim")]
