@@ -107,6 +107,7 @@ fn result(report: &Report, finding: &Finding) -> SarifResult {
         )]))
         .rule_index(rule_index(finding.code))
         .level(match finding.severity() {
+            _ if finding.code.is_unverified() => ResultLevel::Warning,
             Severity::Error => ResultLevel::Error,
             Severity::Warning => ResultLevel::Warning,
         })

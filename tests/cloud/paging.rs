@@ -236,7 +236,10 @@ async fn invocation_results_page_through_the_nested_fields() {
             .unwrap();
         assert_eq!(got.len(), 120, "{paging:?}");
         assert_eq!(summary.pages, 3);
-        assert_eq!(got[0].output.as_deref(), Some(&b"hello\n"[..]));
+        assert_eq!(
+            got[0].output.value().map(Vec::as_slice),
+            Some(&b"hello\n"[..])
+        );
         assert_eq!(got[1].exit_code, Some(0));
         assert_eq!(got[119].instance_id, "i-0119");
     }

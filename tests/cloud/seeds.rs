@@ -99,7 +99,7 @@ async fn the_invocation_results_seed_normalises_over_http() {
         (r.exit_code, r.error_code.as_deref()),
         (Some(1), Some("ExitCodeNonzero"))
     );
-    assert_eq!(r.output.as_deref(), Some(&b""[..]));
+    assert_eq!(r.output.value().map(Vec::as_slice), Some(&b""[..]));
     assert_eq!(r.record_status.as_deref(), Some("Finished"));
     assert!(r.finished.is_some(), "FinishedTime, not FinishTime");
 }
