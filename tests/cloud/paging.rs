@@ -265,7 +265,7 @@ async fn include_history_without_invoke_id_is_refused_before_any_request() {
 async fn an_eflo_total_that_disagrees_is_an_error() {
     let api = FakeApi::start(|_| {
         Reply::ok(json!({"TotalCount": "2", "Invocations": {"Invocation": [
-            {"InvokeId": "t-1", "InvokeNodes": {"InvokeNode": [{"NodeId": "e01-a"}]}}
+            {"InvokeId": "t-1", "Name": "a", "TargetDir": "/d", "InvokeNodes": {"InvokeNode": [{"NodeId": "e01-a"}]}}
         ]}}))
     })
     .await;

@@ -135,12 +135,12 @@ async fn quirky_json_is_read_like_the_go_sdk_reads_it() {
             "Invocations": {"Invocation": [
                 // FileMode as a number, Overwrite as text, counts as text, a lone
                 // target object instead of a list, a null description.
-                {"InvokeId": "f-1", "FileMode": 644, "Overwrite": "FALSE", "VmCount": "1",
+                {"InvokeId": "f-1", "Name": "a", "TargetDir": "/d", "FileMode": 644, "Overwrite": "FALSE", "VmCount": "1",
                  "ContentType": "Base64", "Content": "aGk=", "Description": null,
                  "InvokeInstances": {"InvokeInstance": {"InstanceId": "i-1", "InvocationStatus": "Failed",
                                                         "ErrorCode": "FileAlreadyExists"}}},
                 // No wrappers at all.
-                {"InvokeId": "f-2", "Overwrite": 1},
+                {"InvokeId": "f-2", "Name": "b", "TargetDir": "/d", "Overwrite": 1},
                 // Booleans and numbers where strings belong.
                 {"InvokeId": 3, "Name": true, "TargetDir": 42, "Tags": {"Tag": [{"TagKey": "k", "TagValue": 7}]},
                  "InvokeInstances": {}}
