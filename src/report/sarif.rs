@@ -26,7 +26,12 @@ pub fn render(report: &Report) -> String {
                 .help(text(info.remediation))
                 .default_configuration(
                     ReportingConfiguration::builder()
-                        .level(serde_json::json!(level(info.severity)))
+                        .level(serde_json::json!(if info.code.is_unverified() {
+                            // Not seen is not proven wrong.
+                            "warning"
+                        } else {
+                            level(info.severity)
+                        }))
                         .build(),
                 )
                 .build()
