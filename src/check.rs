@@ -3,11 +3,14 @@
 //! Orchestration only: every step is another module's job. What this module
 //! decides is the order, when to poll again, and which exit code the
 //! outcome maps to (DESIGN.md's table): entries left without a region are
-//! an invalid manifest (2), anything that stops us from seeing the whole
-//! truth is 3, a deadline with deliveries still moving is 4, and otherwise
-//! the report's verdict (0 or 1). With `--wait`, a declared delivery or
-//! command that is not listed at all is given a grace period before it
-//! counts as missing: a red verdict needs evidence too.
+//! an invalid manifest (2), a deadline with deliveries still moving is 4,
+//! and otherwise the report's verdict: 0, 1 on drift, 3 when nothing drifted
+//! but something is unverified. A query that fails does not end the check:
+//! what it covers is reported unverified, with the reason. Only a check that
+//! cannot start (no simulator, no client) fails without a report. With
+//! `--wait`, a declared delivery or command that is not listed at all is
+//! given a grace period before it counts as missing: a red verdict needs
+//! evidence too.
 //!
 //! It takes plain values and prints nothing, so the command line, the
 //! benches and the tests all drive the same pipeline:
@@ -145,7 +148,16 @@ pub async fn run(
     options: &CheckOptions,
     progress: &mut dyn Progress,
 ) -> Result<Checked, CheckError> {
-    let connection = Connection::open(api).await?;
+    let connection = match Connection::open(api).await {
+        Ok(connection) => connection,
+        // The API cannot be reached at all: still a report, with every
+        // expectation unverified for that reason, so that every format
+        // says what went unchecked.
+        Err(failure) if failure.exit == Exit::Unverified => {
+            return unreachable(expectations, options, failure);
+        }
+        Err(failure) => return Err(failure.into()),
+    };
     let checked = check(&connection, expectations, options, progress).await;
     connection.close().await;
     checked
@@ -201,7 +213,7 @@ async fn check(
     let deadline = options.wait.map(|wait| started + wait);
     let grace_ends = options.wait.map(|wait| started + options.grace.min(wait));
     loop {
-        let mut report = observe(connection, &expectations, &plan, options.strict).await?;
+        let mut report = observe(connection, &expectations, &plan, options.strict).await;
         report.strict_coverage.clone_from(&coverage);
         let exit = report.exit();
         let (Some(deadline), Some(grace_ends)) = (deadline, grace_ends) else {
@@ -257,26 +269,74 @@ fn failed_for_good(report: &Report, in_grace: bool) -> bool {
         .any(|f| f.fails() && !f.code.is_pending() && !(in_grace && f.code.is_not_listed()))
 }
 
+/// The report of a check that could not start talking to the API: every
+/// planned query is a gap with the failure as its reason. Falls back to the
+/// failure itself when not even a plan can be made.
+fn unreachable(
+    mut expectations: Expectations,
+    options: &CheckOptions,
+    failure: Failure,
+) -> Result<Checked, CheckError> {
+    let fallback = options
+        .region
+        .clone()
+        .or_else(|| Env::from_process().region());
+    if expectations
+        .apply_region_fallback(fallback.as_deref())
+        .is_err()
+    {
+        return Err(failure.into());
+    }
+    let plan = crate::plan::plan(&expectations);
+    if !plan.unplannable.is_empty() || plan.queries.is_empty() {
+        return Err(failure.into());
+    }
+    let detail = failure.report.to_string();
+    let help = failure.report.help().map(|help| help.to_string());
+    let observations = crate::observe::Observations {
+        gaps: plan
+            .queries
+            .iter()
+            .map(|query| crate::observe::Gap {
+                query: query.clone(),
+                reason: crate::observe::GapReason::QueryFailed,
+                detail: detail.clone(),
+                help: help.clone(),
+            })
+            .collect(),
+        ..Default::default()
+    };
+    let now = Timestamp::now();
+    let report = evaluate(
+        &expectations,
+        &observations,
+        &EvalOptions {
+            now,
+            strict: options.strict,
+        },
+    );
+    let exit = report.exit();
+    Ok(Checked { report, exit })
+}
+
 /// One pass: fetch what the plan asks for and judge it as of now.
 async fn observe(
     connection: &Connection,
     expectations: &Expectations,
     plan: &Plan,
     strict: bool,
-) -> Result<Report, Failure> {
-    let mut observations = crate::fetch::fetch(&connection.client, plan)
-        .await
-        .map_err(Failure::unverified)?;
+) -> Report {
+    let mut observations = crate::fetch::fetch(&connection.client, plan).await;
     let fetched_at = connection.now();
     observations.fetched_at = Some(fetched_at);
-    Ok(evaluate(
+    evaluate(
         expectations,
         &observations,
         &EvalOptions {
             now: fetched_at,
             strict,
         },
-    ))
+    )
 }
 
 /// The client, and the simulator it talks to when there is one.

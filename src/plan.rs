@@ -25,7 +25,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use crate::expect::{CommandSelector, Expectations, FileExpectation};
+use crate::expect::{CommandExpectation, CommandSelector, Expectations, FileExpectation};
 use crate::protocol::Provider;
 
 /// Tasks per page (`MaxResults` is at most 50).
@@ -38,7 +38,8 @@ const INSTANCES_PER_SEND: usize = 50;
 /// Only ECS lists deliveries by `Name` or `InstanceId`; the eflo API takes
 /// nothing but an `InvokeId`. So only [`Query::FilesByInvokeId`] names a
 /// provider, and an eflo query by name cannot be written.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Query {
     /// ECS `DescribeSendFileResults` filtered by `Name`.
     FilesByName { region: String, name: String },
@@ -75,6 +76,67 @@ impl Query {
         }
     }
 
+    /// Whether this query's answer is evidence for `file` on `target`: if
+    /// it fails, that pair cannot be judged.
+    pub fn covers_file(&self, file: &FileExpectation, target: &str) -> bool {
+        if self.region() != file.region() || self.provider() != file.provider {
+            return false;
+        }
+        match self {
+            Query::FilesByName { name, .. } => *name == file.name.value,
+            Query::FilesByInvokeId { invoke_id, .. } => file
+                .invoke_id
+                .as_ref()
+                .is_none_or(|pinned| pinned.value == *invoke_id),
+            Query::FilesByInstance { instance_id, .. } => instance_id == target,
+            Query::CommandsByInvokeId { .. } | Query::CommandsByCommandId { .. } => false,
+        }
+    }
+
+    /// Whether this query's answer is evidence for `command` on `target`
+    /// (`None`: the command's runs on any instance).
+    pub fn covers_command(&self, command: &CommandExpectation, target: Option<&str>) -> bool {
+        if self.region() != command.region() {
+            return false;
+        }
+        let (selected, narrowed) = match self {
+            Query::CommandsByInvokeId {
+                invoke_id,
+                instance_id,
+                ..
+            } => (
+                matches!(&command.selector.value, CommandSelector::InvokeId(id) if id == invoke_id),
+                instance_id,
+            ),
+            Query::CommandsByCommandId {
+                command_id,
+                instance_id,
+                ..
+            } => (
+                matches!(&command.selector.value, CommandSelector::CommandId(id) if id == command_id),
+                instance_id,
+            ),
+            _ => return false,
+        };
+        selected
+            && match (narrowed, target) {
+                (None, _) | (Some(_), None) => true,
+                (Some(one), Some(target)) => one == target,
+            }
+    }
+
+    /// The API action this query calls, for messages.
+    pub fn action(&self) -> &'static str {
+        match self {
+            Query::FilesByName { .. }
+            | Query::FilesByInvokeId { .. }
+            | Query::FilesByInstance { .. } => "DescribeSendFileResults",
+            Query::CommandsByInvokeId { .. } | Query::CommandsByCommandId { .. } => {
+                "DescribeInvocationResults"
+            }
+        }
+    }
+
     pub fn provider(&self) -> Provider {
         match self {
             Query::FilesByInvokeId { provider, .. } => *provider,
@@ -82,6 +144,51 @@ impl Query {
             | Query::FilesByInstance { .. }
             | Query::CommandsByInvokeId { .. }
             | Query::CommandsByCommandId { .. } => Provider::Ecs,
+        }
+    }
+}
+
+impl std::fmt::Display for Query {
+    /// `DescribeSendFileResults Name=app.conf in cn-hangzhou`: the action and
+    /// its filter, as a user would recognise the query.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let action = self.action();
+        let region = self.region();
+        let narrowed = |instance_id: &Option<String>| match instance_id {
+            Some(id) => format!(" InstanceId={id}"),
+            None => String::new(),
+        };
+        match self {
+            Query::FilesByName { name, .. } => write!(f, "{action} Name={name} in {region}"),
+            Query::FilesByInvokeId {
+                provider: Provider::Eflo,
+                invoke_id,
+                ..
+            } => write!(f, "eflo {action} InvokeId={invoke_id} in {region}"),
+            Query::FilesByInvokeId { invoke_id, .. } => {
+                write!(f, "{action} InvokeId={invoke_id} in {region}")
+            }
+            Query::FilesByInstance { instance_id, .. } => {
+                write!(f, "{action} InstanceId={instance_id} in {region}")
+            }
+            Query::CommandsByInvokeId {
+                invoke_id,
+                instance_id,
+                ..
+            } => write!(
+                f,
+                "{action} InvokeId={invoke_id}{} in {region}",
+                narrowed(instance_id)
+            ),
+            Query::CommandsByCommandId {
+                command_id,
+                instance_id,
+                ..
+            } => write!(
+                f,
+                "{action} CommandId={command_id}{} in {region}",
+                narrowed(instance_id)
+            ),
         }
     }
 }

@@ -54,6 +54,7 @@ pub fn render(report: &Report, options: &HumanOptions) -> String {
         out.push('\n');
     }
     printer.waived(&mut out);
+    printer.unverified(&mut out);
     printer.summary(&mut out);
     out
 }
@@ -144,6 +145,7 @@ impl<'a> Printer<'a> {
             Outcome::Pass => self.paint(Style::Green, "✔"),
             Outcome::Warn => self.paint(Style::Yellow, "!"),
             Outcome::Pending => self.paint(Style::Cyan, "…"),
+            Outcome::Unverified => self.paint(Style::Yellow, "?"),
             Outcome::Drift => self.paint(Style::Red, "✘"),
         }
     }
@@ -306,6 +308,34 @@ impl<'a> Printer<'a> {
         out.push('\n');
     }
 
+    /// What could not be verified, grouped by why: the list to act on when
+    /// the check ends with 3 (or lists it beside drift with 1).
+    fn unverified(&self, out: &mut String) {
+        let mut by_reason: std::collections::BTreeMap<_, Vec<&Finding>> = Default::default();
+        for finding in self.report.findings() {
+            if let Some(reason) = finding.unverified_reason() {
+                by_reason.entry(reason).or_default().push(finding);
+            }
+        }
+        if by_reason.is_empty() {
+            return;
+        }
+        let total: usize = by_reason.values().map(Vec::len).sum();
+        let _ = writeln!(
+            out,
+            "{}",
+            self.heading(&format!("unverified ({total}), by reason"))
+        );
+        for (reason, findings) in by_reason {
+            let _ = writeln!(out, "{INDENT}{} ({}):", reason.title(), reason.as_str());
+            for finding in findings {
+                let line = format!("{INDENT}{INDENT}? {}", finding.message);
+                let _ = writeln!(out, "{}", wrap(&line, self.options.width, "      "));
+            }
+        }
+        out.push('\n');
+    }
+
     fn summary(&self, out: &mut String) {
         let s = self.report.summary();
         let verdict = self.report.verdict();
@@ -313,6 +343,7 @@ impl<'a> Printer<'a> {
             Verdict::Pass => Style::Green,
             Verdict::Drift => Style::Red,
             Verdict::Pending => Style::Cyan,
+            Verdict::Unverified => Style::Yellow,
         };
         let verdict = self.paint(style, verdict.as_str());
         let mut counts = vec![count(s.errors, "error"), count(s.warnings, "warning")];
@@ -327,6 +358,11 @@ impl<'a> Printer<'a> {
         );
         let line = if s.pending > 0 {
             format!("{line}, {} pending", s.pending)
+        } else {
+            line
+        };
+        let line = if s.unverified > 0 {
+            format!("{line}, {} unverified", s.unverified)
         } else {
             line
         };

@@ -14,6 +14,7 @@ use super::model::{
 };
 use crate::findings::error_codes::ErrorExplanation;
 use crate::findings::{FindingCode, Severity};
+use crate::observe::GapReason;
 use crate::protocol::Provider;
 
 /// The version of the JSON report's shape; bumped only on breaking changes.
@@ -91,6 +92,9 @@ struct Target<'a> {
     id: &'a str,
     declared: bool,
     outcome: Outcome,
+    /// Why the outcome is `unverified` (absent otherwise).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    reason: Option<GapReason>,
     invoke_id: Option<&'a str>,
     finished_at: Option<String>,
     findings: Vec<JsonFinding<'a>>,
@@ -132,6 +136,9 @@ enum JsonDetail<'a> {
     Output {
         excerpt: &'a str,
         truncated: bool,
+    },
+    Unverified {
+        reason: GapReason,
     },
 }
 
@@ -218,6 +225,7 @@ fn target<'a>(report: &'a Report, target: &'a TargetReport) -> Target<'a> {
         id: &target.id,
         declared: target.declared,
         outcome: target.outcome(),
+        reason: target.unverified_reason(),
         invoke_id: target.invoke_id.as_deref(),
         finished_at: target.finished_at.map(|t| t.to_string()),
         findings: target.findings.iter().map(|f| finding(report, f)).collect(),
@@ -254,6 +262,7 @@ fn finding<'a>(report: &'a Report, finding: &'a Finding) -> JsonFinding<'a> {
                 excerpt,
                 truncated: *truncated,
             },
+            Detail::Unverified(reason) => JsonDetail::Unverified { reason: *reason },
         }),
         help: finding.help_text(),
         waived: finding.waived.as_ref().map(|waived| JsonWaiver {

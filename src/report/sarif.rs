@@ -26,7 +26,12 @@ pub fn render(report: &Report) -> String {
                 .help(text(info.remediation))
                 .default_configuration(
                     ReportingConfiguration::builder()
-                        .level(serde_json::json!(level(info.severity)))
+                        .level(serde_json::json!(if info.code.is_unverified() {
+                            // Not seen is not proven wrong.
+                            "warning"
+                        } else {
+                            level(info.severity)
+                        }))
                         .build(),
                 )
                 .build()
@@ -107,6 +112,7 @@ fn result(report: &Report, finding: &Finding) -> SarifResult {
         )]))
         .rule_index(rule_index(finding.code))
         .level(match finding.severity() {
+            _ if finding.code.is_unverified() => ResultLevel::Warning,
             Severity::Error => ResultLevel::Error,
             Severity::Warning => ResultLevel::Warning,
         })

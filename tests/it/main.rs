@@ -32,6 +32,7 @@ mod sim_sdk;
 #[cfg(feature = "sim")]
 mod sim_seeds;
 mod support;
+mod unverified;
 #[cfg(not(feature = "sim"))]
 mod without_sim;
 mod yaml_bomb;
