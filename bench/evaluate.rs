@@ -118,7 +118,7 @@ fn fleet(instances: usize, files: usize) -> Fleet {
                 name: name.clone(),
                 target_dir: "/etc/app".into(),
                 description: None,
-                content: body.clone(),
+                content: Some(body.clone()),
                 content_type: ContentType::PlainText,
                 mode: Some(if task == 0 { "0600" } else { "0640" }.into()),
                 owner: Some("root".into()),

@@ -3,9 +3,14 @@
 //! Orchestration only: every step is another module's job. What this module
 //! decides is the order, when to poll again, and which exit code the
 //! outcome maps to (DESIGN.md's table): entries left without a region are
-//! an invalid manifest (2), anything that stops us from seeing the whole
-//! truth is 3, a deadline with deliveries still moving is 4, and otherwise
-//! the report's verdict (0 or 1).
+//! an invalid manifest (2), a deadline with deliveries still moving is 4,
+//! and otherwise the report's verdict: 0, 1 on drift, 3 when nothing drifted
+//! but something is unverified. A query that fails does not end the check:
+//! what it covers is reported unverified, with the reason. Only a check that
+//! cannot start (no simulator, no client) fails without a report. With
+//! `--wait`, a declared delivery or command that is not listed at all is
+//! given a grace period before it counts as missing: a red verdict needs
+//! evidence too.
 //!
 //! It takes plain values and prints nothing, so the command line, the
 //! benches and the tests all drive the same pipeline:
@@ -43,6 +48,7 @@ use crate::exit::{Exit, Failure};
 use crate::expect::Expectations;
 use crate::manifest::ManifestErrors;
 use crate::plan::Plan;
+use crate::protocol::endpoint::check_region;
 use crate::report::Report;
 
 /// Where the evidence comes from.
@@ -69,6 +75,9 @@ pub struct CheckOptions {
     pub wait: Option<Duration>,
     /// How often to poll while waiting.
     pub interval: Duration,
+    /// While waiting, how long a declared delivery or command that is not
+    /// listed at all counts as not listed *yet* (bounded by `wait`).
+    pub grace: Duration,
     /// The region for entries that name none, before the one the
     /// credentials' profile or the environment names.
     pub region: Option<String>,
@@ -80,10 +89,18 @@ impl Default for CheckOptions {
             strict: false,
             wait: None,
             interval: Duration::from_secs(5),
+            grace: DEFAULT_GRACE,
             region: None,
         }
     }
 }
+
+/// The default `grace`. The API may list a task a moment after SendFile or
+/// RunCommand returned (AWS SSM's waiters retry "does not exist yet" for
+/// the same reason); that takes seconds, so half a minute is ample, and a
+/// delivery that never happened still fails in half a minute rather than
+/// at the end of a long `--wait`.
+pub const DEFAULT_GRACE: Duration = Duration::from_secs(30);
 
 /// Told about a check while it runs, e.g. to draw a spinner.
 pub trait Progress {
@@ -131,7 +148,16 @@ pub async fn run(
     options: &CheckOptions,
     progress: &mut dyn Progress,
 ) -> Result<Checked, CheckError> {
-    let connection = Connection::open(api).await?;
+    let connection = match Connection::open(api).await {
+        Ok(connection) => connection,
+        // The API cannot be reached at all: still a report, with every
+        // expectation unverified for that reason, so that every format
+        // says what went unchecked.
+        Err(failure) if failure.exit == Exit::Unverified => {
+            return unreachable(expectations, options, failure);
+        }
+        Err(failure) => return Err(failure.into()),
+    };
     let checked = check(&connection, expectations, options, progress).await;
     connection.close().await;
     checked
@@ -150,13 +176,25 @@ async fn check(
         .clone()
         .or_else(|| connection.client.region_hint().map(str::to_owned))
         .or_else(|| Env::from_process().region());
+    // `--region` is checked by the command line; the profile's or the
+    // environment's region is checked here, when an entry would use it.
+    if let Some(region) = fallback.as_deref().filter(|r| check_region(r).is_err())
+        && let Err(entries) = expectations.apply_region_fallback(None)
+    {
+        return Err(CheckError::Manifest(
+            crate::manifest::malformed_fallback_region(expectations, &entries, region),
+        ));
+    }
     if let Err(missing) = expectations.apply_region_fallback(fallback.as_deref()) {
         return Err(CheckError::Manifest(crate::manifest::missing_regions(
             expectations,
             &missing,
         )));
     }
-    let plan = crate::plan::plan(&expectations);
+    let mut plan = crate::plan::plan(&expectations);
+    let coverage = options
+        .strict
+        .then(|| crate::plan::widen_for_strict(&mut plan, &expectations));
     if let Some(unplannable) = plan.unplannable.first() {
         return Err(Failure::invalid(miette::miette!(
             "{} cannot be fetched: {}",
@@ -171,31 +209,114 @@ async fn check(
         "plan"
     );
 
-    let deadline = options.wait.map(|wait| Instant::now() + wait);
+    let started = Instant::now();
+    let deadline = options.wait.map(|wait| started + wait);
+    let grace_ends = options.wait.map(|wait| started + options.grace.min(wait));
     loop {
-        let report = observe(connection, &expectations, &plan, options.strict).await?;
+        let mut report = observe(connection, &expectations, &plan, options.strict).await;
+        report.strict_coverage.clone_from(&coverage);
         let exit = report.exit();
-        // Poll only while something is still moving and nothing has failed
-        // for good: a terminal failure ends the wait at once.
-        let Some(deadline) = deadline.filter(|_| report.is_pending() && exit != Exit::Drift) else {
+        let (Some(deadline), Some(grace_ends)) = (deadline, grace_ends) else {
             return Ok(Checked { report, exit });
         };
-        let left = deadline.saturating_duration_since(Instant::now());
+        let now = Instant::now();
+        let in_grace = now < grace_ends;
+        let unlisted = unlisted(&report);
+        // Poll only while something is still moving (or not listed yet,
+        // within the grace period) and nothing has failed for good: a
+        // terminal failure ends the wait at once.
+        let moving = report.is_pending() || (in_grace && unlisted > 0);
+        if !moving || failed_for_good(&report, in_grace) {
+            return Ok(Checked { report, exit });
+        }
+        let left = deadline.saturating_duration_since(now);
         if left.is_zero() {
             return Ok(Checked {
                 report,
                 exit: Exit::Pending,
             });
         }
-        let pending = report.summary().pending;
+        let pending = report.summary().pending + unlisted;
         tracing::info!(
             pending,
             left_secs = left.as_secs(),
             "waiting for pending deliveries"
         );
         progress.waiting(pending, left);
-        tokio::time::sleep(options.interval.min(left)).await;
+        // Wake at the end of the grace period too: what is still unlisted
+        // then is judged as it is.
+        let mut nap = options.interval.min(left);
+        if in_grace {
+            nap = nap.min(grace_ends - now);
+        }
+        tokio::time::sleep(nap).await;
     }
+}
+
+/// Declared deliveries and commands with no record at all (unwaived).
+fn unlisted(report: &Report) -> usize {
+    report
+        .findings()
+        .filter(|f| f.fails() && f.code.is_not_listed())
+        .count()
+}
+
+/// Whether something failed that waiting cannot change: any unwaived error
+/// but a pending one, and, within the grace period, a missing record.
+fn failed_for_good(report: &Report, in_grace: bool) -> bool {
+    report
+        .findings()
+        .any(|f| f.fails() && !f.code.is_pending() && !(in_grace && f.code.is_not_listed()))
+}
+
+/// The report of a check that could not start talking to the API: every
+/// planned query is a gap with the failure as its reason. Falls back to the
+/// failure itself when not even a plan can be made.
+fn unreachable(
+    mut expectations: Expectations,
+    options: &CheckOptions,
+    failure: Failure,
+) -> Result<Checked, CheckError> {
+    let fallback = options
+        .region
+        .clone()
+        .or_else(|| Env::from_process().region());
+    if expectations
+        .apply_region_fallback(fallback.as_deref())
+        .is_err()
+    {
+        return Err(failure.into());
+    }
+    let plan = crate::plan::plan(&expectations);
+    if !plan.unplannable.is_empty() || plan.queries.is_empty() {
+        return Err(failure.into());
+    }
+    let detail = failure.report.to_string();
+    let help = failure.report.help().map(|help| help.to_string());
+    let observations = crate::observe::Observations {
+        gaps: plan
+            .queries
+            .iter()
+            .map(|query| crate::observe::Gap {
+                query: query.clone(),
+                reason: crate::observe::GapReason::QueryFailed,
+                detail: detail.clone(),
+                help: help.clone(),
+            })
+            .collect(),
+        ..Default::default()
+    };
+    let now = Timestamp::now();
+    let report = evaluate(
+        &expectations,
+        &observations,
+        &EvalOptions {
+            now,
+            strict: options.strict,
+        },
+    );
+    let exit = report.exit();
+    Ok(Checked { report, exit })
 }
 
 /// One pass: fetch what the plan asks for and judge it as of now.
@@ -204,20 +325,18 @@ async fn observe(
     expectations: &Expectations,
     plan: &Plan,
     strict: bool,
-) -> Result<Report, Failure> {
-    let mut observations = crate::fetch::fetch(&connection.client, plan)
-        .await
-        .map_err(Failure::unverified)?;
+) -> Report {
+    let mut observations = crate::fetch::fetch(&connection.client, plan).await;
     let fetched_at = connection.now();
     observations.fetched_at = Some(fetched_at);
-    Ok(evaluate(
+    evaluate(
         expectations,
         &observations,
         &EvalOptions {
             now: fetched_at,
             strict,
         },
-    ))
+    )
 }
 
 /// The client, and the simulator it talks to when there is one.

@@ -8,6 +8,11 @@
 //! their latest execution per target. Waivers are applied last, so every
 //! renderer sees the same silenced findings with their reasons.
 //!
+//! A verdict needs its evidence. A (file or command) × target that a failed
+//! query covers, or whose record lacks (or garbles) a field its verdict
+//! depends on, gets an `unverified` finding with the reason instead: never
+//! in sync, never drift. Everything else is still judged.
+//!
 //! This file is the entry and the shared vocabulary; one module per part:
 //! `files` (which delivery counts), `attributes` (one rule per declared
 //! attribute), `content` (decoding and diffs), `commands`, `waivers`.
@@ -24,8 +29,9 @@ pub(crate) mod testkit;
 use jiff::Timestamp;
 
 use crate::expect::{Attr, Expectations, Origin};
+use crate::expect::{CommandExpectation, FileExpectation};
 use crate::findings::FindingCode;
-use crate::observe::Observations;
+use crate::observe::{Gap, GapReason, Observations};
 use crate::protocol::join_path;
 use crate::report::model::{Detail, Finding, Location, Locator, ManifestFile, Report};
 
@@ -48,6 +54,7 @@ pub fn evaluate(
     let eval = Evaluator {
         expectations,
         options,
+        gaps: &observations.gaps,
         locator: Locator::new(&expectations.sources),
     };
     let files = expectations
@@ -75,6 +82,7 @@ pub fn evaluate(
             .collect(),
         checked_at: options.now,
         strict: options.strict,
+        strict_coverage: None,
         files,
         commands,
         general,
@@ -86,6 +94,8 @@ pub fn evaluate(
 struct Evaluator<'a> {
     expectations: &'a Expectations,
     options: &'a EvalOptions,
+    /// The queries that failed.
+    gaps: &'a [Gap],
     locator: Locator<'a>,
 }
 
@@ -105,6 +115,21 @@ pub(crate) fn normalize_path(dir: &str, name: &str) -> String {
 }
 
 impl Evaluator<'_> {
+    /// The failed query that leaves `file` on `target` without evidence.
+    fn file_gap(&self, file: &FileExpectation, target: &str) -> Option<&Gap> {
+        self.gaps
+            .iter()
+            .find(|gap| gap.query.covers_file(file, target))
+    }
+
+    /// The failed query that leaves `command` (on `target`, or anywhere)
+    /// without evidence.
+    fn command_gap(&self, command: &CommandExpectation, target: Option<&str>) -> Option<&Gap> {
+        self.gaps
+            .iter()
+            .find(|gap| gap.query.covers_command(command, target))
+    }
+
     fn location(&self, origin: Origin) -> Location {
         self.locator.locate(origin)
     }
@@ -169,6 +194,44 @@ impl FindingBuilder {
     fn help(mut self, help: String) -> Self {
         self.0.help = Some(help);
         self
+    }
+
+    /// An `unverified` finding: `subject` could not be judged for `reason`.
+    fn unverified(
+        target: Option<&str>,
+        file: Option<&str>,
+        location: Location,
+        reason: GapReason,
+        message: String,
+    ) -> Self {
+        Self::new(FindingCode::Unverified, target, file, location)
+            .message(message)
+            .label(format!("unverified: {}", reason.title()))
+            .detail(Detail::Unverified(reason))
+    }
+
+    /// The finding for a pair a failed query covers.
+    fn from_gap(
+        gap: &Gap,
+        target: Option<&str>,
+        file: Option<&str>,
+        location: Location,
+        subject: &str,
+    ) -> Finding {
+        let mut builder = Self::unverified(
+            target,
+            file,
+            location,
+            gap.reason,
+            format!(
+                "{subject} is unverified: {} failed: {}",
+                gap.query, gap.detail
+            ),
+        );
+        if let Some(help) = &gap.help {
+            builder = builder.help(help.clone());
+        }
+        builder.build()
     }
 
     fn build(self) -> Finding {

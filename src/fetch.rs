@@ -2,15 +2,20 @@
 //!
 //! Queries run concurrently; the client's own semaphore bounds how many
 //! requests are in flight. A task reached by two queries (by name and by
-//! instance, say) is kept once. Any query that fails fails the whole fetch:
-//! a partial answer is never evaluated as if it were complete.
+//! instance, say) is kept once, with the targets every listing showed. A
+//! query that fails (after the client's retries) keeps nothing of what it
+//! read: it becomes a [`Gap`], and every expectation it covers is judged
+//! `unverified` with its reason, while the other queries' evidence is still
+//! judged. A partial answer is never
+//! evaluated as if it were complete.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
-use futures_util::future::try_join_all;
+use futures_util::future::join_all;
+use miette::Diagnostic as _;
 
 use crate::cloud::{CloudClient, CloudError, InvocationFilter, SendFileFilter};
-use crate::observe::{CommandResult, FileInvocation, Observations};
+use crate::observe::{CommandResult, FileInvocation, Gap, GapReason, Observations};
 use crate::plan::{Plan, Query};
 use crate::protocol::Provider;
 
@@ -20,17 +25,37 @@ enum Fetched {
     Commands(Vec<CommandResult>),
 }
 
-/// Runs every query of `plan`; `Ok` only when every listing was complete.
-pub async fn fetch(client: &CloudClient, plan: &Plan) -> Result<Observations, CloudError> {
-    let results = try_join_all(plan.queries.iter().map(|query| run(client, query))).await?;
+/// Runs every query of `plan`: the complete listings' records, and a gap
+/// for each query that failed.
+pub async fn fetch(client: &CloudClient, plan: &Plan) -> Observations {
+    let results = join_all(plan.queries.iter().map(|query| run(client, query))).await;
     let mut observations = Observations::default();
-    let mut seen_tasks = HashSet::new();
+    let mut seen_tasks: HashMap<(Provider, String, String), usize> = HashMap::new();
     let mut seen_runs = HashSet::new();
-    for fetched in results {
+    for (query, result) in plan.queries.iter().zip(results) {
+        let fetched = match result {
+            Ok(fetched) => fetched,
+            Err(error) => {
+                tracing::warn!(%query, %error, "query failed; what it covers is unverified");
+                observations.gaps.push(gap(query, &error));
+                continue;
+            }
+        };
         match fetched {
-            Fetched::Files(files) => observations.files.extend(files.into_iter().filter(|f| {
-                seen_tasks.insert((f.provider, f.region.clone(), f.invoke_id.clone()))
-            })),
+            Fetched::Files(files) => {
+                for file in files {
+                    let key = (file.provider, file.region.clone(), file.invoke_id.clone());
+                    match seen_tasks.get(&key) {
+                        // A listing by instance shows only that instance
+                        // of a task: merge, so no query order hides one.
+                        Some(&at) => merge_targets(&mut observations.files[at], file),
+                        None => {
+                            seen_tasks.insert(key, observations.files.len());
+                            observations.files.push(file);
+                        }
+                    }
+                }
+            }
             Fetched::Commands(commands) => {
                 observations
                     .commands
@@ -46,7 +71,41 @@ pub async fn fetch(client: &CloudClient, plan: &Plan) -> Result<Observations, Cl
             }
         }
     }
-    Ok(observations)
+    observations
+}
+
+/// What a failed query leaves behind: its reason, and the error's whole
+/// chain (the action, what was missing) and help.
+pub fn gap(query: &Query, error: &CloudError) -> Gap {
+    let root = match error {
+        CloudError::GaveUp { last, .. } => last.as_ref(),
+        other => other,
+    };
+    let reason = match root {
+        CloudError::Malformed { .. } => GapReason::MalformedResponse,
+        CloudError::Incomplete { .. } => GapReason::ListingChanged,
+        _ => GapReason::QueryFailed,
+    };
+    let mut detail = error.to_string();
+    if !std::ptr::eq(root, error) {
+        detail = format!("{detail}: {root}");
+    }
+    Gap {
+        query: query.clone(),
+        reason,
+        detail,
+        help: error.help().map(|help| help.to_string()),
+    }
+}
+
+/// Adds the targets of `other` (the same task, from another listing) that
+/// `task` does not have yet.
+fn merge_targets(task: &mut FileInvocation, other: FileInvocation) {
+    for target in other.targets {
+        if !task.targets.iter().any(|t| t.id == target.id) {
+            task.targets.push(target);
+        }
+    }
 }
 
 async fn run(client: &CloudClient, query: &Query) -> Result<Fetched, CloudError> {

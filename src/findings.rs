@@ -66,6 +66,7 @@ pub enum FindingCode {
     OutputMismatch,
     OutputTruncated,
     WaiverExpired,
+    Unverified,
 }
 
 /// What a finding code means, for every renderer and for docs/findings.md.
@@ -285,6 +286,20 @@ pub const REGISTRY: &[CodeInfo] = &[
         remediation: "Fix what the waiver covered and delete it, or renew it with a new \
             `expires` date and reason.",
     },
+    CodeInfo {
+        code: FindingCode::Unverified,
+        name: "unverified",
+        severity: Severity::Error,
+        title: "The evidence does not cover this expectation",
+        explanation: "shipcheck could not see what it needs to judge this expectation: a query \
+            failed after its retries, an answer lacked its documented structure, a record lacked \
+            a field the verdict depends on (or carried an unreadable one), the listing changed \
+            while it was read, or the deadline passed. It is neither in sync nor drifted; the \
+            reason says which.",
+        remediation: "Look at the reason: fix credentials, permissions or the network and run \
+            the check again; if the API keeps answering without a field, report it with the \
+            RequestId.",
+    },
 ];
 
 impl FindingCode {
@@ -313,6 +328,18 @@ impl FindingCode {
     /// and they make the check unverified rather than drifted.
     pub fn is_pending(self) -> bool {
         matches!(self, Self::DeliveryPending | Self::CommandPending)
+    }
+
+    /// A finding that says "no record at all": right after SendFile or
+    /// RunCommand this may only mean "not listed yet", so `--wait` gives
+    /// it a grace period before it counts.
+    pub fn is_not_listed(self) -> bool {
+        matches!(self, Self::NotDelivered | Self::CommandNotFound)
+    }
+
+    /// A finding that says "could not see": never in sync, never drift.
+    pub fn is_unverified(self) -> bool {
+        matches!(self, Self::Unverified)
     }
 }
 

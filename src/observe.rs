@@ -12,6 +12,7 @@ use base64::Engine as _;
 use jiff::Timestamp;
 use serde::Serialize;
 
+use crate::plan::Query;
 use crate::protocol::{Provider, join_path};
 
 /// How `Content` is encoded (`ContentType`).
@@ -118,10 +119,13 @@ pub struct FileInvocation {
     pub name: String,
     pub target_dir: String,
     pub description: Option<String>,
-    /// `Content` exactly as the API returned it (see [`Self::decoded_content`]).
-    pub content: String,
+    /// `Content` exactly as the API returned it (see [`Self::decoded_content`]);
+    /// `None` when absent or null, which no declared content can match.
+    pub content: Option<String>,
     pub content_type: ContentType,
-    /// `FileMode` as text, whatever JSON type it arrived as.
+    /// `FileMode` as text, whatever JSON type it arrived as. This and the
+    /// next three are `None` when the API left them out (or blank): the
+    /// attribute is then unverified, never assumed to be SendFile's default.
     pub mode: Option<String>,
     pub owner: Option<String>,
     pub group: Option<String>,
@@ -143,13 +147,15 @@ impl FileInvocation {
 
     /// The content's bytes: Base64 decoded when `ContentType` says so.
     ///
-    /// `Err` carries the raw text when the declared encoding does not decode.
+    /// `Err` carries the raw text when the declared encoding does not decode
+    /// (or `""` when there is no content at all).
     pub fn decoded_content(&self) -> Result<Cow<'_, [u8]>, &str> {
+        let Some(content) = self.content.as_deref() else {
+            return Err("");
+        };
         match self.content_type {
-            ContentType::Base64 => decode_base64(&self.content)
-                .map(Cow::Owned)
-                .ok_or(self.content.as_str()),
-            _ => Ok(Cow::Borrowed(self.content.as_bytes())),
+            ContentType::Base64 => decode_base64(content).map(Cow::Owned).ok_or(content),
+            _ => Ok(Cow::Borrowed(content.as_bytes())),
         }
     }
 }
@@ -190,11 +196,12 @@ pub struct CommandResult {
     pub status: String,
     /// `InvokeRecordStatus` (Running, Finished, Failed, Stopped, …).
     pub record_status: Option<String>,
-    pub exit_code: Option<i64>,
     pub error_code: Option<String>,
     pub error_info: Option<String>,
+    /// `None` when the API left it out.
+    pub exit_code: Option<i64>,
     /// The output, decoded when it was requested Base64-encoded.
-    pub output: Option<Vec<u8>>,
+    pub output: Observed<Vec<u8>>,
     /// Bytes of output dropped beyond the API's 24 KB.
     pub dropped: Option<u64>,
     pub repeats: Option<u64>,
@@ -210,6 +217,111 @@ impl CommandResult {
             "Pending" | "Running" | "Stopping" | "Scheduled"
         )
     }
+
+    /// A per-instance `InvocationStatus` the API documents; anything else
+    /// (absent included) cannot be judged.
+    pub fn has_known_status(&self) -> bool {
+        matches!(
+            self.status.as_str(),
+            "Pending"
+                | "Scheduled"
+                | "Running"
+                | "Stopping"
+                | "Success"
+                | "Failed"
+                | "Invalid"
+                | "Aborted"
+                | "Error"
+                | "Timeout"
+                | "Cancelled"
+                | "Stopped"
+                | "Terminated"
+        )
+    }
+}
+
+/// A field a verdict depends on, as the API gave it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case", tag = "state", content = "value")]
+pub enum Observed<T> {
+    Value(T),
+    /// Absent or null.
+    Missing,
+    /// Present but unreadable (undecodable Base64, an impossible value).
+    Invalid(String),
+}
+
+impl<T> Observed<T> {
+    pub fn value(&self) -> Option<&T> {
+        match self {
+            Self::Value(value) => Some(value),
+            Self::Missing | Self::Invalid(_) => None,
+        }
+    }
+}
+
+/// Why some expectations have no evidence: a verdict on them would be a
+/// guess, so they are reported `unverified` with this reason.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum GapReason {
+    /// The query failed (after its retries), or could not be sent.
+    QueryFailed,
+    /// The answers never carried the action's documented structure.
+    MalformedResponse,
+    /// A record lacks a field the verdict depends on.
+    FieldMissing,
+    /// A record carries a field the verdict depends on, unreadable.
+    FieldInvalid,
+    /// The listing moved while it was read and never added up.
+    ListingChanged,
+    /// The check's deadline passed before the query finished.
+    Deadline,
+}
+
+impl GapReason {
+    /// The stable kebab-case name (JSON `reason`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::QueryFailed => "query-failed",
+            Self::MalformedResponse => "malformed-response",
+            Self::FieldMissing => "field-missing",
+            Self::FieldInvalid => "field-invalid",
+            Self::ListingChanged => "listing-changed",
+            Self::Deadline => "deadline",
+        }
+    }
+
+    /// How the human report heads a group of these.
+    pub fn title(self) -> &'static str {
+        match self {
+            Self::QueryFailed => "query failed after retries",
+            Self::MalformedResponse => "malformed response",
+            Self::FieldMissing => "a field the verdict needs is missing",
+            Self::FieldInvalid => "a field the verdict needs is unreadable",
+            Self::ListingChanged => "the listing changed while it was read",
+            Self::Deadline => "the check's deadline passed",
+        }
+    }
+}
+
+impl fmt::Display for GapReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A planned query that returned no (complete) evidence: every expectation
+/// it covers is unverified. Any step that gives up on a query (the client,
+/// a listing-integrity check, a deadline) produces one of these.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Gap {
+    pub query: Query,
+    pub reason: GapReason,
+    /// What went wrong, naming the action and what was missing.
+    pub detail: String,
+    /// What to do about it, when known.
+    pub help: Option<String>,
 }
 
 /// Everything fetched for one check.
@@ -217,6 +329,8 @@ impl CommandResult {
 pub struct Observations {
     pub files: Vec<FileInvocation>,
     pub commands: Vec<CommandResult>,
+    /// The queries that failed: what they cover is unverified.
+    pub gaps: Vec<Gap>,
     /// When the fetch finished; ages and retention are measured from here.
     pub fetched_at: Option<Timestamp>,
 }
@@ -255,7 +369,7 @@ mod tests {
             name: "test.txt".into(),
             target_dir: "/root".into(),
             description: None,
-            content: "ZWNobyBoZWxsbw==".into(),
+            content: Some("ZWNobyBoZWxsbw==".into()),
             content_type: ContentType::Base64,
             mode: None,
             owner: None,
@@ -268,9 +382,11 @@ mod tests {
             targets: vec![],
         };
         assert_eq!(inv.decoded_content().unwrap().as_ref(), b"echo hello");
-        inv.content = "not base64!".into();
+        inv.content = Some("not base64!".into());
         assert_eq!(inv.decoded_content(), Err("not base64!"));
         inv.content_type = ContentType::PlainText;
         assert_eq!(inv.decoded_content().unwrap().as_ref(), b"not base64!");
+        inv.content = None;
+        assert_eq!(inv.decoded_content(), Err(""));
     }
 }

@@ -25,7 +25,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use crate::expect::{CommandSelector, Expectations, FileExpectation};
+use crate::expect::{CommandExpectation, CommandSelector, Expectations, FileExpectation};
 use crate::protocol::Provider;
 
 /// Tasks per page (`MaxResults` is at most 50).
@@ -38,7 +38,8 @@ const INSTANCES_PER_SEND: usize = 50;
 /// Only ECS lists deliveries by `Name` or `InstanceId`; the eflo API takes
 /// nothing but an `InvokeId`. So only [`Query::FilesByInvokeId`] names a
 /// provider, and an eflo query by name cannot be written.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Query {
     /// ECS `DescribeSendFileResults` filtered by `Name`.
     FilesByName { region: String, name: String },
@@ -75,6 +76,67 @@ impl Query {
         }
     }
 
+    /// Whether this query's answer is evidence for `file` on `target`: if
+    /// it fails, that pair cannot be judged.
+    pub fn covers_file(&self, file: &FileExpectation, target: &str) -> bool {
+        if self.region() != file.region() || self.provider() != file.provider {
+            return false;
+        }
+        match self {
+            Query::FilesByName { name, .. } => *name == file.name.value,
+            Query::FilesByInvokeId { invoke_id, .. } => file
+                .invoke_id
+                .as_ref()
+                .is_none_or(|pinned| pinned.value == *invoke_id),
+            Query::FilesByInstance { instance_id, .. } => instance_id == target,
+            Query::CommandsByInvokeId { .. } | Query::CommandsByCommandId { .. } => false,
+        }
+    }
+
+    /// Whether this query's answer is evidence for `command` on `target`
+    /// (`None`: the command's runs on any instance).
+    pub fn covers_command(&self, command: &CommandExpectation, target: Option<&str>) -> bool {
+        if self.region() != command.region() {
+            return false;
+        }
+        let (selected, narrowed) = match self {
+            Query::CommandsByInvokeId {
+                invoke_id,
+                instance_id,
+                ..
+            } => (
+                matches!(&command.selector.value, CommandSelector::InvokeId(id) if id == invoke_id),
+                instance_id,
+            ),
+            Query::CommandsByCommandId {
+                command_id,
+                instance_id,
+                ..
+            } => (
+                matches!(&command.selector.value, CommandSelector::CommandId(id) if id == command_id),
+                instance_id,
+            ),
+            _ => return false,
+        };
+        selected
+            && match (narrowed, target) {
+                (None, _) | (Some(_), None) => true,
+                (Some(one), Some(target)) => one == target,
+            }
+    }
+
+    /// The API action this query calls, for messages.
+    pub fn action(&self) -> &'static str {
+        match self {
+            Query::FilesByName { .. }
+            | Query::FilesByInvokeId { .. }
+            | Query::FilesByInstance { .. } => "DescribeSendFileResults",
+            Query::CommandsByInvokeId { .. } | Query::CommandsByCommandId { .. } => {
+                "DescribeInvocationResults"
+            }
+        }
+    }
+
     pub fn provider(&self) -> Provider {
         match self {
             Query::FilesByInvokeId { provider, .. } => *provider,
@@ -82,6 +144,51 @@ impl Query {
             | Query::FilesByInstance { .. }
             | Query::CommandsByInvokeId { .. }
             | Query::CommandsByCommandId { .. } => Provider::Ecs,
+        }
+    }
+}
+
+impl std::fmt::Display for Query {
+    /// `DescribeSendFileResults Name=app.conf in cn-hangzhou`: the action and
+    /// its filter, as a user would recognise the query.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let action = self.action();
+        let region = self.region();
+        let narrowed = |instance_id: &Option<String>| match instance_id {
+            Some(id) => format!(" InstanceId={id}"),
+            None => String::new(),
+        };
+        match self {
+            Query::FilesByName { name, .. } => write!(f, "{action} Name={name} in {region}"),
+            Query::FilesByInvokeId {
+                provider: Provider::Eflo,
+                invoke_id,
+                ..
+            } => write!(f, "eflo {action} InvokeId={invoke_id} in {region}"),
+            Query::FilesByInvokeId { invoke_id, .. } => {
+                write!(f, "{action} InvokeId={invoke_id} in {region}")
+            }
+            Query::FilesByInstance { instance_id, .. } => {
+                write!(f, "{action} InstanceId={instance_id} in {region}")
+            }
+            Query::CommandsByInvokeId {
+                invoke_id,
+                instance_id,
+                ..
+            } => write!(
+                f,
+                "{action} InvokeId={invoke_id}{} in {region}",
+                narrowed(instance_id)
+            ),
+            Query::CommandsByCommandId {
+                command_id,
+                instance_id,
+                ..
+            } => write!(
+                f,
+                "{action} CommandId={command_id}{} in {region}",
+                narrowed(instance_id)
+            ),
         }
     }
 }
@@ -175,6 +282,78 @@ pub fn plan(expectations: &Expectations) -> Plan {
 
     plan.queries = queries.into_iter().collect();
     plan
+}
+
+/// What `--strict` added to a plan, and so what it can see: the report
+/// says this, so a reader knows what "nothing undeclared" covers.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct StrictCoverage {
+    /// Instances listed whole (by `InstanceId`): every delivery into a
+    /// declared directory on them is seen.
+    pub instances: Vec<String>,
+    /// File names listed on every instance (by `Name`): every delivery of a
+    /// declared name, wherever it went, is seen.
+    pub names: Vec<String>,
+    /// Declared files strict cannot widen (eflo lists by `InvokeId` only),
+    /// as `target_dir/name`.
+    pub uncovered: Vec<String>,
+}
+
+/// `--strict`: widens `plan` so that what it sees does not depend on the
+/// queries the cover happened to choose. Undeclared deliveries are only
+/// visible to some query kinds (an undeclared file in a declared directory
+/// only to a listing by instance, a declared file on an undeclared
+/// instance only to a listing by name), so strict lists both for every ECS
+/// file, pinned or not: each declared instance whole, and each declared
+/// name everywhere. eflo lists by `InvokeId` alone; its files are named as
+/// not covered.
+pub fn widen_for_strict(plan: &mut Plan, expectations: &Expectations) -> StrictCoverage {
+    let mut queries: BTreeSet<Query> = plan.queries.iter().cloned().collect();
+    let mut names = BTreeSet::new();
+    let mut instances = BTreeSet::new();
+    let mut uncovered = BTreeSet::new();
+    // Files per name and per instance, for the page estimate.
+    let mut per_name: BTreeMap<(&str, &str), usize> = BTreeMap::new();
+    let mut per_instance: BTreeMap<(&str, &str), usize> = BTreeMap::new();
+    for file in &expectations.files {
+        if file.provider == Provider::Eflo {
+            uncovered.insert(file.path());
+            continue;
+        }
+        let region = file.region();
+        *per_name
+            .entry((region, file.name.value.as_str()))
+            .or_default() += file.targets.len().div_ceil(INSTANCES_PER_SEND).max(1);
+        names.insert(file.name.value.clone());
+        for target in &file.targets {
+            *per_instance
+                .entry((region, target.id.as_str()))
+                .or_default() += 1;
+            instances.insert(target.id.clone());
+        }
+    }
+    for ((region, name), tasks) in per_name {
+        if queries.insert(Query::FilesByName {
+            region: region.to_owned(),
+            name: name.to_owned(),
+        }) {
+            plan.estimated_pages += tasks.div_ceil(PAGE);
+        }
+    }
+    for ((region, id), files) in per_instance {
+        if queries.insert(Query::FilesByInstance {
+            region: region.to_owned(),
+            instance_id: id.to_owned(),
+        }) {
+            plan.estimated_pages += files.div_ceil(PAGE);
+        }
+    }
+    plan.queries = queries.into_iter().collect();
+    StrictCoverage {
+        instances: instances.into_iter().collect(),
+        names: names.into_iter().collect(),
+        uncovered: uncovered.into_iter().collect(),
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -364,6 +543,34 @@ mod tests {
                 .iter()
                 .all(|q| q.region() == "cn-beijing" || q.region() == "cn-hangzhou")
         );
+    }
+
+    #[test]
+    fn strict_lists_every_declared_name_and_instance_whatever_the_cover() {
+        // One file on one instance: the cover picks Name; 30 files on two
+        // instances: it picks InstanceId. Strict adds the other kind.
+        for (files, instances) in [(1, 1), (30, 2)] {
+            let exp = fleet(files, instances);
+            let mut plan = plan(&exp);
+            let coverage = widen_for_strict(&mut plan, &exp);
+            assert_eq!(kinds(&plan), (files, instances, 0), "{files} × {instances}");
+            assert_eq!(coverage.names.len(), files);
+            assert_eq!(coverage.instances.len(), instances);
+            assert!(coverage.uncovered.is_empty());
+        }
+    }
+
+    #[test]
+    fn strict_widens_pinned_files_and_names_eflo_as_uncovered() {
+        let mut exp = fleet(2, 1);
+        let origin = exp.files[0].origin;
+        exp.files[0].invoke_id = Some(Attr::declared("f-1".to_owned(), origin));
+        exp.files[1].provider = Provider::Eflo;
+        exp.files[1].invoke_id = Some(Attr::declared("f-2".to_owned(), origin));
+        let mut plan = plan(&exp);
+        let coverage = widen_for_strict(&mut plan, &exp);
+        assert_eq!(kinds(&plan), (1, 1, 2), "{:?}", plan.queries);
+        assert_eq!(coverage.uncovered, ["/etc/f1.conf"]);
     }
 
     #[test]

@@ -12,13 +12,13 @@ use tokio::runtime::Runtime;
 
 use super::progress::Spinner;
 use super::terminal::{self, Colors};
-use super::values::{parse_duration, parse_var};
+use super::values::{parse_duration, parse_endpoint, parse_region, parse_var};
 use crate::check::{Api, CheckError, CheckOptions};
 use crate::cloud::{
     ChainOptions, ClientConfig, Clock, CredentialConfig, DEFAULT_CONCURRENCY, Paging, RetryPolicy,
 };
 use crate::exit::{Exit, Failure};
-use crate::manifest::VarOverride;
+use crate::manifest::{ManifestErrors, VarOverride};
 use crate::protocol::sign::SignatureVersion;
 use crate::report::{HumanOptions, Report, ReportFormat};
 
@@ -44,6 +44,18 @@ pub struct CheckArgs {
     #[arg(long, value_name = "DURATION", value_parser = parse_duration, default_value = "5s")]
     pub interval: Duration,
 
+    /// With --wait, how long a declared delivery or command that is not
+    /// listed at all may still appear (the API can list a new task a moment
+    /// late) before it counts as missing; at most the --wait deadline.
+    #[arg(
+        long,
+        value_name = "DURATION",
+        value_parser = parse_duration,
+        default_value = "30s",
+        requires = "wait"
+    )]
+    pub grace: Duration,
+
     /// Also report deliveries the manifest does not declare (other instances,
     /// other files in declared directories).
     #[arg(long)]
@@ -67,16 +79,16 @@ pub struct CheckArgs {
 pub struct CloudArgs {
     /// Send every request to this URL instead of the regional endpoint
     /// (http:// only for loopback addresses).
-    #[arg(long, value_name = "URL")]
+    #[arg(long, value_name = "URL", value_parser = parse_endpoint)]
     pub endpoint: Option<String>,
 
     /// The region for entries that name none (else the manifest's default,
     /// then ALIBABA_CLOUD_REGION_ID).
-    #[arg(long)]
+    #[arg(long, value_parser = parse_region)]
     pub region: Option<String>,
 
     /// The ~/.aliyun/config.json profile to use (else ALIBABA_CLOUD_PROFILE, then `current`).
-    #[arg(long)]
+    #[arg(long, conflicts_with = "simulate")]
     pub profile: Option<String>,
 
     /// The request signature scheme.
@@ -84,7 +96,7 @@ pub struct CloudArgs {
     pub signature: SignatureVersion,
 
     /// Use the VPC endpoints (ecs-vpc.<region>.aliyuncs.com).
-    #[arg(long)]
+    #[arg(long, conflicts_with_all = ["endpoint", "simulate"])]
     pub vpc: bool,
 
     /// The most API requests in flight at once [default: 8].
@@ -184,15 +196,13 @@ pub fn run(args: &CheckArgs, colors: Colors, runtime: &Runtime) -> Result<Exit, 
     let env = |name: &str| std::env::var(name).ok();
     let expectations = match crate::manifest::load(&args.manifests, &args.vars, &env) {
         Ok(expectations) => expectations,
-        Err(errors) => {
-            terminal::stderr(&errors.render_human(colors.stderr))?;
-            return Ok(Exit::Invalid);
-        }
+        Err(errors) => return emit_invalid(&errors, args, colors),
     };
     let options = CheckOptions {
         strict: args.strict,
         wait: args.wait,
         interval: args.interval,
+        grace: args.grace,
         region: args.cloud.region.clone(),
     };
     let mut spinner = Spinner::new(args.wait.is_some());
@@ -203,10 +213,7 @@ pub fn run(args: &CheckArgs, colors: Colors, runtime: &Runtime) -> Result<Exit, 
             emit(&checked.report, args, colors)?;
             Ok(checked.exit)
         }
-        Err(CheckError::Manifest(errors)) => {
-            terminal::stderr(&errors.render_human(colors.stderr))?;
-            Ok(Exit::Invalid)
-        }
+        Err(CheckError::Manifest(errors)) => emit_invalid(&errors, args, colors),
         Err(CheckError::Failed(failure)) => Err(failure),
     }
 }
@@ -236,9 +243,34 @@ fn emit(report: &Report, args: &CheckArgs, colors: Colors) -> Result<(), Failure
             ..HumanOptions::default()
         },
     );
+    write_reports(args, |format| {
+        crate::report::render(report, format, &HumanOptions::default())
+    })?;
+    terminal::stdout(&text)
+}
+
+/// Exit 2: the manifest's diagnostics in the requested format (the human
+/// form on stderr, like any error; the others on stdout, where the report
+/// would be), and in every `--report` file, so CI shows why the gate failed.
+fn emit_invalid(
+    errors: &ManifestErrors,
+    args: &CheckArgs,
+    colors: Colors,
+) -> Result<Exit, Failure> {
+    write_reports(args, |format| {
+        crate::report::diagnostics::render(errors, format)
+    })?;
+    match args.format {
+        ReportFormat::Human => terminal::stderr(&errors.render_human(colors.stderr))?,
+        format => terminal::stdout(&crate::report::diagnostics::render(errors, format))?,
+    }
+    Ok(Exit::Invalid)
+}
+
+/// Writes every `--report` file, each rendered by `render`.
+fn write_reports(args: &CheckArgs, render: impl Fn(ReportFormat) -> String) -> Result<(), Failure> {
     for target in &args.reports {
-        let file = crate::report::render(report, target.format, &HumanOptions::default());
-        write_report(&target.path, &file).map_err(|err| {
+        write_report(&target.path, &render(target.format)).map_err(|err| {
             Failure::invalid(miette::miette!(
                 help = "check that the directory exists and is writable",
                 "cannot write the {:?} report to {}: {err}",
@@ -247,7 +279,7 @@ fn emit(report: &Report, args: &CheckArgs, colors: Colors) -> Result<(), Failure
             ))
         })?;
     }
-    terminal::stdout(&text)
+    Ok(())
 }
 
 fn write_report(path: &Path, text: &str) -> std::io::Result<()> {

@@ -20,6 +20,22 @@ pub fn parse_duration(s: &str) -> Result<std::time::Duration, String> {
         .map_err(|e| format!("`{s}` is not a duration ({e}); try 30s, 5m or 2h"))
 }
 
+/// `--region`: a region id's shape (cn-hangzhou, ap-southeast-1), not a
+/// list of known regions, so a new region works without an update.
+pub fn parse_region(s: &str) -> Result<String, String> {
+    crate::protocol::endpoint::check_region(s)
+        .map(|()| s.to_owned())
+        .map_err(|err| format!("{err}; region ids look like cn-hangzhou or ap-southeast-1"))
+}
+
+/// `--endpoint`: a URL (or bare host) that requests can go to, https or
+/// loopback http, checked before anything else runs.
+pub fn parse_endpoint(s: &str) -> Result<String, String> {
+    crate::protocol::endpoint::parse_endpoint(s)
+        .map(|_| s.trim().to_owned())
+        .map_err(|err| format!("{err}\n\n  {}", err.help))
+}
+
 /// Parses `--var NAME=VALUE`, the way Terraform takes `-var`.
 pub fn parse_var(s: &str) -> Result<VarOverride, String> {
     let (name, value) = s
@@ -103,6 +119,27 @@ mod tests {
         );
         assert!(parse_var("novalue").is_err());
         assert!(parse_var("bad name=1").is_err());
+    }
+
+    #[test]
+    fn regions_and_endpoints_are_checked_for_shape() {
+        assert_eq!(parse_region("cn-wuhan-lr").unwrap(), "cn-wuhan-lr");
+        for bad in [
+            "CN-HANGZHOU",
+            "cn_hangzhou",
+            "cn-hangzhou.evil.com",
+            "-x",
+            "",
+        ] {
+            assert!(parse_region(bad).is_err(), "{bad:?}");
+        }
+        assert_eq!(
+            parse_endpoint(" http://127.0.0.1:8080 ").unwrap(),
+            "http://127.0.0.1:8080"
+        );
+        let err = parse_endpoint("http://10.0.0.1:8080").unwrap_err();
+        assert!(err.contains("plain http"), "{err}");
+        assert!(parse_endpoint("not a url").is_err());
     }
 
     #[test]

@@ -7,8 +7,6 @@
 //! * eflo-controller `DescribeSendFileResults`: a form body, no `RegionId`,
 //!   no paging, `InvokeId` required.
 
-use serde::de::DeserializeOwned;
-
 use crate::cloud::CloudClient;
 use crate::cloud::error::CloudError;
 use crate::cloud::normalize::{self, ContentEncoding};
@@ -291,7 +289,7 @@ impl CloudClient {
         on_page: &mut (dyn FnMut(Vec<T>) + Send),
     ) -> Result<FetchSummary, CloudError>
     where
-        W: DeserializeOwned,
+        W: wire::Contract,
         P: Fn(W) -> Result<PageOf<T>, String>,
     {
         let EcsListing {

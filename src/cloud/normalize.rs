@@ -3,14 +3,17 @@
 //! ECS instances and eflo nodes become one model here: `InvokeInstances` and
 //! `InvokeNodes` both become targets, `VmCount` and `NodeCount` the target
 //! count, `Z` and `+08:00` times one [`Timestamp`]. A record that lacks what
-//! identifies it (an `InvokeId`, a target id) or carries an unreadable time
-//! is an error, never a quietly emptied field.
+//! identifies it (an `InvokeId`, a `Name`, a `TargetDir`, a target id) or
+//! carries an unreadable time is an error for the whole query: which
+//! expectation it belongs to cannot be known. A field only some verdicts
+//! need (`Content`, `FileMode`, `ExitCode`, `Output`) stays absent or
+//! invalid here, and those verdicts become unverified; it is never defaulted.
 
 use jiff::Timestamp;
 
 use crate::cloud::wire;
 use crate::observe::{
-    CommandResult, ContentType, FileInvocation, FileTarget, TargetStatus, decode_base64,
+    CommandResult, ContentType, FileInvocation, FileTarget, Observed, TargetStatus, decode_base64,
 };
 use crate::protocol::Provider;
 use crate::protocol::time::parse_response_time;
@@ -55,6 +58,9 @@ pub fn file_invocation(
 ) -> Result<FileInvocation, String> {
     let invoke_id = non_empty(raw.invoke_id).ok_or("a record has no InvokeId")?;
     let context = |e: String| format!("{invoke_id}: {e}");
+    let name = non_empty(raw.name).ok_or_else(|| context("the record has no Name".into()))?;
+    let target_dir =
+        non_empty(raw.target_dir).ok_or_else(|| context("the record has no TargetDir".into()))?;
     let mut raw_targets = raw.invoke_instances.into_vec();
     raw_targets.extend(raw.invoke_nodes.into_vec());
     let targets = raw_targets
@@ -71,10 +77,10 @@ pub fn file_invocation(
     Ok(FileInvocation {
         provider,
         region: region.to_owned(),
-        name: raw.name.unwrap_or_default(),
-        target_dir: raw.target_dir.unwrap_or_default(),
+        name,
+        target_dir,
         description: raw.description,
-        content: raw.content.unwrap_or_default(),
+        content: raw.content,
         content_type: ContentType::parse(raw.content_type.as_deref().unwrap_or("")),
         mode: non_empty(raw.file_mode).map(|m| m.trim().to_owned()),
         owner: non_empty(raw.file_owner),
@@ -117,14 +123,19 @@ pub fn command_result(
         .ok_or_else(|| format!("{invoke_id}: a result has no InstanceId"))?;
     let context = |e: String| format!("{invoke_id} on {instance_id}: {e}");
     let output = match raw.output {
-        None => None,
-        Some(text) => Some(match encoding {
-            ContentEncoding::PlainText => text.into_bytes(),
-            ContentEncoding::Base64 if text.trim().is_empty() => Vec::new(),
-            ContentEncoding::Base64 => decode_base64(&text).ok_or_else(|| {
-                context("Output is not Base64 although ContentEncoding=Base64 was asked for".into())
-            })?,
-        }),
+        None => Observed::Missing,
+        Some(text) => match encoding {
+            ContentEncoding::PlainText => Observed::Value(text.into_bytes()),
+            ContentEncoding::Base64 if text.trim().is_empty() => Observed::Value(Vec::new()),
+            ContentEncoding::Base64 => decode_base64(&text).map_or_else(
+                || {
+                    Observed::Invalid(
+                        "Output is not Base64 although ContentEncoding=Base64 was asked for".into(),
+                    )
+                },
+                Observed::Value,
+            ),
+        },
     };
     Ok(CommandResult {
         region: region.to_owned(),
@@ -181,6 +192,17 @@ mod tests {
 
     #[test]
     fn records_without_identity_are_errors() {
+        for (body, missing) in [
+            (r#"{"InvokeId": "f-1", "TargetDir": "/d"}"#, "no Name"),
+            (
+                r#"{"InvokeId": "f-1", "Name": "a", "TargetDir": null}"#,
+                "no TargetDir",
+            ),
+        ] {
+            let raw: wire::SendFileInvocation = serde_json::from_str(body).unwrap();
+            let err = file_invocation(Provider::Ecs, "r", raw).unwrap_err();
+            assert!(err.contains(missing), "{err}");
+        }
         let raw = wire::SendFileInvocation::default();
         assert!(
             file_invocation(Provider::Ecs, "r", raw)
@@ -188,7 +210,7 @@ mod tests {
                 .contains("no InvokeId")
         );
         let raw: wire::SendFileInvocation = serde_json::from_str(
-            r#"{"InvokeId": "f-1", "InvokeInstances": {"InvokeInstance": [{"InvocationStatus": "Success"}]}}"#,
+            r#"{"InvokeId": "f-1", "Name": "a", "TargetDir": "/d", "InvokeInstances": {"InvokeInstance": [{"InvocationStatus": "Success"}]}}"#,
         )
         .unwrap();
         let err = file_invocation(Provider::Ecs, "r", raw).unwrap_err();
@@ -205,13 +227,19 @@ mod tests {
         )
         .unwrap();
         let r = command_result("r", ContentEncoding::Base64, raw.clone()).unwrap();
-        assert_eq!(r.output.as_deref(), Some(&b"hello"[..]));
+        assert_eq!(r.output, Observed::Value(b"hello".to_vec()));
         let r = command_result("r", ContentEncoding::PlainText, raw).unwrap();
-        assert_eq!(r.output.as_deref(), Some(&b"aGVsbG8="[..]));
+        assert_eq!(r.output, Observed::Value(b"aGVsbG8=".to_vec()));
         let bad: wire::InvocationResult = serde_json::from_str(
             r#"{"InvokeId": "t-1", "InstanceId": "i-1", "Output": "not base64!"}"#,
         )
         .unwrap();
-        assert!(command_result("r", ContentEncoding::Base64, bad).is_err());
+        // Undecodable output spoils the output check only, not the record.
+        let r = command_result("r", ContentEncoding::Base64, bad).unwrap();
+        assert!(matches!(r.output, Observed::Invalid(_)), "{:?}", r.output);
+        let none: wire::InvocationResult =
+            serde_json::from_str(r#"{"InvokeId": "t-1", "InstanceId": "i-1"}"#).unwrap();
+        let r = command_result("r", ContentEncoding::Base64, none).unwrap();
+        assert_eq!((r.output, r.exit_code), (Observed::Missing, None));
     }
 }

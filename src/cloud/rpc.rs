@@ -9,8 +9,8 @@
 
 use std::sync::Arc;
 
+use crate::cloud::wire::Contract;
 use jiff::Timestamp;
-use serde::de::DeserializeOwned;
 use url::Url;
 
 use crate::cloud::credentials::{CredentialProvider, Credentials};
@@ -120,7 +120,7 @@ pub struct Rpc {
 
 impl Rpc {
     /// Sends `call` to `endpoint` with retries and parses the success body as `T`.
-    pub async fn call<T: DeserializeOwned>(
+    pub async fn call<T: Contract>(
         &self,
         call: &ApiCall,
         endpoint: &Url,
@@ -169,7 +169,7 @@ impl Rpc {
 }
 
 /// Reads an API answer: the parsed success body, or the envelope as an error.
-fn judge<T: DeserializeOwned>(
+fn judge<T: Contract>(
     call: &ApiCall,
     endpoint: &Url,
     stats: &Stats,
@@ -181,10 +181,15 @@ fn judge<T: DeserializeOwned>(
         e.code
             .as_deref()
             .filter(|c| !c.is_empty() && !matches!(*c, "Success" | "200" | "OK"))
-            .filter(|_| !answer.is_success() || e.message.is_some())
     });
     if answer.is_success() && error_code.is_none() {
-        return match serde_json::from_slice::<T>(&answer.body) {
+        // A body without its action's wrapper is retried like a lost
+        // answer, and then fails: it is never an empty page.
+        let value = serde_json::from_slice::<serde_json::Value>(&answer.body)
+            .map_err(|e| e.to_string())
+            .and_then(|body| T::check(&body).map(|()| body))
+            .and_then(|body| serde_json::from_value::<T>(body).map_err(|e| e.to_string()));
+        return match value {
             Ok(value) => Ok(Reply {
                 value,
                 request_id: answer.request_id,

@@ -9,18 +9,99 @@
 //! * booleans accept `true`/`false` in any case, `1`/`0`, numbers and null;
 //! * integers accept numbers, integral floats, numeric strings (`""` → absent),
 //!   booleans and null;
-//! * a missing wrapper (`Invocations`), a missing inner list (`Invocation`),
-//!   or a null one are empty lists; a lone object stands for a one-item list.
+//! * inside a record, a missing or null inner list (`InvokeInstances`) is
+//!   empty, and a lone object stands for a one-item list.
 //!
 //! Every scalar is an `Option`, so "absent" is never mistaken for `0`/`""`.
 //! Text that is not any of these (an integer field holding `"abc"`) is an
 //! error, never a silent default.
+//!
+//! Lenient about types is not lenient about structure: a whole response
+//! must carry its action's documented wrapper ([`Contract`]). A 2xx body of
+//! `{}`, `[]`, only a `RequestId`, `{"Invocations": null}` or the page
+//! nested elsewhere is malformed, never an empty last page: read as one, it
+//! would end the listing early and turn unseen records into a pass.
 
 use std::fmt;
 use std::marker::PhantomData;
 
 use serde::Deserialize;
 use serde::de::{self, DeserializeOwned, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+
+/// The documented structure a 2xx body of one action must have.
+pub trait Contract: DeserializeOwned {
+    /// `Err` names what is missing, for the malformed-response error.
+    fn check(body: &serde_json::Value) -> Result<(), String>;
+}
+
+/// `body.<outer>.<inner>` must be a list (a lone object counts as one).
+fn wrapped_list(
+    body: &serde_json::Value,
+    path: &str,
+    outer: &str,
+    inner: &str,
+) -> Result<(), String> {
+    let wrapper = body
+        .get(outer)
+        .ok_or_else(|| format!("no `{path}{outer}` wrapper"))?;
+    let serde_json::Value::Object(wrapper) = wrapper else {
+        return Err(format!(
+            "`{path}{outer}` is {}, not an object",
+            kind(wrapper)
+        ));
+    };
+    match wrapper.get(inner) {
+        Some(serde_json::Value::Array(_) | serde_json::Value::Object(_)) => Ok(()),
+        Some(other) => Err(format!(
+            "`{path}{outer}.{inner}` is {}, not a list",
+            kind(other)
+        )),
+        None => Err(format!("no `{path}{outer}.{inner}` list")),
+    }
+}
+
+fn object(body: &serde_json::Value) -> Result<(), String> {
+    match body {
+        serde_json::Value::Object(_) => Ok(()),
+        other => Err(format!("the body is {}, not an object", kind(other))),
+    }
+}
+
+fn kind(value: &serde_json::Value) -> &'static str {
+    match value {
+        serde_json::Value::Null => "null",
+        serde_json::Value::Bool(_) => "a boolean",
+        serde_json::Value::Number(_) => "a number",
+        serde_json::Value::String(_) => "a string",
+        serde_json::Value::Array(_) => "a list",
+        serde_json::Value::Object(_) => "an object",
+    }
+}
+
+impl Contract for SendFileResultsResponse {
+    /// `Invocations.Invocation[]`, ECS and eflo alike. The paging fields are
+    /// not required here: page mode refuses a page without `TotalCount`
+    /// itself, and a page without `NextToken` looks like a last page, which
+    /// only an end-of-listing check can question.
+    fn check(body: &serde_json::Value) -> Result<(), String> {
+        object(body)?;
+        wrapped_list(body, "", "Invocations", "Invocation")
+    }
+}
+
+impl Contract for InvocationResultsResponse {
+    /// `Invocation.InvocationResults.InvocationResult[]` (the paging fields
+    /// sit inside `Invocation`).
+    fn check(body: &serde_json::Value) -> Result<(), String> {
+        object(body)?;
+        let page = match body.get("Invocation") {
+            Some(page @ serde_json::Value::Object(_)) => page,
+            Some(other) => return Err(format!("`Invocation` is {}, not an object", kind(other))),
+            None => return Err("no `Invocation` object".into()),
+        };
+        wrapped_list(page, "Invocation.", "InvocationResults", "InvocationResult")
+    }
+}
 
 /// A list the API wraps in an object: `{"Invocation": [...]}`.
 ///
@@ -513,9 +594,50 @@ mod tests {
     }
 
     #[test]
+    fn responses_without_their_documented_wrapper_break_the_contract() {
+        let ok = |body: &str| SendFileResultsResponse::check(&serde_json::from_str(body).unwrap());
+        assert_eq!(
+            ok(r#"{"TotalCount": 0, "Invocations": {"Invocation": []}}"#),
+            Ok(())
+        );
+        assert_eq!(
+            ok(r#"{"NextToken": "", "Invocations": {"Invocation": {"InvokeId": "f"}}}"#),
+            Ok(())
+        );
+        for bad in [
+            "{}",
+            "[]",
+            r#"{"RequestId": "r"}"#,
+            r#"{"TotalCount": 1, "Invocations": null}"#,
+            r#"{"TotalCount": 1, "Invocations": {}}"#,
+            r#"{"TotalCount": 1, "Invocations": {"Invocation": null}}"#,
+            r#"{"TotalCount": 1, "Data": {"Invocations": {"Invocation": []}}}"#,
+            r#"{"TotalCount": 1, "Invocations": []}"#,
+        ] {
+            assert!(ok(bad).is_err(), "{bad}");
+        }
+        let results =
+            |body: &str| InvocationResultsResponse::check(&serde_json::from_str(body).unwrap());
+        assert_eq!(
+            results(
+                r#"{"Invocation": {"TotalCount": 0, "InvocationResults": {"InvocationResult": []}}}"#
+            ),
+            Ok(())
+        );
+        for bad in [
+            "{}",
+            r#"{"Invocation": null}"#,
+            r#"{"Invocation": {"TotalCount": 0}}"#,
+            r#"{"Invocation": []}"#,
+            r#"{"TotalCount": 0, "InvocationResults": {"InvocationResult": []}}"#,
+        ] {
+            let err = results(bad).unwrap_err();
+            assert!(err.contains("Invocation"), "{bad}: {err}");
+        }
+    }
+
+    #[test]
     fn wrappers_tolerate_missing_null_and_lone_items() {
-        let page: SendFileResultsResponse = serde_json::from_str(r#"{"RequestId": "r"}"#).unwrap();
-        assert!(page.invocations.0.is_empty());
         for body in [
             r#"{"Invocations": null}"#,
             r#"{"Invocations": {}}"#,

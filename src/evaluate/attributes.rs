@@ -1,9 +1,11 @@
 //! Attributes: what the effective delivery of a file carried, judged one
 //! declared attribute at a time, each by its own small rule.
 //!
-//! A field the API leaves out was not sent, so SendFile's default applied
-//! (mode 0644, owner and group root, overwrite false): a rule compares the
-//! declaration with that default rather than skipping the attribute.
+//! Every rule needs its field: one the API leaves out (or blank), or one
+//! that cannot be read (a mode `rwx`, content that does not decode), makes
+//! that attribute `unverified`. It is never taken for SendFile's default
+//! (the documented API always echoes mode, owner, group and overwrite), and
+//! never reported as drift.
 
 use std::fmt::Display;
 use std::time::Duration;
@@ -12,8 +14,8 @@ use jiff::Timestamp;
 
 use crate::expect::{Attr, FileExpectation};
 use crate::findings::FindingCode;
-use crate::mode::{DEFAULT_MODE, FileMode};
-use crate::observe::FileInvocation;
+use crate::mode::FileMode;
+use crate::observe::{FileInvocation, GapReason};
 use crate::report::model::Finding;
 
 use super::{Evaluator, FindingBuilder};
@@ -43,51 +45,42 @@ pub(super) fn judge(delivered: &Delivered<'_>) -> impl Iterator<Item = Finding> 
 }
 
 fn mode(d: &Delivered<'_>) -> Option<Finding> {
-    let observed = match d.invocation.mode.as_deref().map(str::trim) {
-        None => DEFAULT_MODE,
-        Some(text) => match text.parse::<FileMode>() {
-            Ok(mode) => mode,
-            Err(err) => {
-                let declared = &d.file.mode;
-                return Some(
-                    d.finding(FindingCode::ModeMismatch, declared)
-                        .message(format!(
-                            "{} has a FileMode the API reports as `{text}`, which is not an \
-                             octal mode ({err}); declared {}",
-                            d.subject(),
-                            declared.value
-                        ))
-                        .label(format!("declared {}", declared.value))
-                        .expected(declared.value.to_string())
-                        .observed(text)
-                        .build(),
-                );
-            }
-        },
+    let text = match d.invocation.mode.as_deref().map(str::trim) {
+        None => return Some(d.missing("FileMode", "mode")),
+        Some(text) => text,
     };
-    d.mismatch(FindingCode::ModeMismatch, "mode", &d.file.mode, observed)
+    match text.parse::<FileMode>() {
+        Ok(observed) => d.mismatch(FindingCode::ModeMismatch, "mode", &d.file.mode, observed),
+        Err(err) => Some(d.invalid(
+            "mode",
+            format!("the API reports FileMode `{text}`, which is not an octal mode ({err})"),
+        )),
+    }
 }
 
 fn owner(d: &Delivered<'_>) -> Option<Finding> {
-    let observed = or_root(d.invocation.owner.as_deref());
+    let Some(observed) = present(d.invocation.owner.as_deref()) else {
+        return Some(d.missing("FileOwner", "owner"));
+    };
     d.mismatch(FindingCode::OwnerMismatch, "owner", &d.file.owner, observed)
 }
 
 fn group(d: &Delivered<'_>) -> Option<Finding> {
-    let observed = or_root(d.invocation.group.as_deref());
+    let Some(observed) = present(d.invocation.group.as_deref()) else {
+        return Some(d.missing("FileGroup", "group"));
+    };
     d.mismatch(FindingCode::GroupMismatch, "group", &d.file.group, observed)
 }
 
-/// An owner or group left out (or blank) is SendFile's `root`.
-fn or_root(observed: Option<&str>) -> &str {
-    observed
-        .map(str::trim)
-        .filter(|o| !o.is_empty())
-        .unwrap_or("root")
+/// An owner or group that is there and not blank.
+fn present(observed: Option<&str>) -> Option<&str> {
+    observed.map(str::trim).filter(|o| !o.is_empty())
 }
 
 fn overwrite(d: &Delivered<'_>) -> Option<Finding> {
-    let observed = d.invocation.overwrite.unwrap_or(false);
+    let Some(observed) = d.invocation.overwrite else {
+        return Some(d.missing("Overwrite", "overwrite"));
+    };
     let declared = &d.file.overwrite;
     d.mismatch(
         FindingCode::OverwriteMismatch,
@@ -99,6 +92,17 @@ fn overwrite(d: &Delivered<'_>) -> Option<Finding> {
 
 fn content(d: &Delivered<'_>) -> Option<Finding> {
     let declared = d.file.content.as_ref()?;
+    if d.invocation.content.is_none() {
+        return Some(d.missing("Content", "content"));
+    }
+    if d.invocation.content_type == crate::observe::ContentType::Base64
+        && d.invocation.decoded_content().is_err()
+    {
+        return Some(d.invalid(
+            "content",
+            "the API returned Base64 content that does not decode".to_owned(),
+        ));
+    }
     let drift = super::content::compare(&declared.value, d.invocation, d.file.sensitive)?;
     Some(
         d.finding(FindingCode::ContentMismatch, declared)
@@ -152,6 +156,36 @@ impl Delivered<'_> {
     fn finding<T>(&self, code: FindingCode, attr: &Attr<T>) -> FindingBuilder {
         let location = self.eval.attr_location(attr, self.file.origin);
         FindingBuilder::new(code, Some(self.target), Some(self.path), location)
+    }
+
+    /// `what` cannot be judged: the record has no `field`.
+    fn missing(&self, field: &str, what: &str) -> Finding {
+        self.unverified(
+            GapReason::FieldMissing,
+            what,
+            format!("the record has no {field}"),
+        )
+    }
+
+    /// `what` cannot be judged: its field is unreadable.
+    fn invalid(&self, what: &str, why: String) -> Finding {
+        self.unverified(GapReason::FieldInvalid, what, why)
+    }
+
+    fn unverified(&self, reason: GapReason, what: &str, why: String) -> Finding {
+        let location = self.eval.location(self.file.origin);
+        FindingBuilder::unverified(
+            Some(self.target),
+            Some(self.path),
+            location,
+            reason,
+            format!(
+                "the {what} of {} is unverified: {why} (task {})",
+                self.subject(),
+                self.task()
+            ),
+        )
+        .build()
     }
 
     /// The finding for a delivered value that is not the declared one.

@@ -1,11 +1,13 @@
 //! Commands: per declared command × target, the latest execution is judged
-//! on its status, exit code and output.
+//! on its status, exit code and output. A status this version does not know
+//! (or none), or a finished run without the `ExitCode` or `Output` a
+//! declaration asks about, makes that check unverified.
 
 use std::collections::{BTreeMap, HashSet};
 
 use crate::expect::{CommandExpectation, CommandSelector, OutputMatch};
 use crate::findings::{FindingCode, error_codes};
-use crate::observe::CommandResult;
+use crate::observe::{CommandResult, GapReason, Observed};
 use crate::report::model::{CommandKey, CommandReport, Detail, TargetReport};
 
 use super::content::unified_diff;
@@ -49,6 +51,13 @@ pub(super) fn evaluate(
     let label = report.key.label();
 
     if command.targets.is_empty() {
+        if let Some(gap) = eval.command_gap(command, None) {
+            let subject = format!("{label} in {}", command.region());
+            report
+                .findings
+                .push(FindingBuilder::from_gap(gap, None, None, entry, &subject));
+            return report;
+        }
         if latest.is_empty() {
             report.findings.push(
                 FindingBuilder::new(FindingCode::CommandNotFound, None, None, entry)
@@ -71,6 +80,25 @@ pub(super) fn evaluate(
     }
 
     for target in &command.targets {
+        if let Some(gap) = eval.command_gap(command, Some(&target.id)) {
+            let id = target.id.as_str();
+            let subject = format!("{label} on instance {id}");
+            let location = eval.location(target.origin);
+            report.targets.push(TargetReport {
+                id: id.to_owned(),
+                declared: true,
+                invoke_id: None,
+                finished_at: None,
+                findings: vec![FindingBuilder::from_gap(
+                    gap,
+                    Some(id),
+                    None,
+                    location,
+                    &subject,
+                )],
+            });
+            continue;
+        }
         let result = latest.get(target.id.as_str()).copied();
         let mut judged = judge(eval, command, &label, &target.id, result);
         if result.is_none() {
@@ -138,6 +166,31 @@ fn judge(
         return target;
     };
     let task = &result.invoke_id;
+    let unverified = |reason, why: String| {
+        FindingBuilder::unverified(
+            Some(id),
+            None,
+            entry,
+            reason,
+            format!("{label} on instance {id} is unverified: {why} (task {task})"),
+        )
+        .build()
+    };
+
+    if !result.has_known_status() {
+        let finding = match result.status.trim() {
+            "" => unverified(
+                GapReason::FieldMissing,
+                "the result has no InvocationStatus".into(),
+            ),
+            other => unverified(
+                GapReason::FieldInvalid,
+                format!("the result has an unknown InvocationStatus `{other}`"),
+            ),
+        };
+        target.findings.push(finding);
+        return target;
+    }
 
     if result.is_in_flight() {
         target.findings.push(
@@ -192,7 +245,12 @@ fn judge(
         );
     }
 
-    if let Some(expected) = &command.exit_code
+    if command.exit_code.is_some() && result.exit_code.is_none() {
+        target.findings.push(unverified(
+            GapReason::FieldMissing,
+            "the finished run has no ExitCode".into(),
+        ));
+    } else if let Some(expected) = &command.exit_code
         && result.exit_code != Some(expected.value)
     {
         let observed = result
@@ -216,11 +274,22 @@ fn judge(
 
     if let Some(expected) = &command.output {
         let location = eval.attr_location(expected, command.origin);
-        let output = result
-            .output
-            .as_deref()
-            .map(String::from_utf8_lossy)
-            .unwrap_or_default();
+        let output = match &result.output {
+            Observed::Value(bytes) => String::from_utf8_lossy(bytes),
+            Observed::Missing => {
+                target.findings.push(unverified(
+                    GapReason::FieldMissing,
+                    "the finished run has no Output".into(),
+                ));
+                return target;
+            }
+            Observed::Invalid(why) => {
+                target
+                    .findings
+                    .push(unverified(GapReason::FieldInvalid, why.clone()));
+                return target;
+            }
+        };
         if let Some(finding) = match_output(&expected.value, &output) {
             target.findings.push(
                 new(FindingCode::OutputMismatch, location)

@@ -44,7 +44,7 @@ pub(super) fn compare(
         Ok(readings) => readings,
         Err(()) => {
             // Never echo undecodable content: it may be the sensitive file.
-            let observed = invocation.content.as_bytes();
+            let observed = invocation.content.as_deref().unwrap_or_default().as_bytes();
             return Some(ContentDrift {
                 note: format!(
                     "; the API returned {} content that does not decode",
@@ -72,7 +72,7 @@ pub(super) fn compare(
 }
 
 fn readings(invocation: &FileInvocation) -> Result<Vec<Reading>, ()> {
-    let raw = invocation.content.as_str();
+    let raw = invocation.content.as_deref().unwrap_or_default();
     match invocation.content_type {
         ContentType::Base64 => Ok(vec![Reading {
             bytes: decode_base64(raw).ok_or(())?,
@@ -162,7 +162,7 @@ mod tests {
 
     fn echo(content: &str, content_type: ContentType) -> FileInvocation {
         let mut inv = invocation("f-1", "a.txt", "/etc");
-        inv.content = content.to_owned();
+        inv.content = Some(content.to_owned());
         inv.content_type = content_type;
         inv
     }

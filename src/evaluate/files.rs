@@ -11,7 +11,7 @@ use jiff::Timestamp;
 
 use crate::expect::{FileExpectation, TargetRef};
 use crate::findings::{FindingCode, error_codes};
-use crate::observe::{FileInvocation, FileTarget};
+use crate::observe::{FileInvocation, FileTarget, GapReason, TargetStatus};
 use crate::protocol::Provider;
 use crate::report::model::{Detail, FileReport, Finding, Location, TargetReport};
 
@@ -150,6 +150,18 @@ fn judge(
     // Located only when a finding needs it: most targets have none.
     let target_location = || eval.location(target.origin);
 
+    if let Some(gap) = eval.file_gap(file, id) {
+        let subject = format!("{path} on {noun} {id}");
+        report.findings.push(FindingBuilder::from_gap(
+            gap,
+            Some(id),
+            Some(path),
+            target_location(),
+            &subject,
+        ));
+        return report;
+    }
+
     let Some(latest) = attempts.last() else {
         let seen = if file_seen_elsewhere {
             " (the API has records of it on other targets)"
@@ -172,7 +184,37 @@ fn judge(
         );
         return report;
     };
-    let latest_success = attempts.iter().rev().find(|a| a.target.status.is_success());
+    let success_at = attempts.iter().rposition(|a| a.target.status.is_success());
+    let latest_success = success_at.map(|at| attempts[at]);
+
+    // A status this version cannot read, on the latest attempt or one after
+    // the latest success, might be the delivery that counts.
+    let after_success = &attempts[success_at.map_or(0, |at| at + 1)..];
+    if let Some(unreadable) = after_success
+        .iter()
+        .find(|a| matches!(a.target.status, TargetStatus::Unknown(_)))
+    {
+        let task = &unreadable.invocation.invoke_id;
+        let (reason, what) = match unreadable.target.status.as_str().trim() {
+            "" => (GapReason::FieldMissing, "no InvocationStatus".to_owned()),
+            other => (
+                GapReason::FieldInvalid,
+                format!("an unknown InvocationStatus `{other}`"),
+            ),
+        };
+        report.invoke_id = Some(task.clone());
+        report.findings.push(
+            FindingBuilder::unverified(
+                Some(id),
+                Some(path),
+                target_location(),
+                reason,
+                format!("{path} on {noun} {id} is unverified: task {task} reports {what} for it"),
+            )
+            .build(),
+        );
+        return report;
+    }
 
     if latest.target.status.is_in_flight() {
         report.invoke_id = Some(latest.invocation.invoke_id.clone());
@@ -225,7 +267,7 @@ fn judge(
 
     report.invoke_id = Some(success.invocation.invoke_id.clone());
     report.finished_at = success.when();
-    if !std::ptr::eq(*latest, *success) {
+    if !std::ptr::eq(*latest, success) {
         let explained = error_codes::explain(
             latest.target.error_code.as_deref(),
             latest.target.error_info.as_deref(),

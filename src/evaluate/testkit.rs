@@ -213,7 +213,7 @@ pub(crate) fn invocation(invoke_id: &str, name: &str, target_dir: &str) -> FileI
         name: name.into(),
         target_dir: target_dir.into(),
         description: None,
-        content: String::new(),
+        content: Some(String::new()),
         content_type: ContentType::PlainText,
         mode: Some("0644".into()),
         owner: Some("root".into()),
@@ -267,7 +267,7 @@ pub(crate) fn command_result(
         exit_code: Some(exit_code),
         error_code: None,
         error_info: None,
-        output: Some(output.as_bytes().to_vec()),
+        output: crate::observe::Observed::Value(output.as_bytes().to_vec()),
         dropped: Some(0),
         repeats: Some(1),
         username: Some("root".into()),
@@ -312,7 +312,7 @@ pub(crate) fn seed_files(json: &str, provider: Provider, region: &str) -> Vec<Fi
             name: text(&inv["Name"]).unwrap_or_default(),
             target_dir: text(&inv["TargetDir"]).unwrap_or_default(),
             description: text(&inv["Description"]),
-            content: text(&inv["Content"]).unwrap_or_default(),
+            content: text(&inv["Content"]),
             content_type: ContentType::parse(&text(&inv["ContentType"]).unwrap_or_default()),
             mode: text(&inv["FileMode"]),
             owner: text(&inv["FileOwner"]),
@@ -358,7 +358,7 @@ pub(crate) fn seed_commands(json: &str, region: &str) -> Vec<CommandResult> {
             exit_code: r["ExitCode"].as_i64(),
             error_code: text(&r["ErrorCode"]),
             error_info: text(&r["ErrorInfo"]),
-            output: Some(
+            output: crate::observe::Observed::Value(
                 text(&r["Output"])
                     .and_then(|o| crate::observe::decode_base64(&o))
                     .unwrap_or_default(),

@@ -3,7 +3,7 @@ use super::*;
 use crate::exit::Exit;
 use crate::expect::{CommandSelector, ExpectedContent, FileExpectation, OutputMatch};
 use crate::findings::Severity;
-use crate::observe::{ContentType, FileInvocation, FileTarget};
+use crate::observe::{ContentType, FileInvocation, FileTarget, Observed, TargetStatus};
 use crate::protocol::Provider;
 use crate::report::model::{Outcome, Verdict};
 
@@ -65,7 +65,7 @@ fn nginx_delivery(invoke_id: &str, targets: Vec<FileTarget>) -> FileInvocation {
     inv.owner = Some("www".into());
     inv.group = Some("www-data".into());
     inv.overwrite = Some(true);
-    inv.content = String::from_utf8(NGINX.to_vec()).unwrap();
+    inv.content = Some(String::from_utf8(NGINX.to_vec()).unwrap());
     inv.targets = targets;
     inv
 }
@@ -203,7 +203,7 @@ fn in_flight_latest_attempt_is_pending_and_unverified() {
     let exp = only_nginx();
     let running = target("i-web2", "Running", "2026-11-22T11:00:00Z", None);
     let mut new_version = nginx_delivery("f-2", vec![running]);
-    new_version.content = "worker_processes 4;\n".into();
+    new_version.content = Some("worker_processes 4;\n".into());
     let report = run(
         &exp,
         vec![
@@ -264,16 +264,93 @@ fn modes_compare_as_octal_numbers() {
 }
 
 #[test]
-fn unparsable_mode_is_a_mismatch_not_a_panic() {
+fn an_unparsable_mode_is_unverified_never_a_mismatch() {
     let exp = only_nginx();
-    let mut inv = nginx_delivery("f-1", vec![ok("i-web1")]);
-    inv.mode = Some("rw-r-----".into());
+    for mode in ["rw-r-----", "rwx"] {
+        let mut inv = nginx_delivery("f-1", vec![ok("i-web1")]);
+        inv.mode = Some(mode.into());
+        let report = run(&exp, vec![inv, nginx_delivery("f-2", vec![ok("i-web2")])]);
+        let finding = sole(&report, "unverified", "i-web1");
+        assert_mentions(&finding.message, "not an octal mode");
+        assert_eq!(finding.unverified_reason(), Some(GapReason::FieldInvalid));
+        assert!(
+            report
+                .findings()
+                .all(|f| f.code != FindingCode::ModeMismatch),
+            "{mode}"
+        );
+        assert_eq!(report.files[0].targets[0].outcome(), Outcome::Unverified);
+    }
+}
+
+/// Each field an attribute check depends on: left out, the check is
+/// unverified (reason field-missing), whatever was declared; the target is
+/// neither in sync nor drifted, and the check exits 3.
+#[test]
+fn each_attribute_needs_its_field() {
+    type Spoil = fn(&mut crate::observe::FileInvocation);
+    let cases: [(&str, Spoil); 5] = [
+        ("FileMode", |inv| inv.mode = None),
+        ("FileOwner", |inv| inv.owner = None),
+        ("FileGroup", |inv| inv.group = Some("  ".into())),
+        ("Overwrite", |inv| inv.overwrite = None),
+        ("Content", |inv| inv.content = None),
+    ];
+    for (field, spoil) in cases {
+        let exp = only_nginx();
+        let mut inv = nginx_delivery("f-1", vec![ok("i-web1")]);
+        spoil(&mut inv);
+        let report = run(&exp, vec![inv, nginx_delivery("f-2", vec![ok("i-web2")])]);
+        let target = &report.files[0].targets[0];
+        assert_eq!(target.outcome(), Outcome::Unverified, "{field}");
+        assert_eq!(target.unverified_reason(), Some(GapReason::FieldMissing));
+        let finding = sole(&report, "unverified", "i-web1");
+        assert_mentions(&finding.message, &format!("no {field}"));
+        assert_eq!(report.exit(), crate::exit::Exit::Unverified, "{field}");
+        assert_eq!(report.summary().unverified, 1, "{field}");
+    }
+}
+
+/// Declared content that is empty (or its digest) never matches a record
+/// without `Content`; undecodable Base64 is unverified, not drift.
+#[test]
+fn absent_or_undecodable_content_never_matches() {
+    let exp0 = expectations(MANIFEST);
+    let mut exp = expectations(MANIFEST);
+    let mut empty = file(&exp0, "app.env", "/etc/app", &["i-web1"]);
+    empty.content = Some(Attr::builtin(ExpectedContent::Bytes(Vec::new())));
+    exp.files = vec![empty];
+    let mut inv = invocation("f-9", "app.env", "/etc/app");
+    inv.targets = vec![ok("i-web1")];
+    inv.content = None;
+    let report = run(&exp, vec![inv.clone()]);
+    assert_eq!(report.exit(), crate::exit::Exit::Unverified);
+    inv.content = Some("!!not base64!!".into());
+    inv.content_type = crate::observe::ContentType::Base64;
     let report = run(&exp, vec![inv]);
-    let finding = report
-        .findings()
-        .find(|f| f.code == FindingCode::ModeMismatch)
-        .unwrap();
-    assert_mentions(&finding.message, "not an octal mode");
+    let finding = sole(&report, "unverified", "i-web1");
+    assert_eq!(finding.unverified_reason(), Some(GapReason::FieldInvalid));
+    assert_mentions(&finding.message, "does not decode");
+}
+
+/// A missing or unknown per-target status, on the attempt that would count,
+/// is unverified; an unreadable status before the latest success is not.
+#[test]
+fn an_unreadable_target_status_is_unverified() {
+    for status in ["", "Exploded"] {
+        let exp = only_nginx();
+        let mut bad = ok("i-web1");
+        bad.status = TargetStatus::parse(status);
+        let report = run(&exp, vec![nginx_delivery("f-1", vec![bad, ok("i-web2")])]);
+        let target = &report.files[0].targets[0];
+        assert_eq!(target.outcome(), Outcome::Unverified, "{status:?}");
+        let reason = if status.is_empty() {
+            GapReason::FieldMissing
+        } else {
+            GapReason::FieldInvalid
+        };
+        assert_eq!(target.unverified_reason(), Some(reason));
+    }
 }
 
 #[test]
@@ -308,7 +385,6 @@ fn builtin_defaults_are_labelled_on_the_entry() {
         .push(file(&exp0, "app.env", "/etc/app", &["i-web1"]));
     let mut inv = invocation("f-9", "app.env", "/etc/app");
     inv.mode = Some("0600".into());
-    inv.owner = None; // not echoed: SendFile's default (root) applied
     inv.targets = vec![ok("i-web1")];
     let report = run(&exp, vec![inv]);
     let finding = sole(&report, "mode-mismatch", "i-web1");
@@ -330,9 +406,9 @@ fn content_drift_shows_a_diff_and_sensitive_content_only_digests() {
     exp.files.push(app);
 
     let mut nginx_inv = nginx_delivery("f-1", vec![ok("i-web1"), ok("i-web2")]);
-    nginx_inv.content = "worker_processes 4;\n".into();
+    nginx_inv.content = Some("worker_processes 4;\n".into());
     let mut app_inv = invocation("f-2", "app.env", "/etc/app");
-    app_inv.content = "VE9LRU49c2VjcmV0Cg==".into(); // TOKEN=secret\n
+    app_inv.content = Some("VE9LRU49c2VjcmV0Cg==".into()); // TOKEN=secret\n
     app_inv.content_type = ContentType::Base64;
     app_inv.targets = vec![ok("i-web1")];
     let report = run(&exp, vec![nginx_inv, app_inv]);
@@ -840,7 +916,170 @@ fn binary_content_is_compared_decoded() {
         0xde, 0xad, 0xbe, 0xef,
     ])));
     let mut inv = nginx_delivery("f-1", vec![ok("i-web1"), ok("i-web2")]);
-    inv.content = "3q2+7w==".into();
+    inv.content = Some("3q2+7w==".into());
     inv.content_type = ContentType::Base64;
     assert_eq!(codes(&run(&exp, vec![inv])), []);
+}
+
+/// A finished run needs the fields its declaration reads: ExitCode for
+/// `exit_code:`, Output for `output:`, a known status always. Without them
+/// that target is unverified, the other target is still judged.
+#[test]
+fn command_checks_need_their_fields() {
+    type Spoil = fn(&mut crate::observe::CommandResult);
+    let cases: [(&str, GapReason, Spoil); 5] = [
+        ("no ExitCode", GapReason::FieldMissing, |r| {
+            r.exit_code = None
+        }),
+        ("no Output", GapReason::FieldMissing, |r| {
+            r.output = Observed::Missing
+        }),
+        ("not Base64", GapReason::FieldInvalid, |r| {
+            r.output = Observed::Invalid("Output is not Base64".into())
+        }),
+        ("no InvocationStatus", GapReason::FieldMissing, |r| {
+            r.status = String::new()
+        }),
+        (
+            "unknown InvocationStatus `Weird`",
+            GapReason::FieldInvalid,
+            |r| r.status = "Weird".into(),
+        ),
+    ];
+    for (what, reason, spoil) in cases {
+        let good = |instance| {
+            command_result(
+                "t-1",
+                "c-reload",
+                instance,
+                "Success",
+                0,
+                "nginx reloaded\n",
+                T,
+            )
+        };
+        let mut spoiled = good("i-web1");
+        spoil(&mut spoiled);
+        let report = run_commands(vec![spoiled, good("i-web2")]);
+        let targets = &report.commands[0].targets;
+        assert_eq!(targets[0].outcome(), Outcome::Unverified, "{what}");
+        assert_eq!(targets[0].unverified_reason(), Some(reason), "{what}");
+        assert!(targets[0].findings[0].message.contains(what), "{what}");
+        assert_eq!(targets[1].outcome(), Outcome::Pass, "{what}");
+        assert_eq!(report.verdict(), Verdict::Unverified, "{what}");
+        assert_eq!(report.exit(), Exit::Unverified, "{what}");
+    }
+}
+
+fn gap(query: crate::plan::Query) -> crate::observe::Gap {
+    crate::observe::Gap {
+        query,
+        reason: GapReason::QueryFailed,
+        detail: "DescribeSendFileResults: gave up after 5 attempts".into(),
+        help: Some("check the network".into()),
+    }
+}
+
+/// A failed query makes exactly what it covers unverified; the rest is
+/// judged, and drift elsewhere still exits 1 with the gap listed.
+#[test]
+fn a_failed_query_leaves_what_it_covers_unverified() {
+    let mut exp = only_nginx();
+    exp.files
+        .push(file(&exp, "app.env", "/etc/app", &["i-web1"]));
+    let by_name = |name: &str| crate::plan::Query::FilesByName {
+        region: "cn-hangzhou".into(),
+        name: name.into(),
+    };
+    // nginx.conf's query failed; app.env's answered, drifted (no record).
+    let obs = Observations {
+        gaps: vec![gap(by_name("nginx.conf"))],
+        ..Observations::default()
+    };
+    let report = evaluate(&exp, &obs, &options());
+    let nginx = &report.files[0];
+    for target in &nginx.targets {
+        assert_eq!(target.outcome(), Outcome::Unverified);
+        assert_eq!(target.unverified_reason(), Some(GapReason::QueryFailed));
+        let message = &target.findings[0].message;
+        assert!(
+            message.contains("DescribeSendFileResults Name=nginx.conf in cn-hangzhou")
+                && message.contains("gave up"),
+            "{message}"
+        );
+        assert_eq!(target.findings[0].help_text(), "check the network");
+    }
+    assert_eq!(report.files[1].targets[0].outcome(), Outcome::Drift);
+    assert_eq!(report.exit(), Exit::Drift);
+    assert_eq!(report.summary().unverified, 2);
+
+    // Only the gap: nothing drifted, so 3.
+    let only_nginx = only_nginx();
+    let report = evaluate(&only_nginx, &obs, &options());
+    assert_eq!(report.exit(), Exit::Unverified);
+
+    // A query for another instance covers nothing here.
+    let obs = Observations {
+        gaps: vec![gap(crate::plan::Query::FilesByInstance {
+            region: "cn-hangzhou".into(),
+            instance_id: "i-web2".into(),
+        })],
+        ..Observations::default()
+    };
+    let report = evaluate(&only_nginx, &obs, &options());
+    let outcomes: Vec<_> = report.files[0]
+        .targets
+        .iter()
+        .map(|t| t.outcome())
+        .collect();
+    assert_eq!(outcomes, [Outcome::Drift, Outcome::Unverified]);
+}
+
+/// Commands: a failed listing narrowed to one instance covers that one.
+#[test]
+fn a_failed_command_query_is_unverified_per_instance() {
+    let mut exp = expectations(MANIFEST);
+    exp.commands.push(reload_command(&exp));
+    let obs = Observations {
+        commands: vec![command_result(
+            "t-1",
+            "c-reload",
+            "i-web1",
+            "Success",
+            0,
+            "nginx reloaded\n",
+            T,
+        )],
+        gaps: vec![gap(crate::plan::Query::CommandsByCommandId {
+            region: "cn-hangzhou".into(),
+            command_id: "c-reload".into(),
+            instance_id: Some("i-web2".into()),
+        })],
+        ..Observations::default()
+    };
+    let report = evaluate(&exp, &obs, &options());
+    let outcomes: Vec<_> = report.commands[0]
+        .targets
+        .iter()
+        .map(|t| t.outcome())
+        .collect();
+    assert_eq!(outcomes, [Outcome::Pass, Outcome::Unverified]);
+}
+
+/// A waiver never silences "could not see".
+#[test]
+fn unverified_is_never_waived() {
+    let mut exp = only_nginx();
+    exp.waivers
+        .push(waiver(&exp, "nginx.conf", "unverified", "flaky API"));
+    let obs = Observations {
+        gaps: vec![gap(crate::plan::Query::FilesByName {
+            region: "cn-hangzhou".into(),
+            name: "nginx.conf".into(),
+        })],
+        ..Observations::default()
+    };
+    let report = evaluate(&exp, &obs, &options());
+    assert!(report.findings().all(|f| !f.is_waived()));
+    assert_eq!(report.exit(), Exit::Unverified);
 }

@@ -77,6 +77,10 @@ pub(super) fn apply(
 }
 
 fn matches(waiver: &Waiver, finding: &Finding) -> bool {
+    // Not seeing is not a drift someone accepted: it is never waived.
+    if finding.code.is_unverified() {
+        return false;
+    }
     if waiver.finding != finding.code.as_str() {
         return false;
     }

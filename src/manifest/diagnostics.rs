@@ -115,6 +115,8 @@ codes! {
     UnknownFinding => "manifest::unknown-finding",
     /// A command in an eflo manifest: eflo has no DescribeInvocationResults.
     EfloCommand => "manifest::eflo-command",
+    /// A region that is not a region id (`cn-hangzhou`, `ap-southeast-1`).
+    InvalidRegion => "manifest::invalid-region",
     /// An entry with no region, and neither `--region` nor the environment names one.
     NoRegion => "manifest::no-region",
 }

@@ -149,17 +149,50 @@ fn load_one(
 /// The diagnostics for entries left without a region: the manifest names
 /// none for them, and neither `--region` nor the environment gave one.
 pub fn missing_regions(expectations: Expectations, missing: &[Origin]) -> ManifestErrors {
+    on_entries(expectations, missing, |entry| {
+        ManifestDiagnostic::new(Code::NoRegion, "no region for this entry")
+            .label(entry, "which region is this in?")
+            .help(
+                "set `defaults.region` or `region:` on the entry, pass --region, \
+                 or set ALIBABA_CLOUD_REGION_ID",
+            )
+    })
+}
+
+/// The diagnostics for entries that name no region when the one they would
+/// take (from the credentials' profile or `ALIBABA_CLOUD_REGION_ID`) is not
+/// a region id: the user's input to fix, like a malformed `region:`.
+pub fn malformed_fallback_region(
+    expectations: Expectations,
+    entries: &[Origin],
+    region: &str,
+) -> ManifestErrors {
+    on_entries(expectations, entries, |entry| {
+        ManifestDiagnostic::new(
+            Code::InvalidRegion,
+            format!(
+                "this entry names no region, and the one it would take (`{region}`, from the \
+                 profile or ALIBABA_CLOUD_REGION_ID) is not a region id"
+            ),
+        )
+        .label(entry, "which region is this in?")
+        .help(
+            "set `defaults.region` or `region:` on the entry, or pass --region; region ids are \
+             lowercase letters, digits and hyphens, such as cn-hangzhou",
+        )
+    })
+}
+
+/// One diagnostic per entry, given the entry's span.
+fn on_entries(
+    expectations: Expectations,
+    entries: &[Origin],
+    diagnostic: impl Fn(Span) -> ManifestDiagnostic,
+) -> ManifestErrors {
     let mut diagnostics = Vec::new();
-    for origin in missing {
+    for origin in entries {
         let mut sink = Sink::for_source(origin.source);
-        sink.push(
-            ManifestDiagnostic::new(Code::NoRegion, "no region for this entry")
-                .label(origin.span, "which region is this in?")
-                .help(
-                    "set `defaults.region` or `region:` on the entry, pass --region, \
-                     or set ALIBABA_CLOUD_REGION_ID",
-                ),
-        );
+        sink.push(diagnostic(origin.span));
         diagnostics.append(&mut sink.diagnostics);
     }
     ManifestErrors::new(expectations.sources, diagnostics)

@@ -39,7 +39,9 @@ fn annotation(out: &mut String, report: &Report, finding: &Finding) {
             format!("{} — waived: {}", finding.message, waived.reason),
         ),
         None => (
+            // Not seen is not proven wrong: a warning, naming the reason.
             match finding.severity() {
+                _ if finding.code.is_unverified() => "warning",
                 Severity::Error => "error",
                 Severity::Warning => "warning",
             },

@@ -7,7 +7,8 @@ use std::fmt::{self, Write as _};
 use miette::{Diagnostic, GraphicalReportHandler, GraphicalTheme, LabeledSpan, SourceCode};
 
 use super::model::{
-    CommandReport, Detail, FileReport, Finding, Outcome, Report, TargetReport, Verdict,
+    CommandReport, Detail, FileReport, Finding, Outcome, Report, StrictCoverage, TargetReport,
+    Verdict,
 };
 use crate::findings::Severity;
 use crate::text::count;
@@ -53,6 +54,7 @@ pub fn render(report: &Report, options: &HumanOptions) -> String {
         out.push('\n');
     }
     printer.waived(&mut out);
+    printer.unverified(&mut out);
     printer.summary(&mut out);
     out
 }
@@ -133,6 +135,9 @@ impl<'a> Printer<'a> {
             count(summary.files, "file"),
             count(summary.commands, "command"),
         );
+        if let Some(coverage) = &self.report.strict_coverage {
+            let _ = writeln!(out, "{}\n", strict_line(coverage));
+        }
     }
 
     fn outcome_mark(&self, outcome: Outcome) -> String {
@@ -140,6 +145,7 @@ impl<'a> Printer<'a> {
             Outcome::Pass => self.paint(Style::Green, "✔"),
             Outcome::Warn => self.paint(Style::Yellow, "!"),
             Outcome::Pending => self.paint(Style::Cyan, "…"),
+            Outcome::Unverified => self.paint(Style::Yellow, "?"),
             Outcome::Drift => self.paint(Style::Red, "✘"),
         }
     }
@@ -302,6 +308,34 @@ impl<'a> Printer<'a> {
         out.push('\n');
     }
 
+    /// What could not be verified, grouped by why: the list to act on when
+    /// the check ends with 3 (or lists it beside drift with 1).
+    fn unverified(&self, out: &mut String) {
+        let mut by_reason: std::collections::BTreeMap<_, Vec<&Finding>> = Default::default();
+        for finding in self.report.findings() {
+            if let Some(reason) = finding.unverified_reason() {
+                by_reason.entry(reason).or_default().push(finding);
+            }
+        }
+        if by_reason.is_empty() {
+            return;
+        }
+        let total: usize = by_reason.values().map(Vec::len).sum();
+        let _ = writeln!(
+            out,
+            "{}",
+            self.heading(&format!("unverified ({total}), by reason"))
+        );
+        for (reason, findings) in by_reason {
+            let _ = writeln!(out, "{INDENT}{} ({}):", reason.title(), reason.as_str());
+            for finding in findings {
+                let line = format!("{INDENT}{INDENT}? {}", finding.message);
+                let _ = writeln!(out, "{}", wrap(&line, self.options.width, "      "));
+            }
+        }
+        out.push('\n');
+    }
+
     fn summary(&self, out: &mut String) {
         let s = self.report.summary();
         let verdict = self.report.verdict();
@@ -309,6 +343,7 @@ impl<'a> Printer<'a> {
             Verdict::Pass => Style::Green,
             Verdict::Drift => Style::Red,
             Verdict::Pending => Style::Cyan,
+            Verdict::Unverified => Style::Yellow,
         };
         let verdict = self.paint(style, verdict.as_str());
         let mut counts = vec![count(s.errors, "error"), count(s.warnings, "warning")];
@@ -326,6 +361,11 @@ impl<'a> Printer<'a> {
         } else {
             line
         };
+        let line = if s.unverified > 0 {
+            format!("{line}, {} unverified", s.unverified)
+        } else {
+            line
+        };
         let _ = writeln!(out, "{}", self.paint(Style::Bold, &line));
     }
 }
@@ -337,6 +377,22 @@ impl FileReport {
             crate::protocol::Provider::Eflo => "eflo",
         }
     }
+}
+
+/// What `--strict` looked at: the listings it added, and what it cannot see.
+pub(crate) fn strict_line(coverage: &StrictCoverage) -> String {
+    let mut line = format!(
+        "strict: every delivery on {} and every delivery of {} was listed",
+        count(coverage.instances.len(), "declared instance"),
+        count(coverage.names.len(), "declared file name"),
+    );
+    if !coverage.uncovered.is_empty() {
+        line.push_str(&format!(
+            "; not widened (eflo lists by task only): {}",
+            coverage.uncovered.join(", ")
+        ));
+    }
+    line
 }
 
 fn push_indented(out: &mut String, indent: &str, line: &str) {

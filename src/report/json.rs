@@ -14,6 +14,7 @@ use super::model::{
 };
 use crate::findings::error_codes::ErrorExplanation;
 use crate::findings::{FindingCode, Severity};
+use crate::observe::GapReason;
 use crate::protocol::Provider;
 
 /// The version of the JSON report's shape; bumped only on breaking changes.
@@ -28,6 +29,8 @@ struct Document<'a> {
     tool: Tool,
     checked_at: String,
     strict: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    strict_coverage: Option<JsonStrictCoverage<'a>>,
     verdict: Verdict,
     /// Whether anything is still Pending/Running.
     pending: bool,
@@ -36,6 +39,14 @@ struct Document<'a> {
     files: Vec<File<'a>>,
     commands: Vec<Command<'a>>,
     other_findings: Vec<JsonFinding<'a>>,
+}
+
+/// What `--strict` listed; absent without it.
+#[derive(Serialize)]
+struct JsonStrictCoverage<'a> {
+    instances: &'a [String],
+    names: &'a [String],
+    uncovered: &'a [String],
 }
 
 #[derive(Serialize)]
@@ -81,6 +92,9 @@ struct Target<'a> {
     id: &'a str,
     declared: bool,
     outcome: Outcome,
+    /// Why the outcome is `unverified` (absent otherwise).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    reason: Option<GapReason>,
     invoke_id: Option<&'a str>,
     finished_at: Option<String>,
     findings: Vec<JsonFinding<'a>>,
@@ -123,6 +137,9 @@ enum JsonDetail<'a> {
         excerpt: &'a str,
         truncated: bool,
     },
+    Unverified {
+        reason: GapReason,
+    },
 }
 
 #[derive(Serialize)]
@@ -142,6 +159,14 @@ pub fn render(report: &Report) -> String {
         },
         checked_at: report.checked_at.to_string(),
         strict: report.strict,
+        strict_coverage: report
+            .strict_coverage
+            .as_ref()
+            .map(|coverage| JsonStrictCoverage {
+                instances: &coverage.instances,
+                names: &coverage.names,
+                uncovered: &coverage.uncovered,
+            }),
         verdict: report.verdict(),
         pending: report.is_pending(),
         summary: report.summary(),
@@ -200,6 +225,7 @@ fn target<'a>(report: &'a Report, target: &'a TargetReport) -> Target<'a> {
         id: &target.id,
         declared: target.declared,
         outcome: target.outcome(),
+        reason: target.unverified_reason(),
         invoke_id: target.invoke_id.as_deref(),
         finished_at: target.finished_at.map(|t| t.to_string()),
         findings: target.findings.iter().map(|f| finding(report, f)).collect(),
@@ -236,6 +262,7 @@ fn finding<'a>(report: &'a Report, finding: &'a Finding) -> JsonFinding<'a> {
                 excerpt,
                 truncated: *truncated,
             },
+            Detail::Unverified(reason) => JsonDetail::Unverified { reason: *reason },
         }),
         help: finding.help_text(),
         waived: finding.waived.as_ref().map(|waived| JsonWaiver {

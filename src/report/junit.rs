@@ -82,7 +82,8 @@ fn case<'a>(
     let failing: Vec<&Finding> = findings.clone().filter(|f| f.fails()).collect();
     let status = match outcome {
         Outcome::Pass | Outcome::Warn => TestCaseStatus::success(),
-        Outcome::Drift | Outcome::Pending => {
+        Outcome::Drift | Outcome::Pending | Outcome::Unverified => {
+            // Unverified and pending are errors (not seen), drift a failure.
             let kind = if outcome == Outcome::Drift {
                 NonSuccessKind::Failure
             } else {

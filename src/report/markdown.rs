@@ -15,6 +15,7 @@ pub fn render(report: &Report) -> String {
         Verdict::Pass => "✅ in sync",
         Verdict::Drift => "❌ drift",
         Verdict::Pending => "⏳ pending",
+        Verdict::Unverified => "❔ unverified",
     };
     let manifests: Vec<String> = report
         .manifests
@@ -24,16 +25,23 @@ pub fn render(report: &Report) -> String {
     let _ = writeln!(out, "## shipcheck: {verdict}\n");
     let _ = writeln!(
         out,
-        "{} of {} checks in sync · {} errors · {} warnings · {} waived · {} pending — {}\n",
+        "{} of {} checks in sync · {} errors · {} warnings · {} waived · {} pending{} — {}\n",
         summary.in_sync(),
         summary.checks,
         summary.errors,
         summary.warnings,
         summary.waived,
         summary.pending,
+        match summary.unverified {
+            0 => String::new(),
+            n => format!(" · {n} unverified"),
+        },
         manifests.join(", "),
     );
 
+    if let Some(coverage) = &report.strict_coverage {
+        let _ = writeln!(out, "{}\n", inline(&super::human::strict_line(coverage)));
+    }
     for file in &report.files {
         let _ = writeln!(
             out,
@@ -67,6 +75,7 @@ fn mark(outcome: Outcome) -> &'static str {
         Outcome::Pass => "✅",
         Outcome::Warn => "⚠️",
         Outcome::Pending => "⏳",
+        Outcome::Unverified => "❔",
         Outcome::Drift => "❌",
     }
 }

@@ -4,6 +4,7 @@
 //! Renderers only format: they never decide the verdict or the exit code,
 //! so `--format` can never change the outcome of a check.
 
+pub mod diagnostics;
 pub mod github;
 pub mod human;
 pub mod json;

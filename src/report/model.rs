@@ -16,6 +16,8 @@ use crate::exit::Exit;
 use crate::expect::{Origin, Source, Span};
 use crate::findings::error_codes::ErrorExplanation;
 use crate::findings::{FindingCode, Severity};
+use crate::observe::GapReason;
+pub use crate::plan::StrictCoverage;
 use crate::protocol::Provider;
 use crate::text::LineIndex;
 
@@ -97,6 +99,8 @@ pub enum Detail {
     Error(ErrorExplanation),
     /// A command's output, cut to a readable length.
     Output { excerpt: String, truncated: bool },
+    /// Why an `unverified` finding has no evidence.
+    Unverified(GapReason),
 }
 
 /// The waiver that silenced a finding.
@@ -144,6 +148,14 @@ impl Finding {
     }
 
     /// What to do: the specific help, or the registry's remediation.
+    /// The reason of an `unverified` finding.
+    pub fn unverified_reason(&self) -> Option<GapReason> {
+        match (&self.detail, self.code.is_unverified() && !self.is_waived()) {
+            (Some(Detail::Unverified(reason)), true) => Some(*reason),
+            _ => None,
+        }
+    }
+
     pub fn help_text(&self) -> &str {
         self.help.as_deref().unwrap_or(self.code.info().remediation)
     }
@@ -159,6 +171,8 @@ pub enum Outcome {
     Warn,
     /// Not settled yet.
     Pending,
+    /// The evidence does not cover it: neither in sync nor drifted.
+    Unverified,
     /// At least one unwaived error.
     Drift,
 }
@@ -169,6 +183,7 @@ impl Outcome {
             Outcome::Pass => "pass",
             Outcome::Warn => "warn",
             Outcome::Pending => "pending",
+            Outcome::Unverified => "unverified",
             Outcome::Drift => "drift",
         }
     }
@@ -180,6 +195,7 @@ impl Outcome {
             let this = match finding.severity() {
                 Severity::Warning => Outcome::Warn,
                 Severity::Error if finding.code.is_pending() => Outcome::Pending,
+                Severity::Error if finding.code.is_unverified() => Outcome::Unverified,
                 Severity::Error => Outcome::Drift,
             };
             outcome = outcome.max(this);
@@ -204,6 +220,14 @@ pub struct TargetReport {
 impl TargetReport {
     pub fn outcome(&self) -> Outcome {
         Outcome::of(&self.findings)
+    }
+
+    /// Why it is unverified, when it is.
+    pub fn unverified_reason(&self) -> Option<GapReason> {
+        if self.outcome() != Outcome::Unverified {
+            return None;
+        }
+        self.findings.iter().find_map(Finding::unverified_reason)
     }
 }
 
@@ -279,6 +303,8 @@ pub enum Verdict {
     Drift,
     /// Nothing drifted, but something has not settled yet.
     Pending,
+    /// Nothing drifted, but the evidence does not cover everything: exit 3.
+    Unverified,
 }
 
 impl Verdict {
@@ -287,6 +313,7 @@ impl Verdict {
             Verdict::Pass => "pass",
             Verdict::Drift => "drift",
             Verdict::Pending => "pending",
+            Verdict::Unverified => "unverified",
         }
     }
 }
@@ -303,6 +330,9 @@ pub struct Summary {
     pub warned: usize,
     pub pending: usize,
     pub drifted: usize,
+    /// Checks the evidence does not cover (and commands declared on no
+    /// instance whose listing failed).
+    pub unverified: usize,
     /// Unwaived findings by severity, and waived findings.
     pub errors: usize,
     pub warnings: usize,
@@ -323,6 +353,9 @@ pub struct Report {
     /// The `now` the evaluation used (ages and waiver expiry).
     pub checked_at: Timestamp,
     pub strict: bool,
+    /// With `--strict`, the listings it added (what "nothing undeclared"
+    /// covers); set by the check that planned them.
+    pub strict_coverage: Option<StrictCoverage>,
     pub files: Vec<FileReport>,
     pub commands: Vec<CommandReport>,
     /// Findings outside any declared file × target or command × target.
@@ -361,9 +394,16 @@ impl Report {
                 Outcome::Pass => summary.passed += 1,
                 Outcome::Warn => summary.warned += 1,
                 Outcome::Pending => summary.pending += 1,
+                Outcome::Unverified => summary.unverified += 1,
                 Outcome::Drift => summary.drifted += 1,
             }
         }
+        // A command declared on no instance has no target rows to count.
+        summary.unverified += self
+            .commands
+            .iter()
+            .filter(|c| c.targets.is_empty() && c.outcome() == Outcome::Unverified)
+            .count();
         for finding in self.findings() {
             if finding.is_waived() {
                 summary.waived += 1;
@@ -379,6 +419,7 @@ impl Report {
     pub fn verdict(&self) -> Verdict {
         match Outcome::of(self.findings()) {
             Outcome::Drift => Verdict::Drift,
+            Outcome::Unverified => Verdict::Unverified,
             Outcome::Pending => Verdict::Pending,
             Outcome::Pass | Outcome::Warn => Verdict::Pass,
         }
@@ -401,7 +442,7 @@ impl Report {
         match self.verdict() {
             Verdict::Pass => Exit::Ok,
             Verdict::Drift => Exit::Drift,
-            Verdict::Pending => Exit::Unverified,
+            Verdict::Pending | Verdict::Unverified => Exit::Unverified,
         }
     }
 
@@ -440,6 +481,7 @@ impl Detail {
                 lines.push(explained.meaning.clone());
                 lines
             }
+            Detail::Unverified(reason) => vec![format!("unverified: {}", reason.title())],
             Detail::Output { excerpt, truncated } => {
                 let mut lines = vec!["output:".to_owned()];
                 lines.extend(excerpt.lines().map(|l| format!("  {l}")));

@@ -12,7 +12,7 @@ use serde_sarif::sarif::{
 use super::model::{Finding, Report};
 use crate::findings::{FindingCode, REGISTRY, Severity};
 
-const SARIF_SCHEMA: &str = "https://json.schemastore.org/sarif-2.1.0.json";
+pub(super) const SARIF_SCHEMA: &str = "https://json.schemastore.org/sarif-2.1.0.json";
 
 pub fn render(report: &Report) -> String {
     let rules: Vec<ReportingDescriptor> = REGISTRY
@@ -26,7 +26,12 @@ pub fn render(report: &Report) -> String {
                 .help(text(info.remediation))
                 .default_configuration(
                     ReportingConfiguration::builder()
-                        .level(serde_json::json!(level(info.severity)))
+                        .level(serde_json::json!(if info.code.is_unverified() {
+                            // Not seen is not proven wrong.
+                            "warning"
+                        } else {
+                            level(info.severity)
+                        }))
                         .build(),
                 )
                 .build()
@@ -107,6 +112,7 @@ fn result(report: &Report, finding: &Finding) -> SarifResult {
         )]))
         .rule_index(rule_index(finding.code))
         .level(match finding.severity() {
+            _ if finding.code.is_unverified() => ResultLevel::Warning,
             Severity::Error => ResultLevel::Error,
             Severity::Warning => ResultLevel::Warning,
         })

@@ -98,14 +98,14 @@ fn nginx(invoke_id: &str, targets: Vec<crate::observe::FileTarget>) -> FileInvoc
     inv.mode = Some("0640".into());
     inv.group = Some("www-data".into());
     inv.overwrite = Some(true);
-    inv.content = NGINX.into();
+    inv.content = Some(NGINX.into());
     inv.targets = targets;
     inv
 }
 
 fn app(invoke_id: &str, content: &str, targets: Vec<crate::observe::FileTarget>) -> FileInvocation {
     let mut inv = invocation(invoke_id, "app.env", "/etc/app");
-    inv.content = content.into();
+    inv.content = Some(content.into());
     inv.targets = targets;
     inv
 }
@@ -151,6 +151,7 @@ fn in_sync() -> Observations {
             reload("i-web1", "Success", 0, "nginx reloaded\n"),
             reload("i-web2", "Success", 0, "nginx reloaded\n"),
         ],
+        gaps: vec![],
         fetched_at: Some(ts(NOW)),
     }
 }
@@ -158,7 +159,7 @@ fn in_sync() -> Observations {
 /// Most kinds of drift at once.
 fn drift() -> Observations {
     let mut web1 = nginx("f-101", vec![ok("i-web1")]);
-    web1.content = NGINX.replace("worker_processes 2;", "worker_processes 8;");
+    web1.content = Some(NGINX.replace("worker_processes 2;", "worker_processes 8;"));
     let mut web2 = nginx(
         "f-102",
         vec![target("i-web2", "Success", "2026-11-01T08:00:00Z", None)],
@@ -187,6 +188,7 @@ fn drift() -> Observations {
     Observations {
         files: vec![web1, web2, web3, app("f-201", LEAKED, vec![ok("i-web1")])],
         commands: vec![reload("i-web1", "Success", 0, "nginx reloaded\n"), failed],
+        gaps: vec![],
         fetched_at: Some(ts(NOW)),
     }
 }
@@ -199,6 +201,40 @@ fn pending() -> Observations {
     running.exit_code = None;
     running.finished = None;
     observations.commands[1] = running;
+    observations
+}
+
+/// Nothing drifted, but app.env's listing failed, a record left out a
+/// FileMode and a finished run its Output: exit 3 with the report.
+fn unverified() -> Observations {
+    let mut observations = in_sync();
+    observations.files.retain(|f| f.name != "app.env");
+    observations.files[1].mode = None;
+    observations.commands[1].output = crate::observe::Observed::Missing;
+    observations.gaps.push(app_env_gap());
+    observations
+}
+
+fn app_env_gap() -> crate::observe::Gap {
+    crate::observe::Gap {
+        query: crate::plan::Query::FilesByName {
+            region: "cn-hangzhou".into(),
+            name: "app.env".into(),
+        },
+        reason: crate::observe::GapReason::MalformedResponse,
+        detail: "DescribeSendFileResults: gave up after 5 attempts in 3.2s (attempts): \
+                 DescribeSendFileResults: the response from https://ecs.cn-hangzhou.aliyuncs.com/ \
+                 could not be read: no `Invocations` wrapper (2 bytes, application/json)"
+            .into(),
+        help: None,
+    }
+}
+
+/// Drift, and a failed listing: exit 1, the unverified part still listed.
+fn drift_with_a_gap() -> Observations {
+    let mut observations = drift();
+    observations.files.retain(|f| f.name != "app.env");
+    observations.gaps.push(app_env_gap());
     observations
 }
 
@@ -218,6 +254,8 @@ fn cases() -> Vec<(&'static str, Report)> {
         ("in-sync-exit0", report_for(&in_sync())),
         ("drift-exit1", report_for(&drift())),
         ("pending-exit3", report_for(&pending())),
+        ("unverified-exit3", report_for(&unverified())),
+        ("drift-unverified-exit1", report_for(&drift_with_a_gap())),
     ]
 }
 

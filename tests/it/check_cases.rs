@@ -125,9 +125,12 @@ fn each_case_exits_as_named_with_the_expected_findings() {
             continue;
         }
         if code == 2 {
-            // An invalid manifest: diagnostics on stderr, nothing on stdout.
-            assert!(stdout.is_empty(), "{}: {stdout}", case.name);
-            assert!(stderr.contains("manifest::"), "{}: {stderr}", case.name);
+            // An invalid manifest: its diagnostics, as JSON, in the schema.
+            let document: Value = serde_json::from_str(&stdout)
+                .unwrap_or_else(|err| panic!("{}: not JSON ({err}): {stdout}", case.name));
+            assert!(validator.is_valid(&document), "{}: {stdout}", case.name);
+            assert_eq!(document["verdict"], "invalid", "{}", case.name);
+            assert!(stdout.contains("manifest::"), "{}: {stdout}", case.name);
             continue;
         }
         let report: Value = serde_json::from_str(&stdout)

@@ -12,6 +12,10 @@
 mod check_cases;
 #[cfg(feature = "sim")]
 mod check_cli;
+#[cfg(feature = "sim")]
+mod check_invalid;
+#[cfg(feature = "sim")]
+mod check_strict_wait;
 mod cli_validate;
 mod cloud;
 #[cfg(feature = "sim")]
@@ -28,6 +32,7 @@ mod sim_sdk;
 #[cfg(feature = "sim")]
 mod sim_seeds;
 mod support;
+mod unverified;
 #[cfg(not(feature = "sim"))]
 mod without_sim;
 mod yaml_bomb;

@@ -5,9 +5,11 @@ use std::time::Duration;
 
 use super::{Resolver, content_type};
 use crate::expect::Attr;
+use crate::manifest::diagnostics::{Code, ManifestDiagnostic};
 use crate::manifest::model::Defaults;
 use crate::mode::FileMode;
 use crate::observe::ContentType;
+use crate::protocol::endpoint::check_region;
 
 /// Defaults after their own checks, reported once rather than per file.
 #[derive(Debug, Default)]
@@ -27,7 +29,10 @@ impl Resolver<'_> {
             return ResolvedDefaults::default();
         };
         ResolvedDefaults {
-            region: self.opt_string(d.region.as_ref(), "/defaults/region"),
+            region: d
+                .region
+                .as_ref()
+                .and_then(|region| self.region_id(region, "/defaults/region")),
             mode: d
                 .mode
                 .as_ref()
@@ -55,8 +60,30 @@ impl Resolver<'_> {
         defaults: &ResolvedDefaults,
     ) -> Option<Attr<String>> {
         match region {
-            Some(region) => self.string(region, pointer),
+            Some(region) => self.region_id(region, pointer),
             None => defaults.region.clone(),
+        }
+    }
+
+    /// A region id, checked for its shape (not against a list: new regions
+    /// open, and a gate must not need an update to use them). A malformed
+    /// one is the user's to fix, so it is refused here rather than becoming
+    /// an endpoint that cannot resolve at check time.
+    fn region_id(&mut self, region: &str, pointer: &str) -> Option<Attr<String>> {
+        let attr = self.string(region, pointer)?;
+        match check_region(&attr.value) {
+            Ok(()) => Some(attr),
+            Err(err) => {
+                self.push(
+                    ManifestDiagnostic::new(Code::InvalidRegion, err.detail)
+                        .label(self.index.value(pointer), "not a region id")
+                        .help(
+                            "region ids are lowercase letters, digits and hyphens, such as \
+                             cn-hangzhou, ap-southeast-1 or cn-wuhan-lr",
+                        ),
+                );
+                None
+            }
         }
     }
 }

@@ -236,7 +236,10 @@ async fn invocation_results_page_through_the_nested_fields() {
             .unwrap();
         assert_eq!(got.len(), 120, "{paging:?}");
         assert_eq!(summary.pages, 3);
-        assert_eq!(got[0].output.as_deref(), Some(&b"hello\n"[..]));
+        assert_eq!(
+            got[0].output.value().map(Vec::as_slice),
+            Some(&b"hello\n"[..])
+        );
         assert_eq!(got[1].exit_code, Some(0));
         assert_eq!(got[119].instance_id, "i-0119");
     }
@@ -262,7 +265,7 @@ async fn include_history_without_invoke_id_is_refused_before_any_request() {
 async fn an_eflo_total_that_disagrees_is_an_error() {
     let api = FakeApi::start(|_| {
         Reply::ok(json!({"TotalCount": "2", "Invocations": {"Invocation": [
-            {"InvokeId": "t-1", "InvokeNodes": {"InvokeNode": [{"NodeId": "e01-a"}]}}
+            {"InvokeId": "t-1", "Name": "a", "TargetDir": "/d", "InvokeNodes": {"InvokeNode": [{"NodeId": "e01-a"}]}}
         ]}}))
     })
     .await;

@@ -100,7 +100,7 @@ async fn the_invocation_results_seed_normalises_over_http() {
         (r.exit_code, r.error_code.as_deref()),
         (Some(1), Some("ExitCodeNonzero"))
     );
-    assert_eq!(r.output.as_deref(), Some(&b""[..]));
+    assert_eq!(r.output.value().map(Vec::as_slice), Some(&b""[..]));
     assert_eq!(r.record_status.as_deref(), Some("Finished"));
     assert!(r.finished.is_some(), "FinishedTime, not FinishTime");
 }
@@ -136,12 +136,12 @@ async fn quirky_json_is_read_like_the_go_sdk_reads_it() {
             "Invocations": {"Invocation": [
                 // FileMode as a number, Overwrite as text, counts as text, a lone
                 // target object instead of a list, a null description.
-                {"InvokeId": "f-1", "FileMode": 644, "Overwrite": "FALSE", "VmCount": "1",
+                {"InvokeId": "f-1", "Name": "a", "TargetDir": "/d", "FileMode": 644, "Overwrite": "FALSE", "VmCount": "1",
                  "ContentType": "Base64", "Content": "aGk=", "Description": null,
                  "InvokeInstances": {"InvokeInstance": {"InstanceId": "i-1", "InvocationStatus": "Failed",
                                                         "ErrorCode": "FileAlreadyExists"}}},
                 // No wrappers at all.
-                {"InvokeId": "f-2", "Overwrite": 1},
+                {"InvokeId": "f-2", "Name": "b", "TargetDir": "/d", "Overwrite": 1},
                 // Booleans and numbers where strings belong.
                 {"InvokeId": 3, "Name": true, "TargetDir": 42, "Tags": {"Tag": [{"TagKey": "k", "TagValue": 7}]},
                  "InvokeInstances": {}}
