@@ -12,6 +12,7 @@ use tokio::runtime::Runtime;
 
 use super::progress::Spinner;
 use super::terminal::{self, Colors};
+use super::validate::ManifestTrust;
 use super::values::{parse_duration, parse_var};
 use crate::check::{Api, CheckError, CheckOptions};
 use crate::cloud::{
@@ -57,6 +58,9 @@ pub struct CheckArgs {
     /// (no credentials needed).
     #[arg(long, value_name = "STATE", conflicts_with = "endpoint")]
     pub simulate: Option<PathBuf>,
+
+    #[command(flatten)]
+    pub trust: ManifestTrust,
 
     #[command(flatten)]
     pub cloud: CloudArgs,
@@ -182,7 +186,9 @@ impl std::str::FromStr for ReportTarget {
 pub fn run(args: &CheckArgs, colors: Colors, runtime: &Runtime) -> Result<Exit, Failure> {
     let api = api(args)?;
     let env = |name: &str| std::env::var(name).ok();
-    let expectations = match crate::manifest::load(&args.manifests, &args.vars, &env) {
+    let options = args.trust.load_options();
+    let expectations = match crate::manifest::load_with(&args.manifests, &args.vars, &env, &options)
+    {
         Ok(expectations) => expectations,
         Err(errors) => {
             terminal::stderr(&errors.render_human(colors.stderr))?;

@@ -41,7 +41,7 @@ codes! {
     ReadFailed => "manifest::read-failed",
     /// The text is not valid YAML.
     YamlSyntax => "manifest::yaml-syntax",
-    /// The YAML exceeds a resource budget (an alias bomb, absurd nesting).
+    /// The YAML exceeds a resource budget (aliases, nesting, values).
     TooComplex => "manifest::too-complex",
     /// The same key twice in one mapping.
     DuplicateKey => "manifest::duplicate-key",
@@ -69,6 +69,8 @@ codes! {
     UndefinedVariable => "manifest::undefined-variable",
     /// `${env:NAME}` names an unset environment variable.
     UnsetEnvVar => "manifest::unset-env-var",
+    /// `${env:NAME}` names a credential variable or a secret-looking one.
+    SecretEnvVar => "manifest::secret-env-var",
     /// `--var NAME=...` names a variable no manifest declares.
     UnknownVarOverride => "manifest::unknown-var-override",
     /// A target that is neither an instance set nor an instance/node id.
@@ -93,8 +95,12 @@ codes! {
     ConflictingContent => "manifest::conflicting-content",
     /// content_file does not exist.
     ContentFileMissing => "manifest::content-file-missing",
-    /// content_file exists but cannot be read.
+    /// content_file exists but cannot be read, or is not a regular file.
     ContentFileUnreadable => "manifest::content-file-unreadable",
+    /// content_file resolves outside the content root (`../`, absolute, symlink).
+    ContentFileOutside => "manifest::content-file-outside",
+    /// The entries expand to more (file, target) pairs than the budget.
+    TooManyPairs => "manifest::too-many-pairs",
     /// `content_type: Base64` with content that is not Base64.
     InvalidBase64 => "manifest::invalid-base64",
     /// sha256 that is not 64 hex digits.
