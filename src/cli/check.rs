@@ -4,7 +4,7 @@
 //! The check itself is [`crate::check::run`]; this file only turns flags
 //! into its plain inputs and its result into output and an exit code.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::{Args, ValueEnum};
@@ -244,7 +244,7 @@ fn emit(report: &Report, args: &CheckArgs, colors: Colors) -> Result<(), Failure
     );
     for target in &args.reports {
         let file = crate::report::render(report, target.format, &HumanOptions::default());
-        write_report(&target.path, &file).map_err(|err| {
+        terminal::write_file(&target.path, &file).map_err(|err| {
             Failure::invalid(miette::miette!(
                 help = "check that the directory exists and is writable",
                 "cannot write the {:?} report to {}: {err}",
@@ -254,13 +254,6 @@ fn emit(report: &Report, args: &CheckArgs, colors: Colors) -> Result<(), Failure
         })?;
     }
     terminal::stdout(&text)
-}
-
-fn write_report(path: &Path, text: &str) -> std::io::Result<()> {
-    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir)?;
-    }
-    std::fs::write(path, text)
 }
 
 #[cfg(test)]
