@@ -47,7 +47,7 @@ impl Resolver<'_> {
         if total <= self.max_pairs {
             return true;
         }
-        per_entry.sort_by(|a, b| b.0.cmp(&a.0));
+        per_entry.sort_by_key(|(n, _)| std::cmp::Reverse(*n));
         let named: Vec<String> = per_entry
             .iter()
             .take(NAMED)
