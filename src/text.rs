@@ -2,6 +2,10 @@
 //! offsets into the lines and columns people see (and back). One place, so
 //! the manifest diagnostics, the report formats and the command line never
 //! disagree about "3 files" or about where line 12 starts.
+//!
+//! Also: making text from outside (API fields, manifest values, file
+//! contents) inert before it reaches a terminal ([`inert`]), and cutting
+//! absurdly long text down to a readable excerpt ([`excerpt`]).
 
 /// `1 file`, `3 files`: a count and its noun. Every noun shipcheck counts
 /// takes a plain `s`.
@@ -10,6 +14,84 @@ pub fn count(n: usize, noun: &str) -> String {
         format!("1 {noun}")
     } else {
         format!("{n} {noun}s")
+    }
+}
+
+/// Characters that reorder or hide text on screen: bidirectional overrides
+/// and isolates, and the invisible marks that steer them.
+fn is_bidi_control(c: char) -> bool {
+    matches!(c, '\u{061C}' | '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+}
+
+/// Whether `c` would act on a terminal (or reorder what it shows) rather
+/// than be shown: C0 controls other than newline and tab, DEL, C1 controls
+/// (U+0080–U+009F: single-character CSI and OSC), bidi controls, and the
+/// Unicode line and paragraph separators.
+pub fn is_unsafe_char(c: char) -> bool {
+    (c.is_control() && c != '\n' && c != '\t')
+        || is_bidi_control(c)
+        || matches!(c, '\u{2028}' | '\u{2029}')
+}
+
+/// `text` with every character that could act on a terminal escaped as
+/// visible text (`\x1b`, `\r`, `\u{202e}`): an ESC from an API field or a
+/// manifest cannot start a CSI or OSC sequence, ring the bell, retitle the
+/// window, move the cursor or reorder the line. Newlines and tabs stay.
+pub fn inert(text: &str) -> std::borrow::Cow<'_, str> {
+    inert_with(text, false)
+}
+
+/// Like [`inert`], except that well-formed SGR colour sequences
+/// (`ESC [ digits;… m`) pass: for output shipcheck itself coloured.
+pub fn inert_keep_colour(text: &str) -> std::borrow::Cow<'_, str> {
+    inert_with(text, true)
+}
+
+fn inert_with(text: &str, keep_sgr: bool) -> std::borrow::Cow<'_, str> {
+    if !text.chars().any(is_unsafe_char) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 16);
+    let mut rest = text;
+    while let Some(c) = rest.chars().next() {
+        if keep_sgr && c == '\x1b' {
+            let sgr_len = rest[1..].strip_prefix('[').and_then(|body| {
+                let params = body
+                    .bytes()
+                    .take_while(|b| b.is_ascii_digit() || *b == b';')
+                    .count();
+                (body.as_bytes().get(params) == Some(&b'm')).then_some(params + 3)
+            });
+            if let Some(len) = sgr_len {
+                out.push_str(&rest[..len]);
+                rest = &rest[len..];
+                continue;
+            }
+        }
+        if is_unsafe_char(c) {
+            match c {
+                '\r' => out.push_str("\\r"),
+                '\0'..='\x7f' => out.push_str(&format!("\\x{:02x}", c as u32)),
+                _ => out.push_str(&format!("\\u{{{:x}}}", c as u32)),
+            }
+        } else {
+            out.push(c);
+        }
+        rest = &rest[c.len_utf8()..];
+    }
+    std::borrow::Cow::Owned(out)
+}
+
+/// At most `max` characters of `text`: the start, `…`, and how much was
+/// left out, so a 5 MB value yields a line, not megabytes.
+pub fn excerpt(text: &str, max: usize) -> std::borrow::Cow<'_, str> {
+    match text.char_indices().nth(max) {
+        None => std::borrow::Cow::Borrowed(text),
+        Some((cut, _)) => std::borrow::Cow::Owned(format!(
+            "{}… ({} more bytes)",
+            &text[..cut],
+            text.len() - cut
+        )),
     }
 }
 
@@ -63,6 +145,29 @@ impl<'a> LineIndex<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn untrusted_text_is_made_inert() {
+        let hostile = "ok\x1b]0;pwned\x07 \x1b[2J\r\u{9b}31m \u{202e}txt.exe\tend\n";
+        let shown = inert(hostile);
+        assert!(!shown.chars().any(is_unsafe_char), "{shown}");
+        assert_eq!(
+            shown,
+            "ok\\x1b]0;pwned\\x07 \\x1b[2J\\r\\u{9b}31m \\u{202e}txt.exe\tend\n"
+        );
+        assert_eq!(
+            inert_keep_colour("\x1b[1;31mred\x1b[0m"),
+            "\x1b[1;31mred\x1b[0m"
+        );
+        assert_eq!(inert_keep_colour("\x1b[2J\x1b]8;;x"), "\\x1b[2J\\x1b]8;;x");
+        assert!(matches!(inert("plain"), std::borrow::Cow::Borrowed(_)));
+    }
+
+    #[test]
+    fn excerpts_cut_long_text() {
+        assert_eq!(excerpt("short", 10), "short");
+        assert_eq!(excerpt(&"x".repeat(100), 4), "xxxx… (96 more bytes)");
+    }
 
     #[test]
     fn counts_take_a_plural_s_except_for_one() {

@@ -4,7 +4,7 @@
 //! The check itself is [`crate::check::run`]; this file only turns flags
 //! into its plain inputs and its result into output and an exit code.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::{Args, ValueEnum};
@@ -12,6 +12,7 @@ use tokio::runtime::Runtime;
 
 use super::progress::Spinner;
 use super::terminal::{self, Colors};
+use super::validate::ManifestTrust;
 use super::values::{parse_duration, parse_endpoint, parse_region, parse_var};
 use crate::check::{Api, CheckError, CheckOptions};
 use crate::cloud::{
@@ -69,6 +70,9 @@ pub struct CheckArgs {
     /// (no credentials needed).
     #[arg(long, value_name = "STATE", conflicts_with = "endpoint")]
     pub simulate: Option<PathBuf>,
+
+    #[command(flatten)]
+    pub trust: ManifestTrust,
 
     #[command(flatten)]
     pub cloud: CloudArgs,
@@ -194,7 +198,9 @@ impl std::str::FromStr for ReportTarget {
 pub fn run(args: &CheckArgs, colors: Colors, runtime: &Runtime) -> Result<Exit, Failure> {
     let api = api(args)?;
     let env = |name: &str| std::env::var(name).ok();
-    let expectations = match crate::manifest::load(&args.manifests, &args.vars, &env) {
+    let options = args.trust.load_options();
+    let expectations = match crate::manifest::load_with(&args.manifests, &args.vars, &env, &options)
+    {
         Ok(expectations) => expectations,
         Err(errors) => return emit_invalid(&errors, args, colors),
     };
@@ -270,7 +276,7 @@ fn emit_invalid(
 /// Writes every `--report` file, each rendered by `render`.
 fn write_reports(args: &CheckArgs, render: impl Fn(ReportFormat) -> String) -> Result<(), Failure> {
     for target in &args.reports {
-        write_report(&target.path, &render(target.format)).map_err(|err| {
+        terminal::write_file(&target.path, &render(target.format)).map_err(|err| {
             Failure::invalid(miette::miette!(
                 help = "check that the directory exists and is writable",
                 "cannot write the {:?} report to {}: {err}",
@@ -280,13 +286,6 @@ fn write_reports(args: &CheckArgs, render: impl Fn(ReportFormat) -> String) -> R
         })?;
     }
     Ok(())
-}
-
-fn write_report(path: &Path, text: &str) -> std::io::Result<()> {
-    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir)?;
-    }
-    std::fs::write(path, text)
 }
 
 #[cfg(test)]

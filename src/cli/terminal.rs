@@ -5,6 +5,11 @@
 //! command line asks [`Colors`]. Writes go through [`stdout`] and [`stderr`]
 //! so that output errors are handled one way: a closed pipe (`| head`) is
 //! the reader's choice and ends quietly, any other error is a [`Failure`].
+//!
+//! Being the one write path, it is also the last line of defence: every
+//! text written here, logs included, passes through
+//! [`crate::cloud::redact::scrub`], so a secret, a token or a signature
+//! that reached some text by a path nobody foresaw is still masked.
 
 // The one place that opens stdout and stderr (see clippy.toml).
 #![allow(clippy::disallowed_methods)]
@@ -13,7 +18,9 @@ use std::io::{IsTerminal as _, Write};
 
 use clap::ValueEnum;
 
+use crate::cloud::redact;
 use crate::exit::Failure;
+use crate::text::inert_keep_colour;
 
 /// `--color`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -57,6 +64,9 @@ pub fn stderr_is_terminal() -> bool {
 
 /// Sets up logging and miette's theme on stderr; returns the colours.
 pub fn init(choice: ColorChoice, verbose: u8) -> Colors {
+    // Before anything can be printed: the environment's secrets and tokens
+    // are masked even when no credentials are ever resolved (`validate`).
+    redact::remember_environment(&|name| std::env::var(name).ok());
     let colors = Colors::decide(choice);
     let color = colors.stderr;
     let _ = miette::set_hook(Box::new(move |_| {
@@ -81,10 +91,34 @@ fn init_logging(verbose: u8, color: bool) {
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default));
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
+        .with_writer(|| ScrubbedLog(Vec::new()))
         .with_ansi(color)
         .with_target(false)
         .try_init();
+}
+
+/// One log event, collected and then written to stderr scrubbed and made
+/// inert (a log line may quote a server's text).
+struct ScrubbedLog(Vec<u8>);
+
+impl Write for ScrubbedLog {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl Drop for ScrubbedLog {
+    fn drop(&mut self) {
+        let text = String::from_utf8_lossy(&self.0);
+        let _ = std::io::stderr()
+            .lock()
+            .write_all(redact::scrub(&inert_keep_colour(&text)).as_bytes());
+    }
 }
 
 /// Writes `text` to stdout and flushes it.
@@ -98,14 +132,23 @@ pub fn stderr(text: &str) -> Result<(), Failure> {
 }
 
 /// Prints an error that ended the run. Nothing is left to tell if stderr
-/// itself fails, so that is ignored.
+/// itself fails, so that is ignored. Its text may quote a server: made
+/// inert (colour kept).
 pub fn print_error(report: &miette::Report) {
-    let _ = stderr(&format!("{report:?}\n"));
+    let _ = stderr(&inert_keep_colour(&format!("{report:?}\n")));
+}
+
+/// Writes a `--report` file, scrubbed like every other sink.
+pub fn write_file(path: &std::path::Path, text: &str) -> std::io::Result<()> {
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir)?;
+    }
+    std::fs::write(path, redact::scrub(text).as_bytes())
 }
 
 fn write_all(mut stream: impl Write, name: &str, text: &str) -> Result<(), Failure> {
     match stream
-        .write_all(text.as_bytes())
+        .write_all(redact::scrub(text).as_bytes())
         .and_then(|()| stream.flush())
     {
         Err(err) if err.kind() != std::io::ErrorKind::BrokenPipe => Err(Failure::unverified(

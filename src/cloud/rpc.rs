@@ -159,6 +159,7 @@ impl Rpc {
             },
         );
         let redactor = creds.redactor().with(&signed.signature);
+        crate::cloud::redact::remember(&redactor);
         Attempt {
             signed,
             timestamp,
@@ -192,13 +193,13 @@ fn judge<T: Contract>(
         return match value {
             Ok(value) => Ok(Reply {
                 value,
-                request_id: answer.request_id,
+                request_id: answer.request_id.map(|r| attempt.redactor.apply(&r)),
             }),
             Err(e) => Err(AttemptError::transient(
                 CloudError::Malformed {
                     action: action.to_owned(),
                     url: redacted_url(endpoint),
-                    request_id: answer.request_id,
+                    request_id: answer.request_id.map(|r| attempt.redactor.apply(&r)),
                     detail: format!("{e} ({} bytes, {})", answer.body.len(), answer.content_type),
                 },
                 None,
@@ -213,6 +214,7 @@ fn judge<T: Contract>(
         .clone()
         .filter(|c| !c.is_empty())
         .unwrap_or_else(|| format!("HTTP{status}"));
+    let code = attempt.redactor.apply(&code);
     let raw_message = match &envelope.message {
         Some(m) => m.clone(),
         None => body_excerpt(&answer),
@@ -228,8 +230,10 @@ fn judge<T: Contract>(
         status,
         code: code.clone(),
         message: attempt.redactor.apply(&message),
-        request_id: answer.request_id,
-        host_id: envelope.host_id,
+        // Every field of the envelope is the server's text: a hostile
+        // endpoint may echo the request's secrets in any of them.
+        request_id: answer.request_id.map(|r| attempt.redactor.apply(&r)),
+        host_id: envelope.host_id.map(|h| attempt.redactor.apply(&h)),
         recommend: envelope.recommend.map(|r| attempt.redactor.apply(&r)),
         region: Some(call.region.clone()),
         access_key_id: Some(attempt.access_key_id.clone()),

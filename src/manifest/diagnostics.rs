@@ -13,7 +13,7 @@ use miette::{Diagnostic, LabeledSpan, NamedSource, Severity, SourceCode};
 use serde::Serialize;
 
 use crate::expect::{Source, Span};
-use crate::text::count;
+use crate::text::{count, excerpt};
 
 macro_rules! codes {
     ($($(#[doc = $doc:literal])* $variant:ident => $code:literal,)*) => {
@@ -41,7 +41,7 @@ codes! {
     ReadFailed => "manifest::read-failed",
     /// The text is not valid YAML.
     YamlSyntax => "manifest::yaml-syntax",
-    /// The YAML exceeds a resource budget (an alias bomb, absurd nesting).
+    /// The YAML exceeds a resource budget (aliases, nesting, values).
     TooComplex => "manifest::too-complex",
     /// The same key twice in one mapping.
     DuplicateKey => "manifest::duplicate-key",
@@ -69,6 +69,8 @@ codes! {
     UndefinedVariable => "manifest::undefined-variable",
     /// `${env:NAME}` names an unset environment variable.
     UnsetEnvVar => "manifest::unset-env-var",
+    /// `${env:NAME}` names a credential variable or a secret-looking one.
+    SecretEnvVar => "manifest::secret-env-var",
     /// `--var NAME=...` names a variable no manifest declares.
     UnknownVarOverride => "manifest::unknown-var-override",
     /// A target that is neither an instance set nor an instance/node id.
@@ -93,8 +95,12 @@ codes! {
     ConflictingContent => "manifest::conflicting-content",
     /// content_file does not exist.
     ContentFileMissing => "manifest::content-file-missing",
-    /// content_file exists but cannot be read.
+    /// content_file exists but cannot be read, or is not a regular file.
     ContentFileUnreadable => "manifest::content-file-unreadable",
+    /// content_file resolves outside the content root (`../`, absolute, symlink).
+    ContentFileOutside => "manifest::content-file-outside",
+    /// The entries expand to more (file, target) pairs than the budget.
+    TooManyPairs => "manifest::too-many-pairs",
     /// `content_type: Base64` with content that is not Base64.
     InvalidBase64 => "manifest::invalid-base64",
     /// sha256 that is not 64 hex digits.
@@ -266,15 +272,43 @@ pub struct ManifestErrors {
     pub diagnostics: Vec<ManifestDiagnostic>,
 }
 
+/// The longest message or help shown, in characters: values quoted in a
+/// message come from the manifest and may be megabytes long.
+const MAX_MESSAGE_CHARS: usize = 400;
+/// The most source text a snippet may show; past it, a diagnostic quotes
+/// an excerpt around its place instead of whole lines.
+const MAX_SNIPPET_BYTES: usize = 2_000;
+/// Characters either side of the place in such an excerpt.
+const EXCERPT_CONTEXT: usize = 60;
+
 impl ManifestErrors {
     pub(crate) fn new(sources: Vec<Source>, mut diagnostics: Vec<ManifestDiagnostic>) -> Self {
         // Report in reading order: by file, then by position.
         diagnostics.sort_by_key(|d| (d.source, d.primary_span().map(|s| s.start)));
         for diagnostic in &mut diagnostics {
-            diagnostic.source_code = diagnostic
-                .source
-                .and_then(|i| sources.get(i))
-                .map(Source::named_source);
+            diagnostic.message = excerpt(&diagnostic.message, MAX_MESSAGE_CHARS).into_owned();
+            diagnostic.help = diagnostic
+                .help
+                .as_deref()
+                .map(|help| excerpt(help, MAX_MESSAGE_CHARS).into_owned());
+            for label in &mut diagnostic.labels {
+                label.text = excerpt(&label.text, MAX_MESSAGE_CHARS).into_owned();
+            }
+            let Some(source) = diagnostic.source.and_then(|i| sources.get(i)) else {
+                continue;
+            };
+            if snippet_len(&source.text, &diagnostic.labels) <= MAX_SNIPPET_BYTES {
+                diagnostic.source_code = Some(source.named_source());
+            } else if let Some(span) = diagnostic.primary_span() {
+                // A 5 MB line would be shown whole: quote around the place.
+                let (line, column) = source.line_col(span.start);
+                let near = around(&source.text, span.start);
+                let help = diagnostic.help.take().unwrap_or_default();
+                diagnostic.help = Some(format!(
+                    "{help}\n(at {}:{line}:{column}, near `{near}`; the line is too long to show)",
+                    source.name()
+                ));
+            }
         }
         Self {
             sources,
@@ -315,7 +349,13 @@ impl ManifestErrors {
             count(self.diagnostics.len(), "problem"),
             count(files.max(1), "manifest")
         ));
-        out
+        // Messages quote manifest values, and the snippets show the
+        // manifest: nothing in them may act on the terminal.
+        if color {
+            crate::text::inert_keep_colour(&out).into_owned()
+        } else {
+            crate::text::inert(&out).into_owned()
+        }
     }
 
     /// The diagnostics as the `--format json` records.
@@ -363,6 +403,44 @@ impl Diagnostic for ManifestErrors {
             self.diagnostics.iter().map(|d| d as &dyn Diagnostic),
         ))
     }
+}
+
+/// How many bytes of source the lines under `labels` span.
+fn snippet_len(text: &str, labels: &[Label]) -> usize {
+    let start = labels.iter().map(|l| l.span.start).min().unwrap_or(0);
+    let end = labels.iter().map(|l| l.span.end).max().unwrap_or(0);
+    let start = text
+        .get(..start.min(text.len()))
+        .and_then(|before| before.rfind('\n'))
+        .map_or(0, |i| i + 1);
+    let end = text
+        .get(end.min(text.len())..)
+        .and_then(|after| after.find('\n'))
+        .map_or(text.len(), |i| end + i);
+    end.saturating_sub(start)
+}
+
+/// Up to [`EXCERPT_CONTEXT`] characters either side of `offset`, on its line.
+fn around(text: &str, offset: usize) -> String {
+    let mut offset = offset.min(text.len());
+    while !text.is_char_boundary(offset) {
+        offset -= 1;
+    }
+    let (before, after) = text.split_at(offset);
+    let before = before.rsplit('\n').next().unwrap_or_default();
+    let after = after.split('\n').next().unwrap_or_default();
+    let skip = before.chars().count().saturating_sub(EXCERPT_CONTEXT);
+    let head: String = before.chars().skip(skip).collect();
+    let tail: String = after.chars().take(EXCERPT_CONTEXT).collect();
+    format!(
+        "{}{head}{tail}{}",
+        if skip > 0 { "…" } else { "" },
+        if after.chars().count() > EXCERPT_CONTEXT {
+            "…"
+        } else {
+            ""
+        }
+    )
 }
 
 /// One diagnostic in `shipcheck validate --format json`.

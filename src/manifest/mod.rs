@@ -28,7 +28,7 @@ use serde::de::DeserializeOwned;
 use serde_json::Value as Json;
 
 pub use diagnostics::{Code, DiagnosticRecord, ManifestDiagnostic, ManifestErrors};
-pub use vars::VarOverride;
+pub use vars::{VarOverride, env_name_refusal};
 
 use crate::expect::{Expectations, FileExpectation, Origin, Source, Span};
 use crate::protocol::Provider;
@@ -38,7 +38,43 @@ use document::{Document, SpanIndex};
 use resolve::{Resolved, Resolver, Sections};
 use vars::{Expander, Vars};
 
-/// Loads, validates and resolves `paths` together.
+/// The budgets and permissions a manifest is read under. A manifest may
+/// come from a pull request: it is untrusted input, and these say how far
+/// it may reach (which files, which environment variables) and how much
+/// work it may ask for.
+#[derive(Debug, Clone)]
+pub struct LoadOptions {
+    /// `content_file` paths must resolve inside this directory (symlinks
+    /// followed); `None`: each manifest's own directory.
+    pub content_root: Option<PathBuf>,
+    /// Environment variables a manifest may read although their names look
+    /// like secrets (`--allow-env`). The credential chain's own variables
+    /// are refused whatever this says.
+    pub allow_env: Vec<String>,
+    /// The most (file, target) pairs all entries may expand to.
+    pub max_pairs: u64,
+    /// The largest manifest file read, in bytes.
+    pub max_bytes: u64,
+}
+
+/// Millions of pairs are a real fleet; hundreds of millions are an attack.
+pub const DEFAULT_MAX_PAIRS: u64 = 5_000_000;
+/// Large enough for a 50 MB manifest of comments and plain entries.
+pub const DEFAULT_MAX_BYTES: u64 = 64 * 1024 * 1024;
+
+impl Default for LoadOptions {
+    fn default() -> Self {
+        Self {
+            content_root: None,
+            allow_env: Vec::new(),
+            max_pairs: DEFAULT_MAX_PAIRS,
+            max_bytes: DEFAULT_MAX_BYTES,
+        }
+    }
+}
+
+/// Loads, validates and resolves `paths` together, with the default
+/// [`LoadOptions`].
 ///
 /// `vars` are the `--var` overrides; `env` looks up `${env:NAME}` (pass
 /// `&|name| std::env::var(name).ok()`; tests pass a fixed map).
@@ -46,6 +82,16 @@ pub fn load(
     paths: &[PathBuf],
     vars: &[VarOverride],
     env: &dyn Fn(&str) -> Option<String>,
+) -> Result<Expectations, ManifestErrors> {
+    load_with(paths, vars, env, &LoadOptions::default())
+}
+
+/// [`load`] under explicit budgets and permissions.
+pub fn load_with(
+    paths: &[PathBuf],
+    vars: &[VarOverride],
+    env: &dyn Fn(&str) -> Option<String>,
+    options: &LoadOptions,
 ) -> Result<Expectations, ManifestErrors> {
     let mut sources = Vec::new();
     let mut diagnostics = Vec::new();
@@ -55,7 +101,7 @@ pub fn load(
     for path in paths {
         let source_id = sources.len();
         let mut sink = Sink::for_source(source_id);
-        let text = match std::fs::read_to_string(path) {
+        let text = match read_manifest(path, options.max_bytes) {
             Ok(text) => text,
             Err(err) => {
                 sink.push(
@@ -63,7 +109,10 @@ pub fn load(
                         Code::ReadFailed,
                         format!("cannot read {}: {err}", path.display()),
                     )
-                    .help("check the path; a manifest is a UTF-8 YAML file"),
+                    .help(
+                        "check the path; a manifest is a UTF-8 YAML file \
+                         (--max-manifest-bytes raises the size limit)",
+                    ),
                 );
                 sources.push(Source {
                     path: path.clone(),
@@ -78,7 +127,7 @@ pub fn load(
             path: path.clone(),
             text: Arc::from(text),
         });
-        match load_one(&sources[source_id], vars, env, &mut sink) {
+        match load_one(&sources[source_id], vars, env, options, &mut sink) {
             Some((resolved, names)) => {
                 declared_vars.extend(names);
                 expectations.files.extend(resolved.files);
@@ -107,6 +156,7 @@ fn load_one(
     source: &Source,
     overrides: &[VarOverride],
     env: &dyn Fn(&str) -> Option<String>,
+    options: &LoadOptions,
     sink: &mut Sink,
 ) -> Option<(Resolved, Vec<String>)> {
     let text: &str = &source.text;
@@ -131,19 +181,51 @@ fn load_one(
         Some(dir) if !dir.as_os_str().is_empty() => dir.to_path_buf(),
         _ => PathBuf::from("."),
     };
+    let content_root = options.content_root.clone();
+    let mut expander = Expander {
+        vars: Vars::default(),
+        env,
+        allow_env: &options.allow_env,
+        text,
+    };
+    // `vars:` defaults follow the rules of every other value: `${env:…}`
+    // is expanded (and refused for credentials), `$${` is a literal.
+    expander.vars = Vars::with_expanded_defaults(&defaults, overrides, &expander, &doc.index, sink);
     let resolver = Resolver {
         source: sink.source().unwrap_or_default(),
         base_dir,
+        content_root,
+        max_pairs: options.max_pairs,
         text,
         index: &doc.index,
-        expander: Expander {
-            vars: Vars::new(&defaults, overrides),
-            env,
-            text,
-        },
+        expander,
         sink,
     };
     Some((resolver.resolve(&sections), names))
+}
+
+/// Reads a manifest, refusing one over `max_bytes` before reading it.
+fn read_manifest(path: &Path, max_bytes: u64) -> std::io::Result<String> {
+    use std::io::Read as _;
+    let file = std::fs::File::open(path)?;
+    let meta = file.metadata()?;
+    if !meta.is_file() {
+        return Err(std::io::Error::other("not a regular file"));
+    }
+    if meta.len() > max_bytes {
+        return Err(std::io::Error::other(format!(
+            "it is {} bytes, over the limit of {max_bytes}",
+            meta.len()
+        )));
+    }
+    let mut text = String::new();
+    file.take(max_bytes + 1).read_to_string(&mut text)?;
+    if text.len() as u64 > max_bytes {
+        return Err(std::io::Error::other(format!(
+            "it is over the limit of {max_bytes} bytes"
+        )));
+    }
+    Ok(text)
 }
 
 /// The diagnostics for entries left without a region: the manifest names
@@ -207,10 +289,13 @@ fn syntax_diagnostic(err: &parse::ParseError, text: &str) -> ManifestDiagnostic 
     if err.over_budget {
         ManifestDiagnostic::new(
             Code::TooComplex,
-            format!("the YAML is too complex to read safely: {}", err.message),
+            format!(
+                "the YAML is too large or too complex to read safely: {}",
+                err.message
+            ),
         )
         .label(span, "refused here")
-        .help("a manifest needs no deep alias nesting or huge expansions; write the values out, or split the manifest")
+        .maybe_help(err.help.clone())
     } else {
         ManifestDiagnostic::new(Code::YamlSyntax, format!("invalid YAML: {}", err.message))
             .label(span, "here")

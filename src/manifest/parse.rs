@@ -48,22 +48,36 @@ pub struct ParseError {
     pub position: Option<(usize, usize)>,
     /// The input tripped a resource budget (an alias bomb, absurd nesting).
     pub over_budget: bool,
+    /// What to do about a tripped budget.
+    pub help: Option<String>,
 }
+
+/// The most values (scalars and collections) one manifest may hold: twenty
+/// times a plain 10,000-entry manifest. Each costs at least a byte of text,
+/// so only aliases can amplify, and they have budgets of their own.
+pub const MAX_NODES: usize = 4_000_000;
+/// Nesting deeper than this is no manifest.
+pub const MAX_DEPTH: usize = 32;
+/// Aliases are rare in manifests; these bound what they may expand to.
+pub const MAX_ALIASES: usize = 10_000;
+pub const MAX_REPLAYED_EVENTS: usize = 100_000;
 
 /// Limits well above any real manifest, far below what hurts: a 1 MiB alias
 /// bomb is refused after a few thousand events instead of expanding into
-/// gigabytes.
+/// gigabytes, while a 10,000-entry manifest, or 50 MB of mostly comments,
+/// is read. The file's size is bounded before parsing (`--max-manifest-bytes`).
 fn options() -> serde_saphyr::Options {
     serde_saphyr::options! {
         budget: serde_saphyr::budget! {
-            max_events: 200_000,
-            max_aliases: 10_000,
-            max_nodes: 100_000,
-            max_depth: 32,
+            max_events: 2 * MAX_NODES,
+            max_aliases: MAX_ALIASES,
+            max_nodes: MAX_NODES,
+            max_depth: MAX_DEPTH,
             max_documents: 1,
+            max_total_scalar_bytes: usize::MAX,
         },
         alias_limits: serde_saphyr::alias_limits! {
-            max_total_replayed_events: 100_000,
+            max_total_replayed_events: MAX_REPLAYED_EVENTS,
             max_replay_stack_depth: 16,
         },
         duplicate_keys: DuplicateKeyPolicy::PassThrough,
@@ -88,11 +102,12 @@ pub fn parse(text: &str) -> Result<Node, ParseError> {
             .location()
             .filter(|loc| loc.line() > 0)
             .map(|loc| (loc.line() as usize, loc.column().max(1) as usize));
-        if let Some(message) = budget_message(&err) {
+        if let Some((message, help)) = budget_message(&err) {
             return ParseError {
                 message,
                 position,
                 over_budget: true,
+                help: Some(help.to_owned()),
             };
         }
         let message = err.to_string();
@@ -105,42 +120,70 @@ pub fn parse(text: &str) -> Result<Node, ParseError> {
             message,
             position,
             over_budget: false,
+            help: None,
         }
     })
 }
 
-/// A plain account of which resource budget the input exceeded, if any.
-fn budget_message(err: &serde_saphyr::Error) -> Option<String> {
+/// A plain account of which resource budget the input exceeded, if any,
+/// and what to do about it.
+fn budget_message(err: &serde_saphyr::Error) -> Option<(String, &'static str)> {
     use serde_saphyr::Error;
     use serde_saphyr::budget::BudgetBreach;
+    const ALIASES: &str = "write the values out instead of aliasing them; a manifest needs no \
+                           alias that expands to thousands of values";
+    const SPLIT: &str = "split the manifest into several files and pass them together \
+                         (`shipcheck check a.yaml b.yaml`)";
     let mut err = err.without_snippet();
     while let Error::AliasError { error, .. } = err {
         err = error.without_snippet();
     }
     Some(match err {
         Error::Budget { breach, .. } => match breach {
-            BudgetBreach::Depth { depth } => format!("it nests {depth} levels deep"),
-            BudgetBreach::Aliases { aliases } => format!("it uses {aliases} aliases"),
-            BudgetBreach::AliasAnchorRatio { aliases, anchors } => {
-                format!("it uses {aliases} aliases for {anchors} anchors (an alias bomb)")
-            }
-            BudgetBreach::Events { events } => format!("it expands to {events} parser events"),
-            BudgetBreach::Nodes { nodes } => format!("it expands to {nodes} values"),
-            BudgetBreach::Documents { documents } => {
-                format!("it holds {documents} YAML documents; a manifest is one")
-            }
-            other => format!("it exceeds a parser budget ({other:?})"),
+            BudgetBreach::Depth { depth } => (
+                format!("it nests {depth} levels deep; the limit is {MAX_DEPTH}"),
+                "flatten the structure; a manifest nests a few levels",
+            ),
+            BudgetBreach::Aliases { aliases } => (
+                format!("it uses {aliases} aliases; the limit is {MAX_ALIASES}"),
+                ALIASES,
+            ),
+            BudgetBreach::AliasAnchorRatio { aliases, anchors } => (
+                format!("it uses {aliases} aliases for {anchors} anchors (an alias bomb)"),
+                ALIASES,
+            ),
+            BudgetBreach::Events { events } => (
+                format!(
+                    "it holds over {events} YAML events; the limit is {} per manifest",
+                    2 * MAX_NODES
+                ),
+                SPLIT,
+            ),
+            BudgetBreach::Nodes { nodes } => (
+                format!("it holds over {nodes} values; the limit is {MAX_NODES} per manifest"),
+                SPLIT,
+            ),
+            BudgetBreach::Documents { documents } => (
+                format!("it holds {documents} YAML documents; a manifest is one"),
+                "remove the `---` separators, or put each document in its own file",
+            ),
+            other => (format!("it exceeds a parser budget ({other:?})"), SPLIT),
         },
         Error::AliasReplayLimitExceeded {
             total_replayed_events,
             ..
-        } => format!("its aliases expand to over {total_replayed_events} values (an alias bomb)"),
-        Error::AliasExpansionLimitExceeded { expansions, .. } => {
-            format!("one anchor is expanded {expansions} times (an alias bomb)")
-        }
-        Error::AliasReplayStackDepthExceeded { depth, .. } => {
-            format!("its aliases nest {depth} levels deep (an alias bomb)")
-        }
+        } => (
+            format!("its aliases expand to over {total_replayed_events} values (an alias bomb)"),
+            ALIASES,
+        ),
+        Error::AliasExpansionLimitExceeded { expansions, .. } => (
+            format!("one anchor is expanded {expansions} times (an alias bomb)"),
+            ALIASES,
+        ),
+        Error::AliasReplayStackDepthExceeded { depth, .. } => (
+            format!("its aliases nest {depth} levels deep (an alias bomb)"),
+            ALIASES,
+        ),
         _ => return None,
     })
 }

@@ -5,13 +5,74 @@
 //! and before the formats (modes, paths, durations) are checked, so a
 //! variable can hold any part of a value. A reference that cannot be
 //! expanded is a diagnostic on the reference itself, not on the whole value.
+//!
+//! A manifest can come from a pull request, and the job that checks it holds
+//! cloud credentials: `${env:NAME}` therefore refuses every variable of the
+//! credential chain, in every spelling the client reads, and every name that
+//! looks like a secret ([`env_name_refusal`]). An operator may allow more
+//! names (`--allow-env`), never the credential chain's own.
 
 use std::collections::BTreeMap;
 
 use serde_json::Value as Json;
 
 use super::diagnostics::{Code, ManifestDiagnostic, Sink, did_you_mean};
+use super::document::{SpanIndex, pointer_push};
 use crate::expect::Span;
+
+/// Every environment variable the credential chain reads a credential, a
+/// profile or a credential source from (src/cloud/credentials/), in every
+/// spelling. A manifest can never read these, whatever `--allow-env` says.
+pub const CREDENTIAL_ENV_VARS: &[&str] = &[
+    "ALIBABA_CLOUD_ACCESS_KEY_ID",
+    "ALIBABACLOUD_ACCESS_KEY_ID",
+    "ALICLOUD_ACCESS_KEY_ID",
+    "ALICLOUD_ACCESS_KEY",
+    "ALIBABA_CLOUD_ACCESS_KEY_SECRET",
+    "ALIBABACLOUD_ACCESS_KEY_SECRET",
+    "ALICLOUD_ACCESS_KEY_SECRET",
+    "ALICLOUD_SECRET_KEY",
+    "ALIBABA_CLOUD_SECURITY_TOKEN",
+    "ALIBABACLOUD_SECURITY_TOKEN",
+    "ALICLOUD_SECURITY_TOKEN",
+    "ALIBABA_CLOUD_PROFILE",
+    "ALIBABACLOUD_PROFILE",
+    "ALICLOUD_PROFILE",
+    "ALIBABA_CLOUD_CREDENTIALS_URI",
+    "ALIBABA_CLOUD_ECS_METADATA",
+    "ALIBABA_CLOUD_ROLE_ARN",
+    "ALIBABA_CLOUD_OIDC_PROVIDER_ARN",
+    "ALIBABA_CLOUD_OIDC_TOKEN_FILE",
+    "ALIBABA_CLOUD_ROLE_SESSION_NAME",
+    "ALIBABA_CLOUD_STS_ENDPOINT",
+    "ALIBABA_CLOUD_STS_REGION",
+];
+
+/// Words that mark a variable as a secret (compared case-insensitively).
+pub const SECRET_NAME_WORDS: &[&str] = &[
+    "SECRET",
+    "TOKEN",
+    "PASSWORD",
+    "PASSWD",
+    "PRIVATE",
+    "CREDENTIAL",
+    "ACCESS_KEY",
+];
+
+/// Why a manifest may not read the environment variable `name`, if it may
+/// not: it belongs to the credential chain (never allowed), or its name
+/// looks like a secret and `allowed` does not name it.
+pub fn env_name_refusal(name: &str, allowed: &[String]) -> Option<&'static str> {
+    let upper = name.to_ascii_uppercase();
+    if CREDENTIAL_ENV_VARS.contains(&upper.as_str()) {
+        return Some("it belongs to the cloud credential chain");
+    }
+    let secret_like = SECRET_NAME_WORDS.iter().any(|word| upper.contains(word));
+    if secret_like && !allowed.iter().any(|a| a == name) {
+        return Some("its name looks like a secret");
+    }
+    None
+}
 
 /// A variable set from outside the manifest (`--var NAME=VALUE`), which
 /// wins over the manifest's default.
@@ -35,6 +96,8 @@ impl VarOverride {
 pub struct Vars {
     /// `None`: declared without a default and not given with `--var`.
     values: BTreeMap<String, Option<String>>,
+    /// Variables whose default failed to expand (already reported).
+    failed: Vec<String>,
 }
 
 impl Vars {
@@ -56,7 +119,54 @@ impl Vars {
                 *slot = Some(var.value.clone());
             }
         }
-        Self { values }
+        Self {
+            values,
+            failed: Vec::new(),
+        }
+    }
+
+    /// Like [`Vars::new`], with each default expanded by `expander` (whose
+    /// own variables are not consulted: a default cannot use another
+    /// variable). A default that fails to expand is reported and has no
+    /// value.
+    pub fn with_expanded_defaults(
+        defaults: &BTreeMap<String, Json>,
+        overrides: &[VarOverride],
+        expander: &Expander,
+        index: &SpanIndex,
+        sink: &mut Sink,
+    ) -> Self {
+        let mut vars = Self::new(defaults, overrides);
+        for (name, value) in &mut vars.values {
+            let overridden = overrides.iter().any(|o| &o.name == name);
+            let Some(text) = value.as_ref().filter(|_| !overridden) else {
+                continue;
+            };
+            if !text.contains('$') {
+                continue;
+            }
+            let span = index.value(&pointer_push("/vars", name));
+            if text.contains("${var.") {
+                sink.push(
+                    ManifestDiagnostic::new(
+                        Code::BadReference,
+                        format!("the default of `{name}` uses another variable"),
+                    )
+                    .label(span, "a default cannot use `${var.…}`")
+                    .help("write the value out, or pass it with `--var`"),
+                );
+                *value = None;
+                continue;
+            }
+            let expanded = expander.expand(text, span, sink);
+            // A failed default is reported above; uses of it then report
+            // "no value" rather than expanding the raw text.
+            *value = expanded;
+            if value.is_none() {
+                vars.failed.push(name.clone());
+            }
+        }
+        vars
     }
 
     pub fn is_declared(&self, name: &str) -> bool {
@@ -68,6 +178,8 @@ impl Vars {
 pub struct Expander<'a> {
     pub vars: Vars,
     pub env: &'a dyn Fn(&str) -> Option<String>,
+    /// Secret-looking environment variables the operator allowed.
+    pub allow_env: &'a [String],
     /// The manifest text, to place a reference inside its scalar.
     pub text: &'a str,
 }
@@ -136,6 +248,14 @@ impl Expander<'_> {
         if let Some(name) = inner.strip_prefix("var.").filter(|n| !bad_name(n)) {
             return match self.vars.values.get(name) {
                 Some(Some(value)) => Ok(value.clone()),
+                Some(None) if self.vars.failed.iter().any(|f| f == name) => Err(Box::new(
+                    ManifestDiagnostic::new(
+                        Code::UndefinedVariable,
+                        format!("variable `{name}` has no value: its default was refused"),
+                    )
+                    .label(span, "its default failed")
+                    .help(format!("fix the default of `{name}` under `vars:`")),
+                )),
                 Some(None) => Err(Box::new(
                     ManifestDiagnostic::new(
                         Code::UndefinedVariable,
@@ -164,6 +284,26 @@ impl Expander<'_> {
             };
         }
         if let Some(name) = inner.strip_prefix("env:").filter(|n| !bad_name(n)) {
+            if let Some(why) = env_name_refusal(name, self.allow_env) {
+                // The value is never read, so it cannot be quoted.
+                let help = if why.contains("credential") {
+                    "a manifest may not read cloud credentials; nothing can allow it".to_owned()
+                } else {
+                    format!(
+                        "names containing {} are refused; if `{name}` is not a secret, \
+                         pass `--allow-env {name}` (or list it in SHIPCHECK_ALLOW_ENV)",
+                        SECRET_NAME_WORDS.join(", ")
+                    )
+                };
+                return Err(Box::new(
+                    ManifestDiagnostic::new(
+                        Code::SecretEnvVar,
+                        format!("a manifest may not read `{name}`: {why}"),
+                    )
+                    .label(span, "refused")
+                    .help(help),
+                ));
+            }
             return (self.env)(name).ok_or_else(|| {
                 Box::new(
                     ManifestDiagnostic::new(
@@ -221,6 +361,7 @@ mod tests {
         Expander {
             vars: Vars::new(&defaults, &overrides),
             env,
+            allow_env: &[],
             text,
         }
     }
@@ -266,6 +407,31 @@ mod tests {
         );
         let last = sink.diagnostics[3].labels[0].span;
         assert_eq!(&text[last.start..last.end], "${foo}");
+    }
+
+    #[test]
+    fn credential_and_secret_looking_names_are_refused_unread() {
+        let env = |name: &str| panic!("{name} must not be read");
+        let e = expander("", &env);
+        let mut sink = Sink::for_source(0);
+        for name in [
+            "ALIBABA_CLOUD_ACCESS_KEY_SECRET",
+            "alicloud_secret_key",
+            "GH_TOKEN",
+            "db_password",
+        ] {
+            let value = format!("${{env:{name}}}");
+            assert_eq!(e.expand(&value, Span::new(0, 0), &mut sink), None);
+        }
+        assert!(
+            sink.diagnostics
+                .iter()
+                .all(|d| d.code == Code::SecretEnvVar)
+        );
+        assert_eq!(env_name_refusal("APP_DIR", &[]), None);
+        let allowed = vec!["GH_TOKEN".to_owned(), "ALICLOUD_ACCESS_KEY".to_owned()];
+        assert_eq!(env_name_refusal("GH_TOKEN", &allowed), None);
+        assert!(env_name_refusal("ALICLOUD_ACCESS_KEY", &allowed).is_some());
     }
 
     #[test]

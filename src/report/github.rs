@@ -3,8 +3,11 @@
 //!
 //! `::error file=…,line=…,col=…,endLine=…,endColumn=…,title=…::message`.
 //! The message escapes `%`, CR and LF; property values also escape `:` and
-//! `,` (the runner's own `escapeData` / `escapeProperty`). Waived findings
-//! become notices that carry the waiver's reason.
+//! `,` (the runner's own `escapeData` / `escapeProperty`), so no text can
+//! end an annotation or start a workflow command of its own; control
+//! characters are made visible first ([`crate::text::inert`]) so none acts
+//! on the log viewer. Waived findings become notices that carry the
+//! waiver's reason.
 
 use std::fmt::Write as _;
 
@@ -71,11 +74,14 @@ fn annotation(out: &mut String, report: &Report, finding: &Finding) {
     );
 }
 
-/// The runner's `escapeData`.
+/// The runner's `escapeData`; the control characters it leaves are then
+/// made visible.
 pub fn data(text: &str) -> String {
-    text.replace('%', "%25")
+    let escaped = text
+        .replace('%', "%25")
         .replace('\r', "%0D")
-        .replace('\n', "%0A")
+        .replace('\n', "%0A");
+    crate::text::inert(&escaped).into_owned()
 }
 
 /// The runner's `escapeProperty`.
@@ -94,5 +100,9 @@ mod tests {
         // `::` in a message cannot end the command early once `:` is kept
         // as-is in data: the runner splits on the first `::` only.
         assert_eq!(data("x::y"), "x::y");
+        // No text can start a line, hence no workflow command.
+        let hostile = "a\n::add-mask::x\r\n::set-output name=a::b\x1b[2J";
+        assert!(!data(hostile).contains(['\n', '\r', '\x1b']));
+        assert!(!property(hostile).contains([':', ',', '\n']));
     }
 }

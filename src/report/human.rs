@@ -56,7 +56,13 @@ pub fn render(report: &Report, options: &HumanOptions) -> String {
     printer.waived(&mut out);
     printer.unverified(&mut out);
     printer.summary(&mut out);
-    out
+    // Names, ids, messages and diffs come from the manifest and the API:
+    // nothing in them may act on the terminal. Only our own colours pass.
+    if options.color {
+        crate::text::inert_keep_colour(&out).into_owned()
+    } else {
+        crate::text::inert(&out).into_owned()
+    }
 }
 
 struct Printer<'a> {

@@ -17,11 +17,7 @@ pub fn render(report: &Report) -> String {
         Verdict::Pending => "⏳ pending",
         Verdict::Unverified => "❔ unverified",
     };
-    let manifests: Vec<String> = report
-        .manifests
-        .iter()
-        .map(|m| format!("`{}`", m.path))
-        .collect();
+    let manifests: Vec<String> = report.manifests.iter().map(|m| code(&m.path)).collect();
     let _ = writeln!(out, "## shipcheck: {verdict}\n");
     let _ = writeln!(
         out,
@@ -45,9 +41,9 @@ pub fn render(report: &Report) -> String {
     for file in &report.files {
         let _ = writeln!(
             out,
-            "### {} `{}`\n",
+            "### {} {}\n",
             mark(Outcome::of(file.targets.iter().flat_map(|t| &t.findings))),
-            file.path
+            code(&file.path)
         );
         table(&mut out, report, &file.targets, file.provider.target_noun());
     }
@@ -144,7 +140,7 @@ fn findings_list(out: &mut String, report: &Report, findings: &[Finding]) {
             "- {} {} ({}:{}){waived}",
             code(finding.code.as_str()),
             inline(&finding.message),
-            manifest.path,
+            inline(&manifest.path),
             finding.location.line
         );
     }
@@ -168,7 +164,7 @@ fn details(out: &mut String, report: &Report, finding: &Finding) {
         super::model::Detail::Diff(_) => "diff",
         _ => "text",
     };
-    let body = detail.plain_lines().join("\n");
+    let body = crate::text::inert(&detail.plain_lines().join("\n")).into_owned();
     let fence = fence_for(&body);
     let _ = writeln!(
         out,
@@ -188,12 +184,18 @@ fn fence_for(body: &str) -> String {
     "`".repeat(longest.max(2) + 1)
 }
 
-/// Inline code that survives backticks in the text.
+/// Inline code that survives backticks in the text: delimited by a run
+/// longer than any inside it, on one line, pipes escaped for tables.
 fn code(text: &str) -> String {
-    if text.contains('`') {
-        format!("`` {} ``", text.replace('|', "\\|"))
+    let text = crate::text::inert(text)
+        .replace(['\n', '\r'], " ")
+        .replace('|', "\\|");
+    let longest = text.split(|c| c != '`').map(str::len).max().unwrap_or(0);
+    if longest == 0 {
+        format!("`{text}`")
     } else {
-        format!("`{}`", text.replace('|', "\\|"))
+        let ticks = "`".repeat(longest + 1);
+        format!("{ticks} {text} {ticks}")
     }
 }
 
@@ -206,7 +208,7 @@ fn cell(text: &str) -> String {
 /// such as `i-bp1****` must not turn bold).
 pub(crate) fn inline(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
+    for c in crate::text::inert(text).chars() {
         match c {
             '\n' | '\r' => out.push(' '),
             '\\' | '*' | '_' | '`' | '[' | ']' | '~' => {
@@ -220,7 +222,8 @@ pub(crate) fn inline(text: &str) -> String {
 }
 
 fn html(text: &str) -> String {
-    text.replace('&', "&amp;")
+    crate::text::inert(text)
+        .replace('&', "&amp;")
         .replace('<', "&lt;")
         .replace('>', "&gt;")
 }

@@ -280,7 +280,10 @@ fn a_manifest_without_region_needs_one_from_the_command_line() {
         let mut cmd = shipcheck();
         cmd.args(["check", "--simulate"])
             .arg(repo("examples/demo/sim-state.yaml"))
-            .arg(&manifest);
+            .arg(&manifest)
+            // The content sits outside the manifest's directory.
+            .arg("--content-root")
+            .arg(repo("examples/demo/files"));
         cmd
     };
     check()

@@ -21,8 +21,11 @@ mod cloud;
 #[cfg(feature = "sim")]
 mod cloud_sim;
 mod examples;
+mod hostile_manifests;
 mod layout;
 mod manifest_invalid;
+#[cfg(feature = "sim")]
+mod secret_scan;
 #[cfg(feature = "sim")]
 mod sim_cli;
 #[cfg(feature = "sim")]

@@ -59,6 +59,7 @@ impl AssumeRole {
                         },
                     );
                     let redactor = source.redactor().with(&signed.signature);
+                    crate::cloud::redact::remember(&redactor);
                     async move { Ok((Outgoing::signed(&signed), redactor)) }
                 },
                 |answer, redactor| self.judge(answer, &redactor),
@@ -96,7 +97,7 @@ impl AssumeRole {
         let status = answer.status;
         if !answer.is_success() {
             let envelope = answer.envelope.unwrap_or_default();
-            let code = envelope.code.unwrap_or_else(|| format!("HTTP {status}"));
+            let code = redactor.apply(&envelope.code.unwrap_or_else(|| format!("HTTP {status}")));
             let message = redactor.apply(envelope.message.as_deref().unwrap_or(""));
             let help = if code.starts_with("NoPermission") || code.contains("Forbidden") {
                 "The source identity needs `sts:AssumeRole` on the role, and the role's trust \
@@ -113,7 +114,7 @@ impl AssumeRole {
                     self.role_arn,
                     envelope
                         .request_id
-                        .map(|r| format!(" [request id {r}]"))
+                        .map(|r| format!(" [request id {}]", redactor.apply(&r)))
                         .unwrap_or_default()
                 ),
                 help,

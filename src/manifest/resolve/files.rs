@@ -20,6 +20,8 @@ use crate::protocol::Provider;
 
 /// SendFile's limit on `Content`, measured after Base64 encoding.
 const MAX_CONTENT_BASE64_BYTES: usize = 32 * 1024;
+/// The most raw bytes that stay within that limit once encoded.
+const MAX_CONTENT_RAW_BYTES: usize = MAX_CONTENT_BASE64_BYTES / 4 * 3;
 /// SendFile's limit on `Name` and `TargetDir`, in characters.
 const MAX_NAME_CHARS: usize = 255;
 
@@ -291,40 +293,119 @@ impl Resolver<'_> {
         Ok(None)
     }
 
+    /// Reads a `content_file` the way untrusted input must be read: the
+    /// path resolved (symlinks followed) and kept inside the content root,
+    /// only a regular file (a FIFO would hang, `/dev/zero` never ends), its
+    /// size judged from metadata first and the read capped all the same.
     fn read_content_file(&mut self, shown: &str, full: &Path, span: Span) -> Result<Vec<u8>, ()> {
-        // Refuse before reading: a file over the limit is an error anyway.
-        if let Ok(meta) = std::fs::metadata(full)
-            && meta.is_file()
-            && base64_len(meta.len() as usize) > MAX_CONTENT_BASE64_BYTES
-        {
-            self.size_limit(base64_len(meta.len() as usize), span, "content_file")?;
-        }
-        std::fs::read(full).map_err(|err| {
-            let (code, message) = if err.kind() == std::io::ErrorKind::NotFound {
-                (
-                    Code::ContentFileMissing,
-                    format!("content_file `{shown}` does not exist"),
+        let root = self
+            .content_root
+            .clone()
+            .unwrap_or_else(|| self.base_dir.clone());
+        let outside = |this: &mut Self, why: &str| {
+            this.push(
+                ManifestDiagnostic::new(
+                    Code::ContentFileOutside,
+                    format!("content_file `{shown}` is outside the manifest's directory: {why}"),
                 )
-            } else {
-                (
-                    Code::ContentFileUnreadable,
-                    format!("content_file `{shown}` cannot be read: {err}"),
-                )
-            };
-            let label = if code == Code::ContentFileMissing {
-                "no such file"
-            } else {
-                "cannot be read"
-            };
-            self.push(
-                ManifestDiagnostic::new(code, message)
-                    .label(span, label)
+                .label(span, "outside the content root")
+                .help(format!(
+                    "content files must be inside {}; an operator can name another root with --content-root DIR",
+                    root.display()
+                )),
+            );
+        };
+        let root = match root.canonicalize() {
+            Ok(root) => root,
+            Err(err) => {
+                self.unreadable(
+                    shown,
+                    span,
+                    &format!("the content root cannot be resolved: {err}"),
+                );
+                return Err(());
+            }
+        };
+        let canonical = match full.canonicalize() {
+            Ok(path) => path,
+            Err(err) if err.kind() == std::io::ErrorKind::NotFound => {
+                self.push(
+                    ManifestDiagnostic::new(
+                        Code::ContentFileMissing,
+                        format!("content_file `{shown}` does not exist"),
+                    )
+                    .label(span, "no such file")
                     .help(format!(
                         "the path is relative to the manifest's directory; looked for {}",
                         full.display()
                     )),
-            );
-        })
+                );
+                return Err(());
+            }
+            Err(err) => {
+                self.unreadable(shown, span, &err.to_string());
+                return Err(());
+            }
+        };
+        if !canonical.starts_with(&root) {
+            let why = if Path::new(shown).is_absolute() {
+                "an absolute path"
+            } else if std::fs::symlink_metadata(full).is_ok_and(|m| m.file_type().is_symlink()) {
+                "a symbolic link leads out"
+            } else {
+                "it climbs out with `..`"
+            };
+            outside(self, why);
+            return Err(());
+        }
+        let regular = |meta: &std::fs::Metadata| meta.file_type().is_file();
+        match std::fs::metadata(&canonical) {
+            Ok(meta) if regular(&meta) => {
+                // Refuse before reading: a file over the limit is an error anyway.
+                self.size_limit(base64_len(meta.len() as usize), span, "content_file")?;
+            }
+            Ok(meta) => {
+                self.unreadable(shown, span, not_regular(&meta));
+                return Err(());
+            }
+            Err(err) => {
+                self.unreadable(shown, span, &err.to_string());
+                return Err(());
+            }
+        }
+        // The file may have been swapped since: judge the opened one again.
+        let read = std::fs::File::open(&canonical).and_then(|file| {
+            let meta = file.metadata()?;
+            if !regular(&meta) {
+                return Err(std::io::Error::other(not_regular(&meta)));
+            }
+            use std::io::Read as _;
+            let mut bytes = Vec::new();
+            file.take(MAX_CONTENT_RAW_BYTES as u64 + 1)
+                .read_to_end(&mut bytes)?;
+            Ok(bytes)
+        });
+        match read {
+            Ok(bytes) => {
+                self.size_limit(base64_len(bytes.len()), span, "content_file")?;
+                Ok(bytes)
+            }
+            Err(err) => {
+                self.unreadable(shown, span, &err.to_string());
+                Err(())
+            }
+        }
+    }
+
+    fn unreadable(&mut self, shown: &str, span: Span, why: &str) {
+        self.push(
+            ManifestDiagnostic::new(
+                Code::ContentFileUnreadable,
+                format!("content_file `{shown}` cannot be read: {why}"),
+            )
+            .label(span, "cannot be read")
+            .help("content_file names a regular file, relative to the manifest's directory"),
+        );
     }
 
     fn size_limit(&mut self, encoded_len: usize, span: Span, key: &str) -> Result<(), ()> {
@@ -343,6 +424,28 @@ impl Resolver<'_> {
         );
         Err(())
     }
+}
+
+/// Why a file that is not a regular file cannot be content.
+fn not_regular(meta: &std::fs::Metadata) -> &'static str {
+    let kind = meta.file_type();
+    if kind.is_dir() {
+        return "it is a directory, not a regular file";
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt as _;
+        if kind.is_fifo() {
+            return "it is a named pipe (FIFO), not a regular file";
+        }
+        if kind.is_char_device() || kind.is_block_device() {
+            return "it is a device, not a regular file";
+        }
+        if kind.is_socket() {
+            return "it is a socket, not a regular file";
+        }
+    }
+    "it is not a regular file"
 }
 
 /// The length of `n` bytes once Base64-encoded (with padding).

@@ -10,6 +10,7 @@
 //! the rest: `defaults`, `sets` (instance sets and target lists), `files`,
 //! `commands`, `waivers`.
 
+mod budget;
 mod commands;
 mod defaults;
 mod files;
@@ -53,6 +54,11 @@ pub struct Resolver<'a> {
     pub source: usize,
     /// `content_file` paths are relative to this (the manifest's directory).
     pub base_dir: PathBuf,
+    /// `content_file` must resolve inside this (`--content-root`); `None`:
+    /// inside `base_dir`.
+    pub content_root: Option<PathBuf>,
+    /// The most (file, target) pairs the entries may expand to.
+    pub max_pairs: u64,
     pub text: &'a str,
     pub index: &'a SpanIndex,
     pub expander: Expander<'a>,
@@ -65,6 +71,11 @@ impl Resolver<'_> {
         let sets = self.instance_sets(&sections.instance_sets, provider);
         let defaults = self.defaults(sections.defaults.as_ref());
         let mut resolved = Resolved::default();
+        // Counted before anything is expanded: a hostile manifest is refused
+        // in the time it takes to read it.
+        if !self.within_pair_budget(sections, &sets, provider) {
+            return resolved;
+        }
         for (i, entry) in &sections.files {
             if let Some(file) = self.file(*i, entry, provider, &sets, &defaults) {
                 resolved.files.push(file);
