@@ -168,17 +168,20 @@ fn a_malformed_region_in_the_manifest_is_refused_by_validate_and_check() {
         .stderr(predicate::str::contains("manifest::invalid-region"));
 }
 
-/// The demo manifest without its region, so it takes one from elsewhere.
+/// The demo manifest without its region, so it takes one from elsewhere,
+/// beside a copy of its content files (content files stay under the
+/// manifest's directory).
 fn regionless_demo(dir: &Path) -> PathBuf {
     let manifest = dir.join("shipcheck.yaml");
     let text = std::fs::read_to_string(repo("examples/demo/shipcheck.yaml"))
         .unwrap()
-        .replace("  region: cn-hangzhou\n", "")
-        .replace(
-            "content_file: files/",
-            &format!("content_file: {}/", repo("examples/demo/files").display()),
-        );
+        .replace("  region: cn-hangzhou\n", "");
     std::fs::write(&manifest, text).unwrap();
+    std::fs::create_dir(dir.join("files")).unwrap();
+    for entry in std::fs::read_dir(repo("examples/demo/files")).unwrap() {
+        let path = entry.unwrap().path();
+        std::fs::copy(&path, dir.join("files").join(path.file_name().unwrap())).unwrap();
+    }
     manifest
 }
 
