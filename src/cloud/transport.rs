@@ -1,7 +1,7 @@
 //! The one HTTP transport: every request shipcheck sends goes through it.
 //!
 //! API calls, STS AssumeRole, the ECS metadata service and credentials URIs
-//! all use [`Transport::send`]: a single reqwest client (rustls with the ring
+//! all use `Transport::send`: a single reqwest client (rustls with the ring
 //! provider, connect and read timeouts, a user agent with the version), a
 //! semaphore that caps requests in flight, the retry loop of
 //! [`crate::cloud::retry`], a bounded body read, and one log line per attempt
