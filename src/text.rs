@@ -47,6 +47,19 @@ pub fn inert_keep_colour(text: &str) -> std::borrow::Cow<'_, str> {
     inert_with(text, true)
 }
 
+/// Renders output that shows untrusted text (manifest values, API fields),
+/// coloured only when that text carries nothing unsafe: `render(false)` has
+/// no escape sequence of ours, so anything unsafe in it came from outside,
+/// and an injected colour code must not pass as one of ours. Then the plain
+/// rendering is shown, made inert.
+pub fn inert_render(color: bool, render: impl Fn(bool) -> String) -> String {
+    let plain = render(false);
+    if !plain.chars().any(is_unsafe_char) {
+        return if color { render(true) } else { plain };
+    }
+    inert(&plain).into_owned()
+}
+
 fn inert_with(text: &str, keep_sgr: bool) -> std::borrow::Cow<'_, str> {
     if !text.chars().any(is_unsafe_char) {
         return std::borrow::Cow::Borrowed(text);
@@ -145,6 +158,23 @@ impl<'a> LineIndex<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn colour_only_when_the_untrusted_text_is_clean() {
+        let render = |text: &'static str| {
+            move |color: bool| {
+                if color {
+                    format!("\x1b[1m{text}\x1b[0m")
+                } else {
+                    text.to_owned()
+                }
+            }
+        };
+        assert_eq!(inert_render(true, render("ok")), "\x1b[1mok\x1b[0m");
+        assert_eq!(inert_render(false, render("ok")), "ok");
+        let hostile = inert_render(true, render("\x1b[31mred"));
+        assert_eq!(hostile, "\\x1b[31mred");
+    }
 
     #[test]
     fn untrusted_text_is_made_inert() {

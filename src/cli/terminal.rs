@@ -20,7 +20,7 @@ use clap::ValueEnum;
 
 use crate::cloud::redact;
 use crate::exit::Failure;
-use crate::text::inert_keep_colour;
+use crate::text::{inert, inert_render};
 
 /// `--color`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -77,11 +77,14 @@ pub fn init(choice: ColorChoice, verbose: u8) -> Colors {
         };
         Box::new(miette::GraphicalReportHandler::new_themed(theme).with_width(100))
     }));
-    init_logging(verbose, color);
+    init_logging(verbose);
     colors
 }
 
-fn init_logging(verbose: u8, color: bool) {
+/// Logs carry request ids and server messages: text from outside, which
+/// is escaped in full, so log lines are never coloured (an injected colour
+/// code could not be told from ours).
+fn init_logging(verbose: u8) {
     use tracing_subscriber::EnvFilter;
     let default = match verbose {
         0 => "warn",
@@ -92,7 +95,7 @@ fn init_logging(verbose: u8, color: bool) {
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(|| ScrubbedLog(Vec::new()))
-        .with_ansi(color)
+        .with_ansi(false)
         .with_target(false)
         .try_init();
 }
@@ -117,7 +120,7 @@ impl Drop for ScrubbedLog {
         let text = String::from_utf8_lossy(&self.0);
         let _ = std::io::stderr()
             .lock()
-            .write_all(redact::scrub(&inert_keep_colour(&text)).as_bytes());
+            .write_all(redact::scrub(&inert(&text)).as_bytes());
     }
 }
 
@@ -133,9 +136,24 @@ pub fn stderr(text: &str) -> Result<(), Failure> {
 
 /// Prints an error that ended the run. Nothing is left to tell if stderr
 /// itself fails, so that is ignored. Its text may quote a server: made
-/// inert (colour kept).
+/// inert, and coloured (by the hook) only when it carries nothing unsafe.
 pub fn print_error(report: &miette::Report) {
-    let _ = stderr(&inert_keep_colour(&format!("{report:?}\n")));
+    let text = inert_render(true, |color| {
+        if color {
+            format!("{report:?}\n")
+        } else {
+            let plain = miette::GraphicalReportHandler::new_themed(
+                miette::GraphicalTheme::unicode_nocolor(),
+            )
+            .with_width(100);
+            let mut out = String::new();
+            // Writing to a String cannot fail.
+            let _ = plain.render_report(&mut out, report.as_ref());
+            out.push('\n');
+            out
+        }
+    });
+    let _ = stderr(&text);
 }
 
 /// Writes a `--report` file, scrubbed like every other sink.

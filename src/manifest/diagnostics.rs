@@ -326,6 +326,12 @@ impl ManifestErrors {
 
     /// Graphical diagnostics for a terminal, each followed by a blank line.
     pub fn render_human(&self, color: bool) -> String {
+        // Messages quote manifest values, and the snippets show the
+        // manifest: nothing in them may act on the terminal.
+        crate::text::inert_render(color, |color| self.render_with(color))
+    }
+
+    fn render_with(&self, color: bool) -> String {
         let theme = if color {
             miette::GraphicalTheme::unicode()
         } else {
@@ -349,13 +355,7 @@ impl ManifestErrors {
             count(self.diagnostics.len(), "problem"),
             count(files.max(1), "manifest")
         ));
-        // Messages quote manifest values, and the snippets show the
-        // manifest: nothing in them may act on the terminal.
-        if color {
-            crate::text::inert_keep_colour(&out).into_owned()
-        } else {
-            crate::text::inert(&out).into_owned()
-        }
+        out
     }
 
     /// The diagnostics as the `--format json` records.

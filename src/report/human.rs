@@ -36,6 +36,14 @@ const LIST_PASSING: usize = 8;
 const INDENT: &str = "  ";
 
 pub fn render(report: &Report, options: &HumanOptions) -> String {
+    // Names, ids, messages and diffs come from the manifest and the API:
+    // nothing in them may act on the terminal.
+    crate::text::inert_render(options.color, |color| {
+        render_with(report, &HumanOptions { color, ..*options })
+    })
+}
+
+fn render_with(report: &Report, options: &HumanOptions) -> String {
     let printer = Printer::new(report, options);
     let mut out = String::new();
     printer.header(&mut out);
@@ -56,13 +64,7 @@ pub fn render(report: &Report, options: &HumanOptions) -> String {
     printer.waived(&mut out);
     printer.unverified(&mut out);
     printer.summary(&mut out);
-    // Names, ids, messages and diffs come from the manifest and the API:
-    // nothing in them may act on the terminal. Only our own colours pass.
-    if options.color {
-        crate::text::inert_keep_colour(&out).into_owned()
-    } else {
-        crate::text::inert(&out).into_owned()
-    }
+    out
 }
 
 struct Printer<'a> {

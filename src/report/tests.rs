@@ -558,3 +558,33 @@ fn markdown_collapses_evidence_and_escapes_cells() {
     );
     assert_eq!(markdown::inline("a|b <c>"), "a|b &lt;c&gt;");
 }
+
+#[test]
+fn an_injected_colour_code_is_shown_not_obeyed_even_with_colour_on() {
+    // A server's text carrying a colour code (it could hide or recolour
+    // the verdict) and a cursor move; the report is asked for in colour.
+    let mut observations = drift_with_a_gap();
+    observations.gaps[0].detail = "\x1b[8mhidden\x1b[0m \x1b[2Amoved".into();
+    let report = report_for(&observations);
+    let shown = human::render(
+        &report,
+        &HumanOptions {
+            color: true,
+            ..HumanOptions::default()
+        },
+    );
+    assert!(
+        !shown.contains('\x1b'),
+        "no raw escape reaches the terminal"
+    );
+    assert!(shown.contains("\\x1b[8mhidden"), "{shown}");
+    // Without untrusted control characters, colour is still ours to use.
+    let clean = human::render(
+        &report_for(&drift_with_a_gap()),
+        &HumanOptions {
+            color: true,
+            ..HumanOptions::default()
+        },
+    );
+    assert!(clean.contains('\x1b'));
+}
