@@ -37,7 +37,7 @@ use std::time::{Duration, Instant};
 
 use jiff::Timestamp;
 
-use crate::cloud::{ClientConfig, CloudClient, Env};
+use crate::cloud::{ClientConfig, CloudClient, Deadline, Env};
 use crate::evaluate::{EvalOptions, evaluate};
 use crate::exit::{Exit, Failure};
 use crate::expect::Expectations;
@@ -72,7 +72,14 @@ pub struct CheckOptions {
     /// The region for entries that name none, before the one the
     /// credentials' profile or the environment names.
     pub region: Option<String>,
+    /// How long the check may take, `wait` not counted: queries still
+    /// running then fail with a deadline error (what they cover is
+    /// unverified).
+    pub timeout: Duration,
 }
+
+/// The default `timeout`: ten minutes.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10 * 60);
 
 impl Default for CheckOptions {
     fn default() -> Self {
@@ -81,6 +88,7 @@ impl Default for CheckOptions {
             wait: None,
             interval: Duration::from_secs(5),
             region: None,
+            timeout: DEFAULT_TIMEOUT,
         }
     }
 }
@@ -131,7 +139,13 @@ pub async fn run(
     options: &CheckOptions,
     progress: &mut dyn Progress,
 ) -> Result<Checked, CheckError> {
-    let connection = Connection::open(api).await?;
+    // `--wait` polls on top of the time the check itself may take.
+    let deadline = Deadline::after(
+        options
+            .timeout
+            .saturating_add(options.wait.unwrap_or_default()),
+    );
+    let connection = Connection::open(api, deadline).await?;
     let checked = check(&connection, expectations, options, progress).await;
     connection.close().await;
     checked
@@ -228,15 +242,20 @@ struct Connection {
 }
 
 impl Connection {
-    async fn open(api: Api) -> Result<Self, Failure> {
+    async fn open(api: Api, deadline: Deadline) -> Result<Self, Failure> {
         match api {
-            Api::Cloud(config) => Ok(Self {
-                client: CloudClient::new(config).map_err(Failure::unverified)?,
+            Api::Cloud(mut config) => Ok(Self {
+                client: CloudClient::new({
+                    config.deadline = Some(deadline);
+                    config
+                })
+                .map_err(Failure::unverified)?,
                 #[cfg(feature = "sim")]
                 simulator: None,
             }),
             #[cfg(feature = "sim")]
-            Api::Simulator { state, client } => {
+            Api::Simulator { state, mut client } => {
+                client.deadline = Some(deadline);
                 let (simulator, config) = simulate(&state, client).await?;
                 Ok(Self {
                     client: CloudClient::new(config).map_err(Failure::unverified)?,

@@ -17,6 +17,8 @@ mod cloud;
 #[cfg(feature = "sim")]
 mod cloud_sim;
 mod examples;
+#[cfg(feature = "sim")]
+mod hostile_listings;
 mod layout;
 mod manifest_invalid;
 #[cfg(feature = "sim")]
