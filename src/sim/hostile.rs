@@ -32,7 +32,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::actions::Action;
+use crate::protocol::Provider;
 
 /// Which contract the API breaks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -123,7 +123,7 @@ impl HostileState {
 }
 
 /// Where a listing keeps its records, count and token.
-struct Shape {
+pub struct Shape {
     items: &'static str,
     total: &'static str,
     token: &'static str,
@@ -131,15 +131,17 @@ struct Shape {
     field: &'static str,
 }
 
-fn shape(action: Action) -> Option<Shape> {
-    match action {
-        Action::DescribeSendFileResults => Some(Shape {
+/// The shape of `action`'s answer, when it is a listing the hostile kinds
+/// apply to.
+pub fn shape(product: Provider, action: &str) -> Option<Shape> {
+    match (product, action) {
+        (Provider::Ecs, "DescribeSendFileResults") => Some(Shape {
             items: "/Invocations/Invocation",
             total: "/TotalCount",
             token: "/NextToken",
             field: "Content",
         }),
-        Action::DescribeInvocationResults => Some(Shape {
+        (Provider::Ecs, "DescribeInvocationResults") => Some(Shape {
             items: "/Invocation/InvocationResults/InvocationResult",
             total: "/Invocation/TotalCount",
             token: "/Invocation/NextToken",
@@ -187,13 +189,10 @@ fn later_page(pairs: &[(String, String)]) -> bool {
 /// answers at once.
 pub fn before(
     spec: &HostileSpec,
-    action: Action,
+    shape: &Shape,
     mut pairs: Vec<(String, String)>,
     request_id: &str,
 ) -> Before {
-    let Some(shape) = shape(action) else {
-        return Before::Run(pairs);
-    };
     let token = param(&pairs, "NextToken").map(str::to_owned);
     match (spec.kind, token) {
         (HostileKind::ShiftingListing, Some(token)) => {
@@ -219,10 +218,10 @@ pub fn before(
             let empties = spec.empty_pages.unwrap_or(DEFAULT_EMPTY_PAGES);
             if shown + 1 < empties {
                 let next = format!("{EMPTY_TOKEN}{}-{real}", shown + 1);
-                return Before::Answer(empty_page(&shape, Some(next), request_id));
+                return Before::Answer(empty_page(shape, Some(next), request_id));
             }
             if real.is_empty() {
-                return Before::Answer(empty_page(&shape, None, request_id));
+                return Before::Answer(empty_page(shape, None, request_id));
             }
             set_param(&mut pairs, "NextToken", Some(real));
             Before::Run(pairs)
@@ -261,15 +260,12 @@ fn put(value: &mut Value, pointer: &str, new: Value) {
 /// What the answer becomes, and its HTTP status is still 200.
 pub fn after(
     spec: &HostileSpec,
-    action: Action,
+    shape: &Shape,
     pairs: &[(String, String)],
     body: Vec<u8>,
     state: &HostileState,
     request_id: &str,
 ) -> Vec<u8> {
-    let Some(shape) = shape(action) else {
-        return body;
-    };
     let later = later_page(pairs);
     match spec.kind {
         HostileKind::EmptyWrapper if later => return b"{}".to_vec(),
@@ -352,7 +348,7 @@ mod tests {
             empty_pages: Some(2),
             ..HostileSpec::new(HostileKind::EmptyPages)
         };
-        let action = Action::DescribeSendFileResults;
+        let action = &shape(Provider::Ecs, "DescribeSendFileResults").unwrap();
         let Before::Answer(body) = before(
             &spec,
             action,
@@ -383,7 +379,7 @@ mod tests {
                            "TotalCount": 1}
         }))
         .unwrap();
-        let action = Action::DescribeInvocationResults;
+        let action = &shape(Provider::Ecs, "DescribeInvocationResults").unwrap();
         let out = after(
             &HostileSpec::new(HostileKind::MissingFields),
             action,

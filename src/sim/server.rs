@@ -206,9 +206,12 @@ async fn api(
         return reply(ApiError::action_not_found(&action_name, &version));
     };
     let mut pairs: Vec<(String, String)> = query.into_iter().chain(form).collect();
-    let hostile = sim.faults.hostile();
-    if let Some(spec) = hostile {
-        match hostile::before(spec, action, pairs, &request_id) {
+    let hostile = sim
+        .faults
+        .hostile()
+        .zip(hostile::shape(product, &action_name));
+    if let Some((spec, shape)) = &hostile {
+        match hostile::before(spec, shape, pairs, &request_id) {
             hostile::Before::Run(rewritten) => pairs = rewritten,
             hostile::Before::Answer(body) => {
                 sim.counters.fault(spec.kind.name());
@@ -221,8 +224,8 @@ async fn api(
         Ok(answer) => answer,
         Err(error) => return reply(error),
     };
-    if let Some(spec) = hostile {
-        answer = hostile::after(spec, action, &pairs, answer, &sim.hostile, &request_id);
+    if let Some((spec, shape)) = &hostile {
+        answer = hostile::after(spec, shape, &pairs, answer, &sim.hostile, &request_id);
     }
     tracing::info!(action = %label, status = 200, "served");
     success_response(answer, &request_id, truncate)
