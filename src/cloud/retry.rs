@@ -245,6 +245,55 @@ mod tests {
         );
     }
 
+    /// Runs `run` over scripted failures (`t` throttled, `e` an error),
+    /// then success; returns the attempts made or the give-up reason.
+    async fn scripted(policy: &RetryPolicy, script: &str) -> Result<u32, GiveUpReason> {
+        let script: Vec<char> = script.chars().collect();
+        let made = std::sync::atomic::AtomicU32::new(0);
+        let result = run(policy, "Test", &Stats::default(), |number, _| {
+            made.fetch_add(1, Ordering::Relaxed);
+            let step = script.get(number as usize - 1).copied();
+            async move {
+                let error = || CloudError::Config {
+                    detail: "scripted".into(),
+                    help: String::new(),
+                };
+                match step {
+                    Some('t') => Err(AttemptError {
+                        throttled: true,
+                        ..AttemptError::transient(error(), None)
+                    }),
+                    Some(_) => Err(AttemptError::transient(error(), None)),
+                    None => Ok(()),
+                }
+            }
+        })
+        .await;
+        match result {
+            Ok(()) => Ok(made.load(Ordering::Relaxed)),
+            Err(CloudError::GaveUp { reason, .. }) => Err(reason),
+            Err(other) => panic!("{other:?}"),
+        }
+    }
+
+    #[tokio::test]
+    async fn throttles_do_not_spend_the_error_budget() {
+        let policy = RetryPolicy {
+            max_attempts: 3,
+            max_throttled: 4,
+            base_delay: Duration::ZERO,
+            max_delay: Duration::ZERO,
+            ..RetryPolicy::default()
+        };
+        // Two errors and three throttles: within both bounds.
+        assert_eq!(scripted(&policy, "tetet").await, Ok(6));
+        assert_eq!(scripted(&policy, "teee").await, Err(GiveUpReason::Attempts));
+        assert_eq!(
+            scripted(&policy, "ttett").await,
+            Err(GiveUpReason::Throttled)
+        );
+    }
+
     #[test]
     fn retryable_codes() {
         for code in [

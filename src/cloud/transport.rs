@@ -377,3 +377,28 @@ async fn read_limited(mut response: reqwest::Response) -> Result<Vec<u8>, reqwes
     }
     Ok(body)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn throttling_halves_the_limit_and_answers_raise_it_again() {
+        let limiter = Limiter::new(8);
+        limiter.throttled().await;
+        assert_eq!((limiter.limit(), limiter.slots.available_permits()), (4, 4));
+        for _ in 0..3 {
+            limiter.throttled().await;
+        }
+        assert_eq!((limiter.limit(), limiter.slots.available_permits()), (1, 1));
+        // One answer through at limit 1 raises it to 2; two more, to 3.
+        for _ in 0..3 {
+            limiter.got_through();
+        }
+        assert_eq!((limiter.limit(), limiter.slots.available_permits()), (3, 3));
+        for _ in 0..100 {
+            limiter.got_through();
+        }
+        assert_eq!(limiter.limit(), 8, "never above the cap");
+    }
+}
