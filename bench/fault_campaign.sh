@@ -9,6 +9,11 @@
 #   bench/fault_campaign.sh [SEEDS]        # default 200
 #   PAGING=pages bench/fault_campaign.sh 20
 #   SHIPCHECK=target/release/shipcheck bench/fault_campaign.sh
+#   RECORDS=2500 bench/fault_campaign.sh 20  # one listing of 2,500 records
+#
+# The demo fleet costs a handful of requests per run; RECORDS=N checks one
+# file against a listing of N deliveries instead (N/50 pages in a row), the
+# size at which a per-request failure rate shows in the pass rate.
 set -euo pipefail
 
 seeds=${1:-200}
@@ -21,6 +26,32 @@ trap 'rm -rf "$work"' EXIT
 
 manifest=$root/examples/demo/shipcheck.yaml
 state=$root/examples/demo/sim-state.yaml
+if [[ -n ${RECORDS:-} ]]; then
+    # The declared instance's newest delivery drifted; it sits 10 records
+    # from the end of the listing, so every page has to be read.
+    manifest=$work/shipcheck.yaml
+    state=$work/state.yaml
+    cat >"$manifest" <<'YAML'
+version: 1
+defaults:
+  region: cn-hangzhou
+files:
+  - name: app.conf
+    target_dir: /etc/app
+    content: "good\n"
+    instances: [i-bp1campaign00001]
+YAML
+    {
+        printf 'version: 1\nregion: cn-hangzhou\nclock:\n  now: "2026-11-20T10:00:00Z"\naccept_unknown_instances: true\ndeliveries:\n'
+        for ((i = 0; i < RECORDS; i++)); do
+            target=i-bp1other$i content='good\n'
+            ((i == RECORDS - 10)) && target=i-bp1campaign00001 content='bad\n'
+            ((i == RECORDS - 5)) && target=i-bp1campaign00001
+            printf '  - invoke_id: f-hz0camp%06d\n    name: app.conf\n    target_dir: /etc/app\n    content: "%s"\n    creation_time: "%s"\n    targets:\n      - id: %s\n' \
+                "$i" "$content" "$(date -u -d "@$((1795000000 - i))" +%Y-%m-%dT%H:%M:%SZ)" "$target"
+        done
+    } >"$state"
+fi
 
 # Findings without the time they were taken.
 findings() { jq -S 'del(.checked_at)'; }
