@@ -42,7 +42,7 @@ use std::time::{Duration, Instant};
 
 use jiff::Timestamp;
 
-use crate::cloud::{ClientConfig, CloudClient, Env};
+use crate::cloud::{ClientConfig, CloudClient, Deadline, Env};
 use crate::evaluate::{EvalOptions, evaluate};
 use crate::exit::{Exit, Failure};
 use crate::expect::Expectations;
@@ -81,7 +81,14 @@ pub struct CheckOptions {
     /// The region for entries that name none, before the one the
     /// credentials' profile or the environment names.
     pub region: Option<String>,
+    /// How long the check may take, `wait` not counted: queries still
+    /// running then fail with a deadline error (what they cover is
+    /// unverified).
+    pub timeout: Duration,
 }
+
+/// The default `timeout`: ten minutes.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10 * 60);
 
 impl Default for CheckOptions {
     fn default() -> Self {
@@ -91,6 +98,7 @@ impl Default for CheckOptions {
             interval: Duration::from_secs(5),
             grace: DEFAULT_GRACE,
             region: None,
+            timeout: DEFAULT_TIMEOUT,
         }
     }
 }
@@ -148,7 +156,13 @@ pub async fn run(
     options: &CheckOptions,
     progress: &mut dyn Progress,
 ) -> Result<Checked, CheckError> {
-    let connection = match Connection::open(api).await {
+    // `--wait` polls on top of the time the check itself may take.
+    let deadline = Deadline::after(
+        options
+            .timeout
+            .saturating_add(options.wait.unwrap_or_default()),
+    );
+    let connection = match Connection::open(api, deadline).await {
         Ok(connection) => connection,
         // The API cannot be reached at all: still a report, with every
         // expectation unverified for that reason, so that every format
@@ -347,15 +361,20 @@ struct Connection {
 }
 
 impl Connection {
-    async fn open(api: Api) -> Result<Self, Failure> {
+    async fn open(api: Api, deadline: Deadline) -> Result<Self, Failure> {
         match api {
-            Api::Cloud(config) => Ok(Self {
-                client: CloudClient::new(config).map_err(Failure::unverified)?,
+            Api::Cloud(mut config) => Ok(Self {
+                client: CloudClient::new({
+                    config.deadline = Some(deadline);
+                    config
+                })
+                .map_err(Failure::unverified)?,
                 #[cfg(feature = "sim")]
                 simulator: None,
             }),
             #[cfg(feature = "sim")]
-            Api::Simulator { state, client } => {
+            Api::Simulator { state, mut client } => {
+                client.deadline = Some(deadline);
                 let (simulator, config) = simulate(&state, client).await?;
                 Ok(Self {
                     client: CloudClient::new(config).map_err(Failure::unverified)?,

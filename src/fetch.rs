@@ -83,7 +83,11 @@ pub fn gap(query: &Query, error: &CloudError) -> Gap {
     };
     let reason = match root {
         CloudError::Malformed { .. } => GapReason::MalformedResponse,
-        CloudError::Incomplete { .. } => GapReason::ListingChanged,
+        CloudError::Incomplete { .. }
+        | CloudError::ListingChanged { .. }
+        | CloudError::ListingStalled { .. }
+        | CloudError::ListingTooLong { .. } => GapReason::ListingChanged,
+        CloudError::Deadline { .. } => GapReason::Deadline,
         _ => GapReason::QueryFailed,
     };
     let mut detail = error.to_string();

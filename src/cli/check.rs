@@ -41,6 +41,11 @@ pub struct CheckArgs {
     #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
     pub wait: Option<Duration>,
 
+    /// The most time the check may take (--wait comes on top): queries still
+    /// running then stop, and what they cover is unverified (exit 3).
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration, default_value = "10m")]
+    pub timeout: Duration,
+
     /// How often to poll with --wait.
     #[arg(long, value_name = "DURATION", value_parser = parse_duration, default_value = "5s")]
     pub interval: Duration,
@@ -120,9 +125,15 @@ pub struct CloudArgs {
     #[arg(long, value_name = "DURATION", value_parser = parse_duration, default_value = "10s")]
     pub read_timeout: Duration,
 
-    /// The most attempts per request, retries included.
+    /// The most attempts per request that may fail with an error (5xx, a
+    /// broken connection, a malformed answer); throttled answers do not count.
     #[arg(long, value_name = "N", default_value_t = 5)]
     pub max_attempts: u32,
+
+    /// The most throttled answers one request may meet before giving up
+    /// (the client also slows down while the API throttles).
+    #[arg(long, value_name = "N", default_value_t = 20)]
+    pub max_throttled: u32,
 
     /// The most time one request may spend retrying.
     #[arg(long, value_name = "DURATION", value_parser = parse_duration, default_value = "60s")]
@@ -141,12 +152,14 @@ impl CloudArgs {
             read_timeout: self.read_timeout,
             retry: RetryPolicy {
                 max_attempts: self.max_attempts.max(1),
+                max_throttled: self.max_throttled.max(1),
                 budget: self.retry_budget,
                 ..RetryPolicy::default()
             },
             paging: self.paging,
             credentials: CredentialConfig::Chain(ChainOptions::from_process(self.profile.clone())),
             clock: Clock::system(),
+            deadline: None,
         }
     }
 }
@@ -210,6 +223,7 @@ pub fn run(args: &CheckArgs, colors: Colors, runtime: &Runtime) -> Result<Exit, 
         interval: args.interval,
         grace: args.grace,
         region: args.cloud.region.clone(),
+        timeout: args.timeout,
     };
     let mut spinner = Spinner::new(args.wait.is_some());
     let checked = runtime.block_on(crate::check::run(expectations, api, &options, &mut spinner));

@@ -20,7 +20,9 @@ mod with_sim {
     use crate::cli::terminal;
     use crate::cli::values::parse_duration;
     use crate::exit::{Exit, Failure};
-    use crate::sim::{ClockSetting, Fault, SimConfig, SimError, SynthSpec};
+    use crate::sim::{
+        ClockSetting, Fault, HostileKind, HostileSpec, SimConfig, SimError, SynthSpec,
+    };
 
     /// `shipcheck sim` options.
     #[derive(Debug, Clone, Args)]
@@ -136,6 +138,10 @@ mod with_sim {
         #[arg(long = "fault-action", value_name = "ACTION", help_heading = "Faults")]
         pub fault_actions: Vec<String>,
 
+        /// Make the listings break their contract this way (see docs/simulator.md).
+        #[arg(long, value_enum, value_name = "KIND", help_heading = "Faults")]
+        pub hostile: Option<HostileKind>,
+
         /// Records older than this vanish (default 14d).
         #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
         pub retention: Option<Duration>,
@@ -221,6 +227,9 @@ mod with_sim {
             }
             if !self.fault_actions.is_empty() {
                 faults.actions = self.fault_actions.clone();
+            }
+            if let Some(kind) = self.hostile {
+                faults.hostile = Some(HostileSpec::new(kind));
             }
             if faults.seed.is_none() {
                 faults.seed = Some(self.seed);

@@ -106,6 +106,17 @@ value_enum!(crate::sim::Fault {
     Truncate => "truncate", "The action runs, then the response body is cut short";
 });
 
+#[cfg(feature = "sim")]
+value_enum!(crate::sim::HostileKind {
+    EmptyWrapper => "empty-wrapper", "Later pages answer 200 with `{}`";
+    EnvelopeWithoutMessage => "envelope-without-message", "Later pages answer 200 with a `Code` but no `Message`";
+    MissingFields => "missing-fields", "Records lack `Content` (files) and `Output` (command runs)";
+    LyingTotalCount => "lying-total-count", "Every page claims `TotalCount` 499,999";
+    EndlessTokens => "endless-tokens", "Token mode: the first page again with a fresh `NextToken`, for ever";
+    EmptyPages => "empty-pages", "Token mode: 5 empty pages with tokens after each page; page mode: later pages empty";
+    ShiftingListing => "shifting-listing", "Offset tokens over a listing that loses a record at its head on every request";
+});
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -85,6 +85,18 @@ fn push_tags(
     Ok(())
 }
 
+/// A query's filters for messages: `RegionId=cn-hangzhou, Name=app.conf`.
+fn describe_query(region: &str, params: &[(String, String)]) -> String {
+    let mut parts = vec![format!("RegionId={region}")];
+    parts.extend(
+        params
+            .iter()
+            .filter(|(name, _)| name != "RegionId" && name != "ContentEncoding")
+            .map(|(name, value)| format!("{name}={value}")),
+    );
+    parts.join(", ")
+}
+
 fn finish(mut summary: FetchSummary, stats: &Stats) -> FetchSummary {
     summary.requests = S::get(&stats.requests);
     summary.retries = S::get(&stats.retries);
@@ -252,11 +264,18 @@ impl CloudClient {
         if let Some(node) = node_id {
             params.push(("NodeId".to_owned(), node.to_owned()));
         }
+        let query = describe_query(region, &params);
         let call = ApiCall::new(Provider::Eflo, ACTION, region, params);
         let reply = self
-            .inner
-            .rpc
-            .call::<wire::SendFileResultsResponse>(&call, &endpoint, &Stats::default())
+            .before_deadline(
+                ACTION,
+                &query,
+                self.inner.rpc.call::<wire::SendFileResultsResponse>(
+                    &call,
+                    &endpoint,
+                    &Stats::default(),
+                ),
+            )
             .await?;
         let total = reply.value.total_count;
         let items = reply
@@ -313,9 +332,17 @@ impl CloudClient {
                 page_of(reply.value).map_err(|e| malformed(action, endpoint, reply.request_id, e))
             }
         };
-        let summary =
-            paging::read_listing(action, paging, self.inner.concurrency, key, on_page, fetch)
-                .await?;
+        let query = describe_query(region, &params);
+        let read = paging::read_listing(
+            action,
+            &query,
+            paging,
+            self.inner.concurrency,
+            key,
+            on_page,
+            fetch,
+        );
+        let summary = self.before_deadline(action, &query, read).await?;
         Ok(finish(summary, &stats))
     }
 }

@@ -62,6 +62,45 @@ pub enum CloudError {
     #[error("{action}: incomplete listing: {detail}")]
     Incomplete { action: String, detail: String },
 
+    /// The listing moved while it was read and did not hold still on any
+    /// of the passes allowed: what it holds cannot be known.
+    #[error("{action} ({query}): the listing changed while it was read: {detail}")]
+    ListingChanged {
+        action: String,
+        /// The query's filters, e.g. `RegionId=cn-hangzhou, Name=app.conf`.
+        query: String,
+        detail: String,
+    },
+
+    /// The listing stopped making progress: a `NextToken` came back again,
+    /// or pages kept coming with a token but no new record.
+    #[error("{action} ({query}): the listing makes no progress: {detail}")]
+    ListingStalled {
+        action: String,
+        query: String,
+        detail: String,
+    },
+
+    /// The listing claims more than the API can hold (100,000 records per
+    /// region: 2,000 pages of 50).
+    #[error("{action} ({query}): the listing is longer than the API can hold: {detail}")]
+    ListingTooLong {
+        action: String,
+        query: String,
+        detail: String,
+    },
+
+    /// The whole check's deadline passed before this query was answered.
+    #[error(
+        "{action} ({query}): the check's deadline ({timeout:?}) passed before the query was answered"
+    )]
+    Deadline {
+        action: String,
+        query: String,
+        /// The deadline, counted from the start of the check.
+        timeout: Duration,
+    },
+
     /// No usable credentials, or a credential source failed.
     #[error("credentials: {detail}")]
     Credentials {
@@ -83,6 +122,8 @@ pub enum GiveUpReason {
     Attempts,
     /// The next wait would pass `--retry-budget`.
     Budget,
+    /// The API kept throttling past the (larger) bound on throttled answers.
+    Throttled,
 }
 
 impl fmt::Display for GiveUpReason {
@@ -90,6 +131,7 @@ impl fmt::Display for GiveUpReason {
         f.write_str(match self {
             Self::Attempts => "attempt limit reached",
             Self::Budget => "retry time budget spent",
+            Self::Throttled => "still throttled after the most throttled answers allowed",
         })
     }
 }
@@ -301,13 +343,34 @@ impl CloudError {
             ),
             Self::GaveUp { last, .. } => Some(match last.help_text() {
                 Some(inner) => {
-                    format!("{inner}\nRetries are bounded by --max-attempts and --retry-budget.")
+                    format!(
+                        "{inner}\nRetries are bounded by --max-attempts (errors), \
+                         --max-throttled (throttled answers) and --retry-budget."
+                    )
                 }
-                None => "Retries are bounded by --max-attempts and --retry-budget.".to_owned(),
+                None => "Retries are bounded by --max-attempts (errors), --max-throttled \
+                         (throttled answers) and --retry-budget."
+                    .to_owned(),
             }),
             Self::Incomplete { .. } => Some(
                 "The listing changed or contradicted itself while it was read; nothing was \
                  assumed. Run again (deliveries still in progress move records between pages)."
+                    .to_owned(),
+            ),
+            Self::ListingChanged { .. } => Some(
+                "Records moved between pages on every pass (deliveries still in progress, or \
+                 an API that pages by offset); nothing was assumed. Run again, or try \
+                 --paging pages, which checks TotalCount."
+                    .to_owned(),
+            ),
+            Self::ListingStalled { .. } | Self::ListingTooLong { .. } => Some(
+                "The API's paging broke its own rules, so the listing was abandoned rather \
+                 than read forever; check --endpoint and rerun with -vv for the request log."
+                    .to_owned(),
+            ),
+            Self::Deadline { .. } => Some(
+                "What was not read by then is unverified. Raise --timeout, or lower the \
+                 load on the API (throttling slows the check down)."
                     .to_owned(),
             ),
             Self::Credentials { help, .. } | Self::Config { help, .. } => Some(help.clone()),
@@ -323,6 +386,10 @@ impl Diagnostic for CloudError {
             Self::Malformed { .. } => "shipcheck::cloud::malformed",
             Self::GaveUp { .. } => "shipcheck::cloud::gave_up",
             Self::Incomplete { .. } => "shipcheck::cloud::incomplete",
+            Self::ListingChanged { .. } => "shipcheck::cloud::listing_changed",
+            Self::ListingStalled { .. } => "shipcheck::cloud::listing_stalled",
+            Self::ListingTooLong { .. } => "shipcheck::cloud::listing_too_long",
+            Self::Deadline { .. } => "shipcheck::cloud::deadline",
             Self::Credentials { .. } => "shipcheck::cloud::credentials",
             Self::Config { .. } => "shipcheck::cloud::config",
         };

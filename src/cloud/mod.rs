@@ -32,7 +32,7 @@ pub use actions::{InvocationFilter, SendFileFilter};
 pub use credentials::{ChainOptions, CredentialInfo, Credentials, Env};
 pub use error::{ApiError, CloudError};
 pub use normalize::ContentEncoding;
-pub use paging::{FetchSummary, Paging};
+pub use paging::{FetchSummary, MAX_IDLE_PAGES, MAX_PAGES, MAX_PASSES, MAX_RECORDS, Paging};
 pub use retry::RetryPolicy;
 pub use rpc::Clock;
 
@@ -55,6 +55,25 @@ pub enum CredentialConfig {
     Chain(ChainOptions),
 }
 
+/// When the whole check must be over: every query still running then stops
+/// and fails with [`CloudError::Deadline`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Deadline {
+    pub at: std::time::Instant,
+    /// How long after the start `at` is (for the message).
+    pub timeout: Duration,
+}
+
+impl Deadline {
+    /// `timeout` from now.
+    pub fn after(timeout: Duration) -> Self {
+        Self {
+            at: std::time::Instant::now() + timeout,
+            timeout,
+        }
+    }
+}
+
 /// Everything a [`CloudClient`] needs; every field has a working default.
 #[derive(Debug, Clone)]
 pub struct ClientConfig {
@@ -71,6 +90,9 @@ pub struct ClientConfig {
     pub credentials: CredentialConfig,
     /// The time signed into requests.
     pub clock: Clock,
+    /// The end of the whole check (none: each request is bounded by its
+    /// retry budget only).
+    pub deadline: Option<Deadline>,
 }
 
 impl ClientConfig {
@@ -87,6 +109,7 @@ impl ClientConfig {
             paging: Paging::Token,
             credentials: CredentialConfig::Explicit(credentials),
             clock: Clock::system(),
+            deadline: None,
         }
     }
 }
@@ -102,6 +125,7 @@ pub(crate) struct Inner {
     pub(crate) endpoints: Endpoints,
     pub(crate) paging: Paging,
     pub(crate) concurrency: usize,
+    pub(crate) deadline: Option<Deadline>,
 }
 
 impl std::fmt::Debug for CloudClient {
@@ -142,6 +166,7 @@ impl CloudClient {
                 endpoints,
                 paging: config.paging,
                 concurrency,
+                deadline: config.deadline,
             }),
         })
     }
@@ -156,6 +181,30 @@ impl CloudClient {
     /// Where the credentials come from, e.g. `environment (ALIBABA_CLOUD_ACCESS_KEY_ID)`.
     pub fn credential_source(&self) -> &str {
         self.inner.rpc.credentials.source()
+    }
+
+    /// Runs one query, stopping it with [`CloudError::Deadline`] when the
+    /// check's deadline passes first.
+    pub(crate) async fn before_deadline<T>(
+        &self,
+        action: &str,
+        query: &str,
+        work: impl std::future::Future<Output = Result<T, CloudError>>,
+    ) -> Result<T, CloudError> {
+        let Some(deadline) = self.inner.deadline else {
+            return work.await;
+        };
+        match tokio::time::timeout_at(deadline.at.into(), work).await {
+            Ok(result) => result,
+            Err(_) => {
+                tracing::warn!(action, query, "the check's deadline passed");
+                Err(CloudError::Deadline {
+                    action: action.to_owned(),
+                    query: query.to_owned(),
+                    timeout: deadline.timeout,
+                })
+            }
+        }
     }
 
     /// The region the environment or the profile names, for entries that name none.

@@ -9,11 +9,26 @@
 //! Pages go to the caller as they arrive (in order), and are not kept.
 //! Records can shift between pages while a listing is read (a new delivery
 //! pushes everything down by one), so each record is passed on once, by its
-//! key (`InvokeId`). In page mode a pass is complete only when the distinct
-//! records it saw equal a `TotalCount` that stayed the same on every page;
-//! otherwise the listing is read again (duplicates still suppressed), and if
-//! no pass adds up the caller gets [`CloudError::Incomplete`], never a short
-//! list.
+//! key (`InvokeId`). A pass is complete only when the listing held still
+//! while it was read, and a listing that did not is read again (duplicates
+//! still suppressed); if no pass holds still the caller gets
+//! [`CloudError::ListingChanged`], never a short list:
+//!
+//! * in page mode, the distinct records a pass saw must equal a
+//!   `TotalCount` that stayed the same on every page;
+//! * in token mode, a listing of more than one page ends by reading its
+//!   first page again: the same records in the same order (and the same
+//!   `TotalCount`, when there is one) mean nothing was inserted or removed
+//!   ahead of the pages already read, the way an offset-style token would
+//!   skip or repeat records. The check sees changes at the head, where new
+//!   deliveries appear; it costs one request per multi-page listing.
+//!
+//! A listing must also make progress, whatever the API says: a `NextToken`
+//! that comes back again, [`MAX_IDLE_PAGES`] pages in a row that carry a
+//! token but no record new to the pass, more than [`MAX_PAGES`] pages, or a
+//! `TotalCount` above [`MAX_RECORDS`] (the API keeps at most 100,000 records
+//! per region) end the listing with an error at once, rather than after
+//! thousands of requests.
 
 use std::collections::HashSet;
 use std::future::Future;
@@ -37,11 +52,15 @@ pub enum Paging {
 
 /// The largest page both styles allow.
 const PAGE_SIZE: u64 = 50;
-/// A listing that needs more pages than this is looping, not long: the
-/// API keeps at most 100,000 records (2,000 pages).
-const MAX_PAGES: u64 = 10_000;
-/// How many times a shifting page-mode listing is re-read.
-const MAX_PASSES: u32 = 3;
+/// The most records the API keeps per region: a `TotalCount` above it is
+/// impossible.
+pub const MAX_RECORDS: u64 = 100_000;
+/// A listing that needs more pages than this is looping, not long.
+pub const MAX_PAGES: u64 = MAX_RECORDS / PAGE_SIZE;
+/// Pages in a row with a token but no record new to the pass.
+pub const MAX_IDLE_PAGES: u32 = 3;
+/// How many times a listing that moved is read.
+pub const MAX_PASSES: u32 = 3;
 
 /// One page as the listing code needs it.
 #[derive(Debug)]
@@ -60,7 +79,7 @@ pub struct FetchSummary {
     pub pages: u64,
     /// Records dropped because an earlier page already had them.
     pub duplicates: u64,
-    /// Page-mode passes over the listing (1 unless it shifted).
+    /// Passes over the listing (1 unless it moved).
     pub passes: u32,
     /// The `TotalCount` the complete pass reported (page mode only).
     pub total_count: Option<u64>,
@@ -79,8 +98,10 @@ pub struct FetchSummary {
 /// `fetch` gets a page's paging parameters (`MaxResults`/`NextToken`, or
 /// `PageNumber`/`PageSize`) and returns that page; `key` names a record
 /// (its `InvokeId`, say) so that one seen on an earlier page is dropped.
+/// `query` describes the filters for error messages.
 pub(crate) async fn read_listing<T, F, Fut>(
     action: &str,
+    query: &str,
     paging: Paging,
     concurrency: usize,
     key: fn(&T) -> String,
@@ -92,10 +113,11 @@ where
     Fut: Future<Output = Result<PageOf<T>, CloudError>>,
 {
     let mut out = Deduper::new(key, on_page);
+    let listing = Listing { action, query };
     match paging {
-        Paging::Token => by_token(action, &mut out, |token| fetch(token_params(token))).await?,
+        Paging::Token => by_token(&listing, &mut out, |token| fetch(token_params(token))).await?,
         Paging::Pages => {
-            by_number(action, concurrency, &mut out, |number| {
+            by_number(&listing, concurrency, &mut out, |number| {
                 fetch(page_number_params(number))
             })
             .await?
@@ -161,9 +183,60 @@ impl<'a, T> Deduper<'a, T> {
     }
 }
 
-/// Follows `NextToken` until it is empty or missing.
+/// The listing being read, for its errors.
+struct Listing<'a> {
+    action: &'a str,
+    query: &'a str,
+}
+
+impl Listing<'_> {
+    fn changed(&self, detail: String) -> CloudError {
+        CloudError::ListingChanged {
+            action: self.action.to_owned(),
+            query: self.query.to_owned(),
+            detail,
+        }
+    }
+
+    fn stalled(&self, detail: String) -> CloudError {
+        CloudError::ListingStalled {
+            action: self.action.to_owned(),
+            query: self.query.to_owned(),
+            detail,
+        }
+    }
+
+    fn too_long(&self, detail: String) -> CloudError {
+        CloudError::ListingTooLong {
+            action: self.action.to_owned(),
+            query: self.query.to_owned(),
+            detail,
+        }
+    }
+
+    /// Refuses a `TotalCount` the API cannot hold, at once.
+    fn check_total(&self, total: Option<u64>) -> Result<(), CloudError> {
+        match total {
+            Some(total) if total > MAX_RECORDS => Err(self.too_long(format!(
+                "TotalCount {total} is more than the {MAX_RECORDS} records the API keeps"
+            ))),
+            _ => Ok(()),
+        }
+    }
+}
+
+/// The first page of a token-mode pass, to compare with a second reading.
+#[derive(Debug, PartialEq, Eq)]
+struct Head {
+    keys: Vec<String>,
+    total: Option<u64>,
+}
+
+/// Follows `NextToken` until it is empty or missing; a listing of more than
+/// one page is then checked by reading its first page again, and read again
+/// when that page moved.
 async fn by_token<T, F, Fut>(
-    action: &str,
+    listing: &Listing<'_>,
     out: &mut Deduper<'_, T>,
     mut fetch: F,
 ) -> Result<(), CloudError>
@@ -171,39 +244,102 @@ where
     F: FnMut(Option<String>) -> Fut,
     Fut: Future<Output = Result<PageOf<T>, CloudError>>,
 {
+    let mut last_problem = String::new();
+    for pass in 1..=MAX_PASSES {
+        out.summary.passes = pass;
+        let (head, pages) = token_pass(listing, out, &mut fetch).await?;
+        if pages == 1 {
+            // One answer is one snapshot: nothing can have moved.
+            return Ok(());
+        }
+        let again = fetch(None).await?;
+        listing.check_total(again.total)?;
+        let total = again.total;
+        // Records new at the head are passed on; the rest of the page was
+        // expected again and is not counted as duplicates.
+        let duplicates = out.summary.duplicates;
+        let keys = out.deliver(again.items);
+        out.summary.duplicates = duplicates;
+        let now = Head { keys, total };
+        if now == head {
+            return Ok(());
+        }
+        last_problem = if now.total != head.total {
+            format!(
+                "TotalCount went from {} to {} while {pages} pages were read",
+                show(head.total),
+                show(now.total)
+            )
+        } else {
+            format!("the first page changed while {pages} pages were read")
+        };
+        tracing::warn!(
+            action = listing.action,
+            pass,
+            "{last_problem}; reading the listing again"
+        );
+    }
+    Err(listing.changed(format!("{last_problem}, on each of {MAX_PASSES} passes")))
+}
+
+fn show(total: Option<u64>) -> String {
+    total.map_or_else(|| "none".to_owned(), |t| t.to_string())
+}
+
+/// One pass of token paging: the first page's head and the pages read.
+async fn token_pass<T, F, Fut>(
+    listing: &Listing<'_>,
+    out: &mut Deduper<'_, T>,
+    fetch: &mut F,
+) -> Result<(Head, u64), CloudError>
+where
+    F: FnMut(Option<String>) -> Fut,
+    Fut: Future<Output = Result<PageOf<T>, CloudError>>,
+{
     let mut token: Option<String> = None;
     let mut tokens_seen = HashSet::new();
+    let mut pass_keys = HashSet::new();
+    let mut head = None;
+    let (mut pages, mut idle) = (0u64, 0u32);
     loop {
         let page = fetch(token.take()).await?;
-        out.deliver(page.items);
-        match page.next_token.filter(|t| !t.trim().is_empty()) {
-            None => return Ok(()),
-            Some(next) => {
-                if !tokens_seen.insert(next.clone()) {
-                    return Err(CloudError::Incomplete {
-                        action: action.to_owned(),
-                        detail: format!(
-                            "NextToken repeated after {} pages: the listing loops",
-                            out.summary.pages
-                        ),
-                    });
-                }
-                if out.summary.pages >= MAX_PAGES {
-                    return Err(CloudError::Incomplete {
-                        action: action.to_owned(),
-                        detail: format!("still more pages after {MAX_PAGES}"),
-                    });
-                }
-                token = Some(next);
-            }
+        pages += 1;
+        listing.check_total(page.total)?;
+        let total = page.total;
+        let keys = out.deliver(page.items);
+        let before = pass_keys.len();
+        pass_keys.extend(keys.iter().cloned());
+        let progressed = pass_keys.len() > before;
+        if head.is_none() {
+            head = Some(Head { keys, total });
         }
+        let Some(next) = page.next_token.filter(|t| !t.trim().is_empty()) else {
+            return Ok((head.expect("the first page was read"), pages));
+        };
+        idle = if progressed { 0 } else { idle + 1 };
+        if idle >= MAX_IDLE_PAGES {
+            return Err(listing.stalled(format!(
+                "{idle} pages in a row carried a NextToken but no new record (after {pages} pages)"
+            )));
+        }
+        if !tokens_seen.insert(next.clone()) {
+            return Err(listing.stalled(format!(
+                "NextToken repeated after {pages} pages: the listing loops"
+            )));
+        }
+        if pages >= MAX_PAGES {
+            return Err(listing.too_long(format!(
+                "still more pages after {MAX_PAGES} (the API keeps at most {MAX_RECORDS} records)"
+            )));
+        }
+        token = Some(next);
     }
 }
 
 /// Reads page 1 for `TotalCount`, then the other pages `concurrency` at a
 /// time, delivering them in order; re-reads a listing that moved.
 async fn by_number<T, F, Fut>(
-    action: &str,
+    listing: &Listing<'_>,
     concurrency: usize,
     out: &mut Deduper<'_, T>,
     fetch: F,
@@ -212,6 +348,7 @@ where
     F: Fn(u64) -> Fut,
     Fut: Future<Output = Result<PageOf<T>, CloudError>>,
 {
+    let action = listing.action;
     let mut last_problem = String::new();
     for pass in 1..=MAX_PASSES {
         out.summary.passes = pass;
@@ -224,39 +361,50 @@ where
                 detail: "a PageNumber/PageSize answer without TotalCount".into(),
             });
         };
+        listing.check_total(Some(total))?;
         let pages = total.div_ceil(PAGE_SIZE).max(1);
         if pages > MAX_PAGES {
-            return Err(CloudError::Incomplete {
-                action: action.to_owned(),
-                detail: format!("TotalCount {total} would need more than {MAX_PAGES} pages"),
-            });
+            return Err(listing.too_long(format!(
+                "TotalCount {total} would need more than {MAX_PAGES} pages"
+            )));
         }
         let mut pass_keys: HashSet<String> = out.deliver(first.items).into_iter().collect();
         let mut stable = true;
+        let mut short_page = None;
         let mut rest = futures_util::stream::iter(2..=pages)
-            .map(&fetch)
+            .map(|number| {
+                let page = fetch(number);
+                async move { (number, page.await) }
+            })
             .buffered(concurrency.max(1));
-        while let Some(page) = rest.next().await {
+        while let Some((number, page)) = rest.next().await {
             let page = page?;
+            listing.check_total(page.total)?;
+            let short = number < pages && (page.items.len() as u64) < PAGE_SIZE;
             if page.total != Some(total) {
                 stable = false;
             }
             pass_keys.extend(out.deliver(page.items));
+            if short {
+                // A short page before the last: the count cannot add up, and
+                // reading on (up to 2,000 pages) would only cost requests.
+                short_page = Some(number);
+                break;
+            }
         }
         let seen = pass_keys.len() as u64;
-        if stable && seen == total {
+        if stable && short_page.is_none() && seen == total {
             out.summary.total_count = Some(total);
             return Ok(());
         }
-        last_problem = if stable {
+        last_problem = if let Some(number) = short_page {
+            format!("TotalCount is {total} ({pages} pages) but page {number} was short")
+        } else if stable {
             format!("TotalCount is {total} but {seen} distinct records arrived over {pages} pages")
         } else {
             format!("TotalCount changed while {pages} pages were read ({total} at first)")
         };
         tracing::warn!(action, pass, "{last_problem}; reading the listing again");
     }
-    Err(CloudError::Incomplete {
-        action: action.to_owned(),
-        detail: format!("{last_problem}, on each of {MAX_PASSES} passes"),
-    })
+    Err(listing.changed(format!("{last_problem}, on each of {MAX_PASSES} passes")))
 }

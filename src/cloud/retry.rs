@@ -6,8 +6,16 @@
 //! this client calls is a read, so a retry is always safe). Waits use
 //! full-jitter exponential backoff (AWS architecture blog, "Exponential
 //! Backoff and Jitter"), never shorter than the server's `x-acs-retry-after`.
-//! Attempts are bounded in number and in total time; anything else fails at
-//! once.
+//! Anything else fails at once.
+//!
+//! Throttling and failure are counted apart. A throttled answer says the
+//! API is healthy but busy: it gets its own, larger bound
+//! ([`RetryPolicy::max_throttled`]) and does not spend the small attempt
+//! budget kept for errors (5xx, broken connections, malformed bodies), so a
+//! request that meets a throttle and then an error is not one step closer to
+//! giving up than one that met the error alone. Both are bounded in total
+//! time by [`RetryPolicy::budget`], and the transport slows the whole client
+//! down while throttling lasts (see [`crate::cloud::transport`]).
 
 use std::future::Future;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -18,8 +26,12 @@ use crate::cloud::error::{CloudError, GiveUpReason};
 /// The retry rules for one client.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RetryPolicy {
-    /// The most attempts per request, the first one included (at least 1).
+    /// The most attempts per request that may fail with an error (5xx, a
+    /// transport failure, a malformed body), the first one included (at
+    /// least 1). Throttled answers do not count here.
     pub max_attempts: u32,
+    /// The most throttled answers one request may meet before giving up.
+    pub max_throttled: u32,
     /// The most time one request may take, waits included.
     pub budget: Duration,
     /// The first retry waits up to this long...
@@ -34,6 +46,7 @@ impl Default for RetryPolicy {
     fn default() -> Self {
         Self {
             max_attempts: 5,
+            max_throttled: 20,
             budget: Duration::from_secs(60),
             base_delay: Duration::from_millis(500),
             max_delay: Duration::from_secs(20),
@@ -85,6 +98,8 @@ pub(crate) struct AttemptError {
     pub retryable: bool,
     /// `x-acs-retry-after`, when the server sent one.
     pub retry_after: Option<Duration>,
+    /// A throttled answer (the API is busy, not failing).
+    pub throttled: bool,
 }
 
 impl AttemptError {
@@ -93,6 +108,7 @@ impl AttemptError {
             error,
             retryable: false,
             retry_after: None,
+            throttled: false,
         }
     }
 
@@ -101,6 +117,7 @@ impl AttemptError {
             error,
             retryable: true,
             retry_after,
+            throttled: false,
         }
     }
 }
@@ -140,7 +157,7 @@ where
 {
     let started = Instant::now();
     let max_attempts = policy.max_attempts.max(1);
-    let mut number = 1;
+    let (mut number, mut failed, mut throttled) = (1, 0, 0);
     loop {
         let remaining = policy.budget.saturating_sub(started.elapsed());
         let failure = match attempt(number, remaining).await {
@@ -157,10 +174,19 @@ where
             reason,
             last: Box::new(last),
         };
-        if number >= max_attempts {
-            return Err(give_up(GiveUpReason::Attempts, failure.error));
-        }
+        // The wait grows with every retry, whatever its cause.
         let delay = policy.delay(number - 1, failure.retry_after);
+        if failure.throttled {
+            throttled += 1;
+            if throttled >= policy.max_throttled.max(1) {
+                return Err(give_up(GiveUpReason::Throttled, failure.error));
+            }
+        } else {
+            failed += 1;
+            if failed >= max_attempts {
+                return Err(give_up(GiveUpReason::Attempts, failure.error));
+            }
+        }
         if started.elapsed() + delay >= policy.budget {
             return Err(give_up(GiveUpReason::Budget, failure.error));
         }
@@ -171,6 +197,7 @@ where
             attempt = number,
             delay_ms = delay.as_millis() as u64,
             retry_after_ms = failure.retry_after.map(|d| d.as_millis() as u64),
+            throttled = failure.throttled,
             reason = %failure.error,
             "retrying"
         );
@@ -215,6 +242,55 @@ mod tests {
         assert_eq!(
             p.delay(0, Some(Duration::from_secs(3600))),
             Duration::from_secs(60)
+        );
+    }
+
+    /// Runs `run` over scripted failures (`t` throttled, `e` an error),
+    /// then success; returns the attempts made or the give-up reason.
+    async fn scripted(policy: &RetryPolicy, script: &str) -> Result<u32, GiveUpReason> {
+        let script: Vec<char> = script.chars().collect();
+        let made = std::sync::atomic::AtomicU32::new(0);
+        let result = run(policy, "Test", &Stats::default(), |number, _| {
+            made.fetch_add(1, Ordering::Relaxed);
+            let step = script.get(number as usize - 1).copied();
+            async move {
+                let error = || CloudError::Config {
+                    detail: "scripted".into(),
+                    help: String::new(),
+                };
+                match step {
+                    Some('t') => Err(AttemptError {
+                        throttled: true,
+                        ..AttemptError::transient(error(), None)
+                    }),
+                    Some(_) => Err(AttemptError::transient(error(), None)),
+                    None => Ok(()),
+                }
+            }
+        })
+        .await;
+        match result {
+            Ok(()) => Ok(made.load(Ordering::Relaxed)),
+            Err(CloudError::GaveUp { reason, .. }) => Err(reason),
+            Err(other) => panic!("{other:?}"),
+        }
+    }
+
+    #[tokio::test]
+    async fn throttles_do_not_spend_the_error_budget() {
+        let policy = RetryPolicy {
+            max_attempts: 3,
+            max_throttled: 4,
+            base_delay: Duration::ZERO,
+            max_delay: Duration::ZERO,
+            ..RetryPolicy::default()
+        };
+        // Two errors and three throttles: within both bounds.
+        assert_eq!(scripted(&policy, "tetet").await, Ok(6));
+        assert_eq!(scripted(&policy, "teee").await, Err(GiveUpReason::Attempts));
+        assert_eq!(
+            scripted(&policy, "ttett").await,
+            Err(GiveUpReason::Throttled)
         );
     }
 

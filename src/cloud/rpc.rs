@@ -240,13 +240,15 @@ fn judge<T: Contract>(
         signature_check,
         sent_timestamp: Some(attempt.timestamp.clone()),
     };
-    if api.is_throttling() || status == 429 {
+    let throttled = api.is_throttling() || status == 429;
+    if throttled {
         Stats::add(&stats.throttled, 1);
     }
     Err(AttemptError {
         error: api.into(),
         retryable: is_retryable(&code, status),
         retry_after: answer.retry_after,
+        throttled,
     })
 }
 

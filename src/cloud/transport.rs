@@ -3,13 +3,21 @@
 //! API calls, STS AssumeRole, the ECS metadata service and credentials URIs
 //! all use `Transport::send`: a single reqwest client (rustls with the ring
 //! provider, connect and read timeouts, a user agent with the version), a
-//! semaphore that caps requests in flight, the retry loop of
+//! limit on requests in flight that adapts to throttling, the retry loop of
 //! [`crate::cloud::retry`], a bounded body read, and one log line per attempt
 //! (action, attempt, status, latency, request id) that never holds a secret,
 //! a token or a signature. What an answer means is the caller's business:
 //! it hands in a judge that turns each answer into a value or a failure.
+//!
+//! Throttling slows the whole client, not only the request that met it: the
+//! limit on requests in flight is additive-increase/multiplicative-decrease
+//! (TCP's congestion rule, and what the AWS SDKs' adaptive retry mode does
+//! with its send rate). Each throttled answer halves it, never below one;
+//! every `limit` answers that get through raise it by one, up to the
+//! configured `--concurrency`.
 
 use std::future::Future;
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use tokio::sync::Semaphore;
@@ -99,10 +107,69 @@ impl Answer {
     }
 }
 
+/// Requests in flight, limited by a cap and by the API's throttling.
+struct Limiter {
+    slots: Semaphore,
+    cap: usize,
+    /// The current limit, and the answers that got through since it last moved.
+    state: Mutex<(usize, usize)>,
+}
+
+impl Limiter {
+    fn new(cap: usize) -> Self {
+        let cap = cap.max(1);
+        Self {
+            slots: Semaphore::new(cap),
+            cap,
+            state: Mutex::new((cap, 0)),
+        }
+    }
+
+    /// An answer got through: after `limit` of them, one more slot.
+    fn got_through(&self) {
+        let mut state = self.state.lock().expect("limiter lock");
+        let (limit, through) = &mut *state;
+        *through += 1;
+        if *through >= *limit && *limit < self.cap {
+            *limit += 1;
+            *through = 0;
+            self.slots.add_permits(1);
+        }
+    }
+
+    /// The API throttled: halve the limit, taking the slots out of use as
+    /// the requests holding them finish.
+    async fn throttled(&self) {
+        let shrink = {
+            let mut state = self.state.lock().expect("limiter lock");
+            let (limit, through) = &mut *state;
+            let new = (*limit / 2).max(1);
+            let shrink = *limit - new;
+            *limit = new;
+            *through = 0;
+            shrink
+        };
+        if shrink > 0 {
+            tracing::debug!(shrink, "throttled: fewer requests in flight");
+            let permits = self
+                .slots
+                .acquire_many(shrink as u32)
+                .await
+                .expect("the limiter is never closed");
+            permits.forget();
+        }
+    }
+
+    /// The limit now (for tests and logs).
+    fn limit(&self) -> usize {
+        self.state.lock().expect("limiter lock").0
+    }
+}
+
 /// The shared HTTP machinery.
 pub struct Transport {
     http: reqwest::Client,
-    limiter: Semaphore,
+    limiter: Limiter,
     /// The client's retry rules; sources with tighter needs pass their own.
     pub retry: RetryPolicy,
 }
@@ -130,9 +197,15 @@ impl Transport {
             })?;
         Ok(Self {
             http,
-            limiter: Semaphore::new(concurrency.max(1)),
+            limiter: Limiter::new(concurrency),
             retry,
         })
+    }
+
+    /// How many requests may be in flight now (the cap, lowered while the
+    /// API throttles).
+    pub fn in_flight_limit(&self) -> usize {
+        self.limiter.limit()
     }
 
     /// Sends a request until `judge` accepts an answer, fails for good, or
@@ -161,7 +234,13 @@ impl Transport {
                 let answer = self
                     .attempt(action, attempt, remaining, request, stats)
                     .await?;
-                judge(answer, context)
+                let judged = judge(answer, context);
+                match &judged {
+                    Err(failure) if failure.throttled => self.limiter.throttled().await,
+                    Err(_) => {}
+                    Ok(_) => self.limiter.got_through(),
+                }
+                judged
             }
         })
         .await
@@ -190,6 +269,7 @@ impl Transport {
 
         let permit = self
             .limiter
+            .slots
             .acquire()
             .await
             .expect("the limiter is never closed");
@@ -230,6 +310,7 @@ impl Transport {
                     },
                     retryable: kind != TransportKind::Other,
                     retry_after: None,
+                    throttled: false,
                 })
             }
         }
@@ -295,4 +376,29 @@ async fn read_limited(mut response: reqwest::Response) -> Result<Vec<u8>, reqwes
         body.extend_from_slice(&chunk);
     }
     Ok(body)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn throttling_halves_the_limit_and_answers_raise_it_again() {
+        let limiter = Limiter::new(8);
+        limiter.throttled().await;
+        assert_eq!((limiter.limit(), limiter.slots.available_permits()), (4, 4));
+        for _ in 0..3 {
+            limiter.throttled().await;
+        }
+        assert_eq!((limiter.limit(), limiter.slots.available_permits()), (1, 1));
+        // One answer through at limit 1 raises it to 2; two more, to 3.
+        for _ in 0..3 {
+            limiter.got_through();
+        }
+        assert_eq!((limiter.limit(), limiter.slots.available_permits()), (3, 3));
+        for _ in 0..100 {
+            limiter.got_through();
+        }
+        assert_eq!(limiter.limit(), 8, "never above the cap");
+    }
 }

@@ -12,6 +12,7 @@ use jiff::Timestamp;
 use super::auth::{Keyring, NonceCache};
 use super::clock::SimClock;
 use super::faults::FaultPlan;
+use super::hostile::HostileState;
 use super::lifecycle::Lifecycle;
 use super::paging::TokenTable;
 use super::state::{FileModeStyle, OverwriteStyle, TotalCountStyle};
@@ -42,6 +43,7 @@ pub struct Sim {
     pub(super) tolerance: Duration,
     pub(super) faults: FaultPlan,
     pub(super) fault_sequence: AtomicU64,
+    pub(super) hostile: HostileState,
     pub(super) counters: Counters,
     pub(super) regions: BTreeSet<String>,
 }

@@ -14,6 +14,8 @@ use rand::rngs::StdRng;
 use rand::{RngExt as _, SeedableRng as _};
 use serde::Deserialize;
 
+use super::hostile::HostileSpec;
+
 /// What happens to one request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "kebab-case")]
@@ -74,6 +76,9 @@ pub struct FaultSpec {
     /// Only these actions meet faults (default: all).
     #[serde(default)]
     pub actions: Vec<String>,
+    /// A listing that breaks its own contract (see [`super::hostile`]).
+    #[serde(default)]
+    pub hostile: Option<HostileSpec>,
 }
 
 mod humantime_opt {
@@ -109,6 +114,11 @@ impl FaultPlan {
 
     pub fn retry_after_ms(&self) -> u64 {
         self.spec.retry_after_ms.unwrap_or(DEFAULT_RETRY_AFTER_MS)
+    }
+
+    /// The hostile listing kind switched on, if any.
+    pub fn hostile(&self) -> Option<&HostileSpec> {
+        self.spec.hostile.as_ref()
     }
 
     pub fn applies_to(&self, action: &str) -> bool {

@@ -118,6 +118,7 @@ pub async fn start(config: SimConfig) -> Result<SimServer, SimError> {
         tolerance: config.timestamp_tolerance,
         faults: FaultPlan::new(config.faults, config.seed),
         fault_sequence: AtomicU64::new(0),
+        hostile: Default::default(),
         counters: Counters::default(),
         regions,
     });

@@ -28,6 +28,7 @@ mod delivery;
 mod errors;
 mod faults;
 mod handle;
+mod hostile;
 mod invocation;
 mod lifecycle;
 mod listing;
@@ -47,6 +48,7 @@ pub use self::config::{
 };
 pub use self::faults::{Fault, FaultSpec};
 pub use self::handle::{SimServer, start};
+pub use self::hostile::{HostileKind, HostileSpec};
 pub use self::lifecycle::Lifecycle;
 pub use self::state::STATE_SCHEMA;
 pub use self::stats::Stats;

@@ -94,7 +94,11 @@ impl Params {
                 !COMMON.contains(&k.as_str())
                     && !matches!(
                         k.as_str(),
-                        "NextToken" | "MaxResults" | "PageNumber" | "PageSize"
+                        "NextToken"
+                            | "MaxResults"
+                            | "PageNumber"
+                            | "PageSize"
+                            | super::hostile::OFFSET_PARAM
                     )
             })
             .collect();

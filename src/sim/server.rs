@@ -30,6 +30,7 @@ use super::auth::{self, SignedRequest};
 use super::context::Sim;
 use super::errors::{ApiError, Envelope};
 use super::faults::Fault;
+use super::hostile;
 use super::params::Params;
 use super::stats::Stats;
 use crate::protocol::Provider;
@@ -204,11 +205,28 @@ async fn api(
     let Some(action) = Action::find(product, &action_name) else {
         return reply(ApiError::action_not_found(&action_name, &version));
     };
-    let params = Params::new(query.into_iter().chain(form).collect());
-    let answer = match action.run(&sim, &params, &request_id) {
+    let mut pairs: Vec<(String, String)> = query.into_iter().chain(form).collect();
+    let hostile = sim
+        .faults
+        .hostile()
+        .zip(hostile::shape(product, &action_name));
+    if let Some((spec, shape)) = &hostile {
+        match hostile::before(spec, shape, pairs, &request_id) {
+            hostile::Before::Run(rewritten) => pairs = rewritten,
+            hostile::Before::Answer(body) => {
+                sim.counters.fault(spec.kind.name());
+                return success_response(body, &request_id, truncate);
+            }
+        }
+    }
+    let params = Params::new(pairs.clone());
+    let mut answer = match action.run(&sim, &params, &request_id) {
         Ok(answer) => answer,
         Err(error) => return reply(error),
     };
+    if let Some((spec, shape)) = &hostile {
+        answer = hostile::after(spec, shape, &pairs, answer, &sim.hostile, &request_id);
+    }
     tracing::info!(action = %label, status = 200, "served");
     success_response(answer, &request_id, truncate)
 }

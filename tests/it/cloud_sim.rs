@@ -73,6 +73,7 @@ fn client(
     // short waits so the test does not sleep through minutes of backoff.
     config.retry = RetryPolicy {
         max_attempts: 15,
+        max_throttled: 15,
         budget: Duration::from_secs(120),
         base_delay: Duration::from_millis(2),
         max_delay: Duration::from_millis(20),

@@ -21,6 +21,8 @@ mod cloud;
 #[cfg(feature = "sim")]
 mod cloud_sim;
 mod examples;
+#[cfg(feature = "sim")]
+mod hostile_listings;
 mod hostile_manifests;
 mod layout;
 mod manifest_invalid;

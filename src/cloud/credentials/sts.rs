@@ -123,6 +123,7 @@ impl AssumeRole {
                 error,
                 retryable: is_retryable(&code, status),
                 retry_after: answer.retry_after,
+                throttled: code.contains("Throttling") || status == 429,
             });
         }
         #[derive(Deserialize)]

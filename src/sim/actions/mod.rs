@@ -23,6 +23,7 @@ use serde_json::{Map, Value};
 
 use super::context::Sim;
 use super::errors::ApiError;
+use super::hostile;
 use super::listing::{Listing, SortKey};
 use super::paging::{self, Page, PageRequest};
 use super::params::{Params, TagFilter};
@@ -86,6 +87,8 @@ impl Action {
 pub struct Paging {
     fingerprint: String,
     request: PageRequest,
+    /// A `shifting-listing` token's offset (see `hostile`).
+    offset: Option<u64>,
 }
 
 impl Paging {
@@ -100,9 +103,14 @@ impl Paging {
     ) -> Result<Self, ApiError> {
         let fingerprint = params.fingerprint(action);
         let request = paging::parse(params, &sim.tokens(), &fingerprint, page_error_status)?;
+        let offset = match params.get_nonempty(hostile::OFFSET_PARAM) {
+            None => None,
+            Some(text) => Some(text.parse().map_err(|_| ApiError::invalid_next_token())?),
+        };
         Ok(Self {
             fingerprint,
             request,
+            offset,
         })
     }
 
@@ -127,7 +135,48 @@ impl Paging {
             tested = visible.filter(matches);
             tested.keys()
         };
+        if let Some(spec) = sim
+            .faults
+            .hostile()
+            .filter(|h| h.kind == hostile::HostileKind::ShiftingListing)
+        {
+            let hidden = sim.hostile.next_shift(&self.fingerprint, spec.shifts);
+            return self.shifted_page(keys, hidden).map(item);
+        }
         paging::page(keys, &self.request, &mut sim.tokens(), &self.fingerprint).map(item)
+    }
+
+    /// A page of the listing without its `hidden` newest records, paged by
+    /// offset: what an API whose tokens are offsets serves while records
+    /// come and go at the head.
+    fn shifted_page(&self, keys: super::listing::Keys<'_>, hidden: u64) -> Page<SortKey> {
+        let hidden = usize::try_from(hidden).unwrap_or(usize::MAX);
+        let total = keys.len().saturating_sub(hidden);
+        let (start, count, page_number, page_size) = match self.request {
+            PageRequest::Pages { number, size } => {
+                ((number - 1).saturating_mul(size), size, number, size)
+            }
+            PageRequest::Tokens {
+                max,
+                echo_number,
+                echo_size,
+                ..
+            } => (self.offset.unwrap_or(0), max, echo_number, echo_size),
+        };
+        let start = usize::try_from(start).unwrap_or(usize::MAX);
+        let items = keys.window(hidden.saturating_add(start), count as usize);
+        let end = start + items.len();
+        let next_token = match self.request {
+            PageRequest::Tokens { .. } if end < total => Some(hostile::offset_token(end as u64)),
+            _ => None,
+        };
+        Page {
+            items,
+            total: total as u64,
+            page_number,
+            page_size,
+            next_token,
+        }
     }
 }
 

@@ -167,6 +167,7 @@ impl FakeApi {
 pub fn fast_retries() -> RetryPolicy {
     RetryPolicy {
         max_attempts: 5,
+        max_throttled: 5,
         budget: Duration::from_secs(30),
         base_delay: Duration::from_millis(1),
         max_delay: Duration::from_millis(5),
