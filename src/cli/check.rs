@@ -22,6 +22,9 @@ use crate::manifest::VarOverride;
 use crate::protocol::sign::SignatureVersion;
 use crate::report::{HumanOptions, Report, ReportFormat};
 
+/// Every flag can also be set in the environment as `SHIPCHECK_<FLAG>`
+/// (shown in `--help`); a flag on the command line beats its variable. A
+/// repeatable flag takes one value from its variable.
 #[derive(Debug, Args)]
 pub struct CheckArgs {
     /// Manifests to check.
@@ -29,33 +32,43 @@ pub struct CheckArgs {
     pub manifests: Vec<PathBuf>,
 
     /// The report printed on stdout.
-    #[arg(long, value_enum, default_value_t = ReportFormat::Human)]
+    #[arg(long, env = "SHIPCHECK_FORMAT", value_enum, default_value_t = ReportFormat::Human)]
     pub format: ReportFormat,
 
     /// Also write a report to a file (repeatable): --report junit=shipcheck.xml.
-    #[arg(long = "report", value_name = "FORMAT=PATH")]
+    #[arg(long = "report", env = "SHIPCHECK_REPORT", value_name = "FORMAT=PATH")]
     pub reports: Vec<ReportTarget>,
 
     /// Poll pending deliveries until they settle or this long has passed (e.g. 5m).
-    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    #[arg(long, env = "SHIPCHECK_WAIT", value_name = "DURATION", value_parser = parse_duration)]
     pub wait: Option<Duration>,
 
     /// How often to poll with --wait.
-    #[arg(long, value_name = "DURATION", value_parser = parse_duration, default_value = "5s")]
+    #[arg(long, env = "SHIPCHECK_INTERVAL", value_name = "DURATION", value_parser = parse_duration, default_value = "5s")]
     pub interval: Duration,
 
     /// Also report deliveries the manifest does not declare (other instances,
     /// other files in declared directories).
-    #[arg(long)]
+    #[arg(long, env = "SHIPCHECK_STRICT")]
     pub strict: bool,
 
     /// Set a manifest variable (repeatable): --var env=prod.
-    #[arg(long = "var", value_name = "NAME=VALUE", value_parser = parse_var)]
+    #[arg(long = "var", env = "SHIPCHECK_VAR", value_name = "NAME=VALUE", value_parser = parse_var)]
     pub vars: Vec<VarOverride>,
+
+    /// Print nothing when the check passes; on failure, only the findings
+    /// and the verdict line (the human format; other formats are unchanged).
+    #[arg(short, long, env = "SHIPCHECK_QUIET")]
+    pub quiet: bool,
 
     /// Start the simulator in-process on this state file and check against it
     /// (no credentials needed).
-    #[arg(long, value_name = "STATE", conflicts_with = "endpoint")]
+    #[arg(
+        long,
+        env = "SHIPCHECK_SIMULATE",
+        value_name = "STATE",
+        conflicts_with = "endpoint"
+    )]
     pub simulate: Option<PathBuf>,
 
     #[command(flatten)]
@@ -67,49 +80,54 @@ pub struct CheckArgs {
 pub struct CloudArgs {
     /// Send every request to this URL instead of the regional endpoint
     /// (http:// only for loopback addresses).
-    #[arg(long, value_name = "URL")]
+    #[arg(long, env = "SHIPCHECK_ENDPOINT", value_name = "URL")]
     pub endpoint: Option<String>,
 
     /// The region for entries that name none (else the manifest's default,
     /// then ALIBABA_CLOUD_REGION_ID).
-    #[arg(long)]
+    #[arg(long, env = "SHIPCHECK_REGION")]
     pub region: Option<String>,
 
     /// The ~/.aliyun/config.json profile to use (else ALIBABA_CLOUD_PROFILE, then `current`).
-    #[arg(long)]
+    #[arg(long, env = "SHIPCHECK_PROFILE")]
     pub profile: Option<String>,
 
     /// The request signature scheme.
-    #[arg(long, value_enum, default_value_t = SignatureVersion::V1)]
+    #[arg(long, env = "SHIPCHECK_SIGNATURE", value_enum, default_value_t = SignatureVersion::V1)]
     pub signature: SignatureVersion,
 
     /// Use the VPC endpoints (ecs-vpc.<region>.aliyuncs.com).
-    #[arg(long)]
+    #[arg(long, env = "SHIPCHECK_VPC")]
     pub vpc: bool,
 
     /// The most API requests in flight at once [default: 8].
-    #[arg(long, value_name = "N", value_parser = parse_concurrency)]
+    #[arg(long, env = "SHIPCHECK_CONCURRENCY", value_name = "N", value_parser = parse_concurrency)]
     pub concurrency: Option<usize>,
 
     /// How listings are paged: token (NextToken, sequential) or pages
     /// (PageNumber, parallel once TotalCount is known, count-checked).
-    #[arg(long, value_enum, default_value_t = Paging::Token)]
+    #[arg(long, env = "SHIPCHECK_PAGING", value_enum, default_value_t = Paging::Token)]
     pub paging: Paging,
 
     /// How long to wait for a connection.
-    #[arg(long, value_name = "DURATION", value_parser = parse_duration, default_value = "5s")]
+    #[arg(long, env = "SHIPCHECK_CONNECT_TIMEOUT", value_name = "DURATION", value_parser = parse_duration, default_value = "5s")]
     pub connect_timeout: Duration,
 
     /// How long to wait for a response.
-    #[arg(long, value_name = "DURATION", value_parser = parse_duration, default_value = "10s")]
+    #[arg(long, env = "SHIPCHECK_READ_TIMEOUT", value_name = "DURATION", value_parser = parse_duration, default_value = "10s")]
     pub read_timeout: Duration,
 
     /// The most attempts per request, retries included.
-    #[arg(long, value_name = "N", default_value_t = 5)]
+    #[arg(
+        long,
+        env = "SHIPCHECK_MAX_ATTEMPTS",
+        value_name = "N",
+        default_value_t = 5
+    )]
     pub max_attempts: u32,
 
     /// The most time one request may spend retrying.
-    #[arg(long, value_name = "DURATION", value_parser = parse_duration, default_value = "60s")]
+    #[arg(long, env = "SHIPCHECK_RETRY_BUDGET", value_name = "DURATION", value_parser = parse_duration, default_value = "60s")]
     pub retry_budget: Duration,
 }
 
@@ -200,7 +218,7 @@ pub fn run(args: &CheckArgs, colors: Colors, runtime: &Runtime) -> Result<Exit, 
     spinner.finish();
     match checked {
         Ok(checked) => {
-            emit(&checked.report, args, colors)?;
+            emit(&checked.report, args, colors, checked.exit)?;
             Ok(checked.exit)
         }
         Err(CheckError::Manifest(errors)) => {
@@ -227,18 +245,28 @@ fn api(args: &CheckArgs) -> Result<Api, Failure> {
 }
 
 /// Prints the report on stdout and writes every `--report` file.
-fn emit(report: &Report, args: &CheckArgs, colors: Colors) -> Result<(), Failure> {
-    let text = crate::report::render(
-        report,
-        args.format,
-        &HumanOptions {
-            color: colors.stdout && args.format == ReportFormat::Human,
-            ..HumanOptions::default()
-        },
-    );
+fn emit(report: &Report, args: &CheckArgs, colors: Colors, exit: Exit) -> Result<(), Failure> {
+    let human = args.format == ReportFormat::Human;
+    let text = if args.quiet && human && exit == Exit::Ok {
+        String::new()
+    } else {
+        crate::report::render(
+            report,
+            args.format,
+            &HumanOptions {
+                color: colors.stdout && human,
+                width: terminal::stdout_width(),
+                quiet: args.quiet,
+            },
+        )
+    };
+    let step_summary = std::env::var_os("GITHUB_STEP_SUMMARY").map(PathBuf::from);
     for target in &args.reports {
         let file = crate::report::render(report, target.format, &HumanOptions::default());
-        write_report(&target.path, &file).map_err(|err| {
+        let append = step_summary
+            .as_deref()
+            .is_some_and(|summary| same_file(summary, &target.path));
+        write_report(&target.path, &file, append).map_err(|err| {
             Failure::invalid(miette::miette!(
                 help = "check that the directory exists and is writable",
                 "cannot write the {:?} report to {}: {err}",
@@ -250,11 +278,33 @@ fn emit(report: &Report, args: &CheckArgs, colors: Colors) -> Result<(), Failure
     terminal::stdout(&text)
 }
 
-fn write_report(path: &Path, text: &str) -> std::io::Result<()> {
+/// Whether two spellings name one file: equal as written, or once resolved
+/// (`./summary.md` and `$PWD/summary.md`).
+fn same_file(a: &Path, b: &Path) -> bool {
+    a == b
+        || matches!(
+            (std::fs::canonicalize(a), std::fs::canonicalize(b)),
+            (Ok(a), Ok(b)) if a == b
+        )
+}
+
+/// Writes a report file fresh, or appends to it: GitHub's job summary
+/// (`$GITHUB_STEP_SUMMARY`) is shared by every step of a job, and a step
+/// that overwrote it would erase what the earlier steps wrote.
+fn write_report(path: &Path, text: &str, append: bool) -> std::io::Result<()> {
+    use std::io::Write as _;
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir)?;
     }
-    std::fs::write(path, text)
+    if append {
+        let mut file = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(path)?;
+        file.write_all(text.as_bytes())
+    } else {
+        std::fs::write(path, text)
+    }
 }
 
 #[cfg(test)]

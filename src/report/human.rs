@@ -18,6 +18,9 @@ pub struct HumanOptions {
     pub color: bool,
     /// Columns; 80 keeps reports readable in CI logs.
     pub width: usize,
+    /// Only what failed: no header, no in-sync lines, no waivers; the
+    /// findings and the verdict line.
+    pub quiet: bool,
 }
 
 impl Default for HumanOptions {
@@ -25,6 +28,7 @@ impl Default for HumanOptions {
         Self {
             color: false,
             width: 80,
+            quiet: false,
         }
     }
 }
@@ -37,7 +41,9 @@ const INDENT: &str = "  ";
 pub fn render(report: &Report, options: &HumanOptions) -> String {
     let printer = Printer::new(report, options);
     let mut out = String::new();
-    printer.header(&mut out);
+    if !options.quiet {
+        printer.header(&mut out);
+    }
     for file in &report.files {
         printer.file(&mut out, file);
     }
@@ -52,9 +58,22 @@ pub fn render(report: &Report, options: &HumanOptions) -> String {
         }
         out.push('\n');
     }
-    printer.waived(&mut out);
+    if !options.quiet {
+        printer.waived(&mut out);
+    }
     printer.summary(&mut out);
     out
+}
+
+/// Wraps only at spaces: miette's default splits words at hyphens, which
+/// cut `i-bp1web0000000002` and `f-hz0demonginx0001` across lines, and
+/// breaks words longer than the width. An id must stay one copyable word,
+/// even if its line runs past the width.
+pub fn unbroken_ids(handler: GraphicalReportHandler) -> GraphicalReportHandler {
+    handler
+        .with_word_separator(textwrap::WordSeparator::AsciiSpace)
+        .with_word_splitter(textwrap::WordSplitter::NoHyphenation)
+        .with_break_words(false)
 }
 
 struct Printer<'a> {
@@ -94,10 +113,12 @@ impl<'a> Printer<'a> {
         } else {
             GraphicalTheme::unicode_nocolor()
         };
-        let handler = GraphicalReportHandler::new_themed(theme)
-            .with_width(options.width.saturating_sub(INDENT.len() * 2).max(40))
-            .with_links(false)
-            .with_context_lines(1);
+        let handler = unbroken_ids(
+            GraphicalReportHandler::new_themed(theme)
+                .with_width(options.width.saturating_sub(INDENT.len() * 2).max(40))
+                .with_links(false)
+                .with_context_lines(1),
+        );
         Self {
             report,
             options,
@@ -126,13 +147,13 @@ impl<'a> Printer<'a> {
             .collect();
         let summary = self.report.summary();
         let strict = if self.report.strict { ", strict" } else { "" };
-        let _ = writeln!(
-            out,
-            "shipcheck: {} against Cloud Assistant ({}, {}{strict})\n",
+        let line = format!(
+            "shipcheck: {} against Cloud Assistant ({}, {}{strict})",
             manifests.join(", "),
             count(summary.files, "file"),
             count(summary.commands, "command"),
         );
+        let _ = writeln!(out, "{}\n", wrap(&line, self.options.width, "  "));
     }
 
     fn outcome_mark(&self, outcome: Outcome) -> String {
@@ -145,6 +166,9 @@ impl<'a> Printer<'a> {
     }
 
     fn file(&self, out: &mut String, file: &FileReport) {
+        if self.options.quiet && all_pass(&file.targets) {
+            return;
+        }
         let noun = file.provider.target_noun();
         let _ = writeln!(
             out,
@@ -160,6 +184,10 @@ impl<'a> Printer<'a> {
     }
 
     fn command(&self, out: &mut String, command: &CommandReport) {
+        let unwaived = command.findings.iter().any(|f| !f.is_waived());
+        if self.options.quiet && !unwaived && all_pass(&command.targets) {
+            return;
+        }
         let _ = writeln!(
             out,
             "{}",
@@ -177,7 +205,7 @@ impl<'a> Printer<'a> {
             .iter()
             .filter(|t| t.outcome() == Outcome::Pass)
             .collect();
-        if !passing.is_empty() {
+        if !passing.is_empty() && !self.options.quiet {
             let ids: Vec<&str> = passing.iter().map(|t| t.id.as_str()).collect();
             let listed = if ids.len() <= LIST_PASSING {
                 format!(": {}", ids.join(", "))
@@ -203,19 +231,19 @@ impl<'a> Printer<'a> {
                 .as_deref()
                 .map(|id| format!(", task {id}"))
                 .unwrap_or_default();
-            let _ = writeln!(
-                out,
+            let line = format!(
                 "{INDENT}{} {noun} {}{undeclared}: {}{task}",
                 self.outcome_mark(outcome),
                 self.paint(Style::Bold, &target.id),
                 outcome.as_str(),
             );
+            let _ = writeln!(out, "{}", wrap(&line, self.options.width, "      "));
             for finding in target.findings.iter().filter(|f| !f.is_waived()) {
                 self.finding(out, finding);
             }
             out.push('\n');
         }
-        if targets.iter().all(|t| t.outcome() == Outcome::Pass) {
+        if all_pass(targets) {
             out.push('\n');
         }
     }
@@ -337,6 +365,10 @@ impl FileReport {
             crate::protocol::Provider::Eflo => "eflo",
         }
     }
+}
+
+fn all_pass(targets: &[TargetReport]) -> bool {
+    targets.iter().all(|t| t.outcome() == Outcome::Pass)
 }
 
 fn push_indented(out: &mut String, indent: &str, line: &str) {

@@ -8,10 +8,15 @@
 //! Modules that drive the simulator need the `sim` feature (on by default);
 //! `without_sim` checks what a build without it says instead.
 
+mod build_version;
 #[cfg(feature = "sim")]
 mod check_cases;
 #[cfg(feature = "sim")]
 mod check_cli;
+#[cfg(feature = "sim")]
+mod check_env;
+mod ci_glue;
+mod cli_shell;
 mod cli_validate;
 mod cloud;
 #[cfg(feature = "sim")]
