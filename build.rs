@@ -4,6 +4,9 @@
 //! (no `.git`) or a machine without `git` still builds and says `commit
 //! unknown`. The logic is in `build/version.rs`, which a test also runs.
 
+// Cargo reads a build script's instructions from its stdout.
+#![allow(clippy::disallowed_macros)]
+
 #[path = "build/version.rs"]
 mod version;
 
