@@ -4,7 +4,7 @@
 //! The check itself is [`crate::check::run`]; this file only turns flags
 //! into its plain inputs and its result into output and an exit code.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use clap::{Args, ValueEnum};
@@ -23,6 +23,9 @@ use crate::manifest::{ManifestErrors, VarOverride};
 use crate::protocol::sign::SignatureVersion;
 use crate::report::{HumanOptions, Report, ReportFormat};
 
+/// Every flag can also be set in the environment as `SHIPCHECK_<FLAG>`
+/// (shown in `--help`); a flag on the command line beats its variable. A
+/// repeatable flag takes one value from its variable.
 #[derive(Debug, Args)]
 pub struct CheckArgs {
     /// Manifests to check.
@@ -30,24 +33,24 @@ pub struct CheckArgs {
     pub manifests: Vec<PathBuf>,
 
     /// The report printed on stdout.
-    #[arg(long, value_enum, default_value_t = ReportFormat::Human)]
+    #[arg(long, env = "SHIPCHECK_FORMAT", value_enum, default_value_t = ReportFormat::Human)]
     pub format: ReportFormat,
 
     /// Also write a report to a file (repeatable): --report junit=shipcheck.xml.
-    #[arg(long = "report", value_name = "FORMAT=PATH")]
+    #[arg(long = "report", env = "SHIPCHECK_REPORT", value_name = "FORMAT=PATH")]
     pub reports: Vec<ReportTarget>,
 
     /// Poll pending deliveries until they settle or this long has passed (e.g. 5m).
-    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    #[arg(long, env = "SHIPCHECK_WAIT", value_name = "DURATION", value_parser = parse_duration)]
     pub wait: Option<Duration>,
 
     /// The most time the check may take (--wait comes on top): queries still
     /// running then stop, and what they cover is unverified (exit 3).
-    #[arg(long, value_name = "DURATION", value_parser = parse_duration, default_value = "10m")]
+    #[arg(long, env = "SHIPCHECK_TIMEOUT", value_name = "DURATION", value_parser = parse_duration, default_value = "10m")]
     pub timeout: Duration,
 
     /// How often to poll with --wait.
-    #[arg(long, value_name = "DURATION", value_parser = parse_duration, default_value = "5s")]
+    #[arg(long, env = "SHIPCHECK_INTERVAL", value_name = "DURATION", value_parser = parse_duration, default_value = "5s")]
     pub interval: Duration,
 
     /// With --wait, how long a declared delivery or command that is not
@@ -55,6 +58,7 @@ pub struct CheckArgs {
     /// late) before it counts as missing; at most the --wait deadline.
     #[arg(
         long,
+        env = "SHIPCHECK_GRACE",
         value_name = "DURATION",
         value_parser = parse_duration,
         default_value = "30s",
@@ -64,16 +68,26 @@ pub struct CheckArgs {
 
     /// Also report deliveries the manifest does not declare (other instances,
     /// other files in declared directories).
-    #[arg(long)]
+    #[arg(long, env = "SHIPCHECK_STRICT")]
     pub strict: bool,
 
     /// Set a manifest variable (repeatable): --var env=prod.
-    #[arg(long = "var", value_name = "NAME=VALUE", value_parser = parse_var)]
+    #[arg(long = "var", env = "SHIPCHECK_VAR", value_name = "NAME=VALUE", value_parser = parse_var)]
     pub vars: Vec<VarOverride>,
+
+    /// Print nothing when the check passes; on failure, only the findings
+    /// and the verdict line (the human format; other formats are unchanged).
+    #[arg(short, long, env = "SHIPCHECK_QUIET")]
+    pub quiet: bool,
 
     /// Start the simulator in-process on this state file and check against it
     /// (no credentials needed).
-    #[arg(long, value_name = "STATE", conflicts_with = "endpoint")]
+    #[arg(
+        long,
+        env = "SHIPCHECK_SIMULATE",
+        value_name = "STATE",
+        conflicts_with = "endpoint"
+    )]
     pub simulate: Option<PathBuf>,
 
     #[command(flatten)]
@@ -88,55 +102,65 @@ pub struct CheckArgs {
 pub struct CloudArgs {
     /// Send every request to this URL instead of the regional endpoint
     /// (http:// only for loopback addresses).
-    #[arg(long, value_name = "URL", value_parser = parse_endpoint)]
+    #[arg(long, env = "SHIPCHECK_ENDPOINT", value_name = "URL", value_parser = parse_endpoint)]
     pub endpoint: Option<String>,
 
     /// The region for entries that name none (else the manifest's default,
     /// then ALIBABA_CLOUD_REGION_ID).
-    #[arg(long, value_parser = parse_region)]
+    #[arg(long, env = "SHIPCHECK_REGION", value_parser = parse_region)]
     pub region: Option<String>,
 
     /// The ~/.aliyun/config.json profile to use (else ALIBABA_CLOUD_PROFILE, then `current`).
-    #[arg(long, conflicts_with = "simulate")]
+    #[arg(long, env = "SHIPCHECK_PROFILE", conflicts_with = "simulate")]
     pub profile: Option<String>,
 
     /// The request signature scheme.
-    #[arg(long, value_enum, default_value_t = SignatureVersion::V1)]
+    #[arg(long, env = "SHIPCHECK_SIGNATURE", value_enum, default_value_t = SignatureVersion::V1)]
     pub signature: SignatureVersion,
 
     /// Use the VPC endpoints (ecs-vpc.<region>.aliyuncs.com).
-    #[arg(long, conflicts_with_all = ["endpoint", "simulate"])]
+    #[arg(long, env = "SHIPCHECK_VPC", conflicts_with_all = ["endpoint", "simulate"])]
     pub vpc: bool,
 
     /// The most API requests in flight at once [default: 8].
-    #[arg(long, value_name = "N", value_parser = parse_concurrency)]
+    #[arg(long, env = "SHIPCHECK_CONCURRENCY", value_name = "N", value_parser = parse_concurrency)]
     pub concurrency: Option<usize>,
 
     /// How listings are paged: token (NextToken, sequential) or pages
     /// (PageNumber, parallel once TotalCount is known, count-checked).
-    #[arg(long, value_enum, default_value_t = Paging::Token)]
+    #[arg(long, env = "SHIPCHECK_PAGING", value_enum, default_value_t = Paging::Token)]
     pub paging: Paging,
 
     /// How long to wait for a connection.
-    #[arg(long, value_name = "DURATION", value_parser = parse_duration, default_value = "5s")]
+    #[arg(long, env = "SHIPCHECK_CONNECT_TIMEOUT", value_name = "DURATION", value_parser = parse_duration, default_value = "5s")]
     pub connect_timeout: Duration,
 
     /// How long to wait for a response.
-    #[arg(long, value_name = "DURATION", value_parser = parse_duration, default_value = "10s")]
+    #[arg(long, env = "SHIPCHECK_READ_TIMEOUT", value_name = "DURATION", value_parser = parse_duration, default_value = "10s")]
     pub read_timeout: Duration,
 
     /// The most attempts per request that may fail with an error (5xx, a
     /// broken connection, a malformed answer); throttled answers do not count.
-    #[arg(long, value_name = "N", default_value_t = 5)]
+    #[arg(
+        long,
+        env = "SHIPCHECK_MAX_ATTEMPTS",
+        value_name = "N",
+        default_value_t = 5
+    )]
     pub max_attempts: u32,
 
     /// The most throttled answers one request may meet before giving up
     /// (the client also slows down while the API throttles).
-    #[arg(long, value_name = "N", default_value_t = 20)]
+    #[arg(
+        long,
+        env = "SHIPCHECK_MAX_THROTTLED",
+        value_name = "N",
+        default_value_t = 20
+    )]
     pub max_throttled: u32,
 
     /// The most time one request may spend retrying.
-    #[arg(long, value_name = "DURATION", value_parser = parse_duration, default_value = "60s")]
+    #[arg(long, env = "SHIPCHECK_RETRY_BUDGET", value_name = "DURATION", value_parser = parse_duration, default_value = "60s")]
     pub retry_budget: Duration,
 }
 
@@ -230,7 +254,7 @@ pub fn run(args: &CheckArgs, colors: Colors, runtime: &Runtime) -> Result<Exit, 
     spinner.finish();
     match checked {
         Ok(checked) => {
-            emit(&checked.report, args, colors)?;
+            emit(&checked.report, args, colors, checked.exit)?;
             Ok(checked.exit)
         }
         Err(CheckError::Manifest(errors)) => emit_invalid(&errors, args, colors),
@@ -254,15 +278,21 @@ fn api(args: &CheckArgs) -> Result<Api, Failure> {
 }
 
 /// Prints the report on stdout and writes every `--report` file.
-fn emit(report: &Report, args: &CheckArgs, colors: Colors) -> Result<(), Failure> {
-    let text = crate::report::render(
-        report,
-        args.format,
-        &HumanOptions {
-            color: colors.stdout && args.format == ReportFormat::Human,
-            ..HumanOptions::default()
-        },
-    );
+fn emit(report: &Report, args: &CheckArgs, colors: Colors, exit: Exit) -> Result<(), Failure> {
+    let human = args.format == ReportFormat::Human;
+    let text = if args.quiet && human && exit == Exit::Ok {
+        String::new()
+    } else {
+        crate::report::render(
+            report,
+            args.format,
+            &HumanOptions {
+                color: colors.stdout && human,
+                width: terminal::stdout_width(),
+                quiet: args.quiet,
+            },
+        )
+    };
     write_reports(args, |format| {
         crate::report::render(report, format, &HumanOptions::default())
     })?;
@@ -287,10 +317,16 @@ fn emit_invalid(
     Ok(Exit::Invalid)
 }
 
-/// Writes every `--report` file, each rendered by `render`.
+/// Writes every `--report` file, each rendered by `render`. GitHub's job
+/// summary (`$GITHUB_STEP_SUMMARY`) is appended to: every step of a job
+/// shares it, and a step that overwrote it would erase the earlier ones.
 fn write_reports(args: &CheckArgs, render: impl Fn(ReportFormat) -> String) -> Result<(), Failure> {
+    let step_summary = std::env::var_os("GITHUB_STEP_SUMMARY").map(PathBuf::from);
     for target in &args.reports {
-        terminal::write_file(&target.path, &render(target.format)).map_err(|err| {
+        let append = step_summary
+            .as_deref()
+            .is_some_and(|summary| same_file(summary, &target.path));
+        terminal::write_file(&target.path, &render(target.format), append).map_err(|err| {
             Failure::invalid(miette::miette!(
                 help = "check that the directory exists and is writable",
                 "cannot write the {:?} report to {}: {err}",
@@ -300,6 +336,16 @@ fn write_reports(args: &CheckArgs, render: impl Fn(ReportFormat) -> String) -> R
         })?;
     }
     Ok(())
+}
+
+/// Whether two spellings name one file: equal as written, or once resolved
+/// (`./summary.md` and `$PWD/summary.md`).
+fn same_file(a: &Path, b: &Path) -> bool {
+    a == b
+        || matches!(
+            (std::fs::canonicalize(a), std::fs::canonicalize(b)),
+            (Ok(a), Ok(b)) if a == b
+        )
 }
 
 #[cfg(test)]

@@ -8,6 +8,7 @@
 //! `main` only hands it the process arguments.
 
 mod check;
+mod completions;
 mod progress;
 mod schema;
 mod sim;
@@ -18,20 +19,32 @@ mod values;
 use std::ffi::OsString;
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory as _, Parser, Subcommand};
 use tokio::runtime::Runtime;
 
 use self::check::CheckArgs;
+use self::completions::{CompletionsArgs, ManArgs};
 use self::schema::SchemaArgs;
 use self::sim::SimArgs;
 use self::terminal::ColorChoice;
 use self::validate::ValidateArgs;
 use crate::exit::{Exit, Failure};
 
+/// `--version`: the release, the commit (`unknown` in a build from a
+/// source tarball) and the build date, from build.rs.
+const VERSION: &str = concat!(
+    env!("CARGO_PKG_VERSION"),
+    " (commit ",
+    env!("SHIPCHECK_COMMIT"),
+    ", built ",
+    env!("SHIPCHECK_BUILD_DATE"),
+    ")"
+);
+
 #[derive(Debug, Parser)]
 #[command(
     name = "shipcheck",
-    version,
+    version = VERSION,
     about = "Verify Cloud Assistant file deliveries and command runs against a declared manifest",
     long_about = None,
     propagate_version = true
@@ -41,7 +54,7 @@ struct Cli {
     command: Command,
 
     /// When to use colour: auto (a terminal without NO_COLOR), always, never.
-    #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto)]
+    #[arg(long, global = true, env = "SHIPCHECK_COLOR", value_enum, default_value_t = ColorChoice::Auto)]
     color: ColorChoice,
 
     /// Log each API request to stderr (-v: requests, -vv: debug); RUST_LOG overrides.
@@ -59,6 +72,10 @@ enum Command {
     Schema(SchemaArgs),
     /// Run a local Cloud Assistant API simulator.
     Sim(Box<SimArgs>),
+    /// Print a shell completion script (see the README's "Install").
+    Completions(CompletionsArgs),
+    /// Print a manual page in roff (`shipcheck man | man -l -`).
+    Man(ManArgs),
 }
 
 /// Parses `args` (the program name first), runs, prints any error, and
@@ -87,6 +104,8 @@ where
         Command::Validate(args) => validate::run(&args, colors),
         Command::Schema(args) => schema::run(&args),
         Command::Sim(args) => runtime().and_then(|rt| sim::run(&args, &rt)),
+        Command::Completions(args) => completions::completions(&args, Cli::command()),
+        Command::Man(args) => completions::man(&args, Cli::command()),
     };
     match outcome {
         Ok(exit) => exit.into(),
@@ -110,7 +129,6 @@ fn runtime() -> Result<Runtime, Failure> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use clap::CommandFactory;
 
     #[test]
     fn cli_is_well_formed() {

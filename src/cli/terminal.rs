@@ -57,6 +57,50 @@ fn color_enabled(choice: ColorChoice, is_terminal: bool, no_color: bool) -> bool
     }
 }
 
+/// Columns when nothing says otherwise: what a CI log shows comfortably.
+pub const DEFAULT_WIDTH: usize = 80;
+/// Fewer columns than this cannot hold a labelled manifest line.
+const MIN_WIDTH: usize = 40;
+
+/// The columns the human report on stdout fits in: `COLUMNS` when set (so
+/// a script or a test can ask for a width), else the terminal's width, else
+/// [`DEFAULT_WIDTH`] (a pipe, a file, a CI log).
+pub fn stdout_width() -> usize {
+    width(
+        std::env::var("COLUMNS").ok().as_deref(),
+        std::io::stdout().is_terminal(),
+        || terminal_size::terminal_size_of(std::io::stdout()),
+    )
+}
+
+/// The same for stderr, where errors are drawn.
+fn stderr_width() -> usize {
+    width(
+        std::env::var("COLUMNS").ok().as_deref(),
+        std::io::stderr().is_terminal(),
+        || terminal_size::terminal_size_of(std::io::stderr()),
+    )
+}
+
+fn width(
+    columns: Option<&str>,
+    is_terminal: bool,
+    size: impl FnOnce() -> Option<(terminal_size::Width, terminal_size::Height)>,
+) -> usize {
+    let from_env = columns.and_then(|c| c.trim().parse::<usize>().ok());
+    let from_terminal = || {
+        is_terminal
+            .then(size)
+            .flatten()
+            .map(|(terminal_size::Width(w), _)| usize::from(w))
+    };
+    from_env
+        .filter(|&w| w > 0)
+        .or_else(from_terminal)
+        .unwrap_or(DEFAULT_WIDTH)
+        .max(MIN_WIDTH)
+}
+
 /// Whether stderr is a terminal, where a spinner can be drawn.
 pub fn stderr_is_terminal() -> bool {
     std::io::stderr().is_terminal()
@@ -69,13 +113,16 @@ pub fn init(choice: ColorChoice, verbose: u8) -> Colors {
     redact::remember_environment(&|name| std::env::var(name).ok());
     let colors = Colors::decide(choice);
     let color = colors.stderr;
+    let width = stderr_width();
     let _ = miette::set_hook(Box::new(move |_| {
         let theme = if color {
             miette::GraphicalTheme::unicode()
         } else {
             miette::GraphicalTheme::unicode_nocolor()
         };
-        Box::new(miette::GraphicalReportHandler::new_themed(theme).with_width(100))
+        Box::new(crate::report::unbroken_ids(
+            miette::GraphicalReportHandler::new_themed(theme).with_width(width),
+        ))
     }));
     init_logging(verbose);
     colors
@@ -156,12 +203,22 @@ pub fn print_error(report: &miette::Report) {
     let _ = stderr(&text);
 }
 
-/// Writes a `--report` file, scrubbed like every other sink.
-pub fn write_file(path: &std::path::Path, text: &str) -> std::io::Result<()> {
+/// Writes a `--report` file, scrubbed like every other sink: fresh, or
+/// appended to (`append`).
+pub fn write_file(path: &std::path::Path, text: &str, append: bool) -> std::io::Result<()> {
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir)?;
     }
-    std::fs::write(path, redact::scrub(text).as_bytes())
+    let text = redact::scrub(text);
+    if append {
+        std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(path)?
+            .write_all(text.as_bytes())
+    } else {
+        std::fs::write(path, text.as_bytes())
+    }
 }
 
 fn write_all(mut stream: impl Write, name: &str, text: &str) -> Result<(), Failure> {
@@ -179,6 +236,18 @@ fn write_all(mut stream: impl Write, name: &str, text: &str) -> Result<(), Failu
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn width_rules() {
+        let size = || Some((terminal_size::Width(132), terminal_size::Height(40)));
+        assert_eq!(width(Some("60"), true, size), 60, "COLUMNS wins");
+        assert_eq!(width(None, true, size), 132, "then the terminal");
+        assert_eq!(width(None, false, size), DEFAULT_WIDTH, "80 off a terminal");
+        assert_eq!(width(Some("wide"), false, size), DEFAULT_WIDTH);
+        assert_eq!(width(Some("0"), true, size), 132);
+        assert_eq!(width(Some("12"), false, size), MIN_WIDTH);
+        assert_eq!(width(None, true, || None), DEFAULT_WIDTH);
+    }
 
     #[test]
     fn colour_rules() {

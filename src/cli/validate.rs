@@ -33,7 +33,7 @@ pub struct ValidateArgs {
 pub struct ManifestTrust {
     /// Let `content_file` read inside DIR instead of only inside each
     /// manifest's own directory (symlinks are followed, then checked).
-    #[arg(long, value_name = "DIR")]
+    #[arg(long, env = "SHIPCHECK_CONTENT_ROOT", value_name = "DIR")]
     pub content_root: Option<PathBuf>,
 
     /// Let `${env:NAME}` read a variable whose name looks like a secret
@@ -47,11 +47,11 @@ pub struct ManifestTrust {
     pub allow_env: Vec<String>,
 
     /// The most (file, target) pairs the manifests may expand to.
-    #[arg(long, value_name = "N", default_value_t = DEFAULT_MAX_PAIRS)]
+    #[arg(long, env = "SHIPCHECK_MAX_PAIRS", value_name = "N", default_value_t = DEFAULT_MAX_PAIRS)]
     pub max_pairs: u64,
 
     /// The largest manifest file read, in bytes.
-    #[arg(long, value_name = "BYTES", default_value_t = DEFAULT_MAX_BYTES)]
+    #[arg(long, env = "SHIPCHECK_MAX_MANIFEST_BYTES", value_name = "BYTES", default_value_t = DEFAULT_MAX_BYTES)]
     pub max_manifest_bytes: u64,
 }
 

@@ -19,6 +19,9 @@ pub struct HumanOptions {
     pub color: bool,
     /// Columns; 80 keeps reports readable in CI logs.
     pub width: usize,
+    /// Only what failed: no header, no in-sync lines, no waivers; the
+    /// findings and the verdict line.
+    pub quiet: bool,
 }
 
 impl Default for HumanOptions {
@@ -26,6 +29,7 @@ impl Default for HumanOptions {
         Self {
             color: false,
             width: 80,
+            quiet: false,
         }
     }
 }
@@ -46,7 +50,9 @@ pub fn render(report: &Report, options: &HumanOptions) -> String {
 fn render_with(report: &Report, options: &HumanOptions) -> String {
     let printer = Printer::new(report, options);
     let mut out = String::new();
-    printer.header(&mut out);
+    if !options.quiet {
+        printer.header(&mut out);
+    }
     for file in &report.files {
         printer.file(&mut out, file);
     }
@@ -61,10 +67,23 @@ fn render_with(report: &Report, options: &HumanOptions) -> String {
         }
         out.push('\n');
     }
-    printer.waived(&mut out);
+    if !options.quiet {
+        printer.waived(&mut out);
+    }
     printer.unverified(&mut out);
     printer.summary(&mut out);
     out
+}
+
+/// Wraps only at spaces: miette's default splits words at hyphens, which
+/// cut `i-bp1web0000000002` and `f-hz0demonginx0001` across lines, and
+/// breaks words longer than the width. An id must stay one copyable word,
+/// even if its line runs past the width.
+pub fn unbroken_ids(handler: GraphicalReportHandler) -> GraphicalReportHandler {
+    handler
+        .with_word_separator(textwrap::WordSeparator::AsciiSpace)
+        .with_word_splitter(textwrap::WordSplitter::NoHyphenation)
+        .with_break_words(false)
 }
 
 struct Printer<'a> {
@@ -104,10 +123,12 @@ impl<'a> Printer<'a> {
         } else {
             GraphicalTheme::unicode_nocolor()
         };
-        let handler = GraphicalReportHandler::new_themed(theme)
-            .with_width(options.width.saturating_sub(INDENT.len() * 2).max(40))
-            .with_links(false)
-            .with_context_lines(1);
+        let handler = unbroken_ids(
+            GraphicalReportHandler::new_themed(theme)
+                .with_width(options.width.saturating_sub(INDENT.len() * 2).max(40))
+                .with_links(false)
+                .with_context_lines(1),
+        );
         Self {
             report,
             options,
@@ -136,15 +157,19 @@ impl<'a> Printer<'a> {
             .collect();
         let summary = self.report.summary();
         let strict = if self.report.strict { ", strict" } else { "" };
-        let _ = writeln!(
-            out,
-            "shipcheck: {} against Cloud Assistant ({}, {}{strict})\n",
+        let line = format!(
+            "shipcheck: {} against Cloud Assistant ({}, {}{strict})",
             manifests.join(", "),
             count(summary.files, "file"),
             count(summary.commands, "command"),
         );
+        let _ = writeln!(out, "{}\n", wrap(&line, self.options.width, "  "));
         if let Some(coverage) = &self.report.strict_coverage {
-            let _ = writeln!(out, "{}\n", strict_line(coverage));
+            let _ = writeln!(
+                out,
+                "{}\n",
+                wrap(&strict_line(coverage), self.options.width, "  ")
+            );
         }
     }
 
@@ -159,6 +184,9 @@ impl<'a> Printer<'a> {
     }
 
     fn file(&self, out: &mut String, file: &FileReport) {
+        if self.options.quiet && all_pass(&file.targets) {
+            return;
+        }
         let noun = file.provider.target_noun();
         let _ = writeln!(
             out,
@@ -174,6 +202,10 @@ impl<'a> Printer<'a> {
     }
 
     fn command(&self, out: &mut String, command: &CommandReport) {
+        let unwaived = command.findings.iter().any(|f| !f.is_waived());
+        if self.options.quiet && !unwaived && all_pass(&command.targets) {
+            return;
+        }
         let _ = writeln!(
             out,
             "{}",
@@ -191,7 +223,7 @@ impl<'a> Printer<'a> {
             .iter()
             .filter(|t| t.outcome() == Outcome::Pass)
             .collect();
-        if !passing.is_empty() {
+        if !passing.is_empty() && !self.options.quiet {
             let ids: Vec<&str> = passing.iter().map(|t| t.id.as_str()).collect();
             let listed = if ids.len() <= LIST_PASSING {
                 format!(": {}", ids.join(", "))
@@ -217,19 +249,19 @@ impl<'a> Printer<'a> {
                 .as_deref()
                 .map(|id| format!(", task {id}"))
                 .unwrap_or_default();
-            let _ = writeln!(
-                out,
+            let line = format!(
                 "{INDENT}{} {noun} {}{undeclared}: {}{task}",
                 self.outcome_mark(outcome),
                 self.paint(Style::Bold, &target.id),
                 outcome.as_str(),
             );
+            let _ = writeln!(out, "{}", wrap(&line, self.options.width, "      "));
             for finding in target.findings.iter().filter(|f| !f.is_waived()) {
                 self.finding(out, finding);
             }
             out.push('\n');
         }
-        if targets.iter().all(|t| t.outcome() == Outcome::Pass) {
+        if all_pass(targets) {
             out.push('\n');
         }
     }
@@ -401,6 +433,10 @@ pub(crate) fn strict_line(coverage: &StrictCoverage) -> String {
         ));
     }
     line
+}
+
+fn all_pass(targets: &[TargetReport]) -> bool {
+    targets.iter().all(|t| t.outcome() == Outcome::Pass)
 }
 
 fn push_indented(out: &mut String, indent: &str, line: &str) {

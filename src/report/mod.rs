@@ -16,7 +16,7 @@ pub mod sarif;
 pub use model::{Outcome, Report, Summary, Verdict};
 
 /// Options that only the human format reads.
-pub use human::HumanOptions;
+pub use human::{HumanOptions, unbroken_ids};
 
 /// The formats a report renders in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]

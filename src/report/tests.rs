@@ -327,6 +327,7 @@ fn sensitive_content_never_reaches_any_format() {
                 HumanOptions {
                     color: true,
                     width: 120,
+                    ..HumanOptions::default()
                 },
             ] {
                 let rendered = render(&report, format, &human);
@@ -525,6 +526,7 @@ fn human_output_fits_80_columns_and_colour_is_optional() {
             &HumanOptions {
                 color: true,
                 width: 80,
+                ..HumanOptions::default()
             },
         );
         assert!(coloured.contains('\x1b'), "{case}: colour on");

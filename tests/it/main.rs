@@ -8,14 +8,20 @@
 //! Modules that drive the simulator need the `sim` feature (on by default);
 //! `without_sim` checks what a build without it says instead.
 
+mod build_version;
 #[cfg(feature = "sim")]
 mod check_cases;
 #[cfg(feature = "sim")]
 mod check_cli;
 #[cfg(feature = "sim")]
+mod check_env;
+#[cfg(feature = "sim")]
 mod check_invalid;
 #[cfg(feature = "sim")]
 mod check_strict_wait;
+#[cfg(feature = "sim")]
+mod ci_glue;
+mod cli_shell;
 mod cli_validate;
 mod cloud;
 #[cfg(feature = "sim")]
