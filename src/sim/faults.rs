@@ -76,7 +76,7 @@ pub struct FaultSpec {
     /// Only these actions meet faults (default: all).
     #[serde(default)]
     pub actions: Vec<String>,
-    /// A listing that breaks its own contract (see [`super::hostile`]).
+    /// A listing that breaks its own contract (see `sim/hostile.rs`).
     #[serde(default)]
     pub hostile: Option<HostileSpec>,
 }
