@@ -258,6 +258,25 @@ fn amplification_is_refused_before_expanding_and_the_budget_can_be_raised() {
         outcome.stdout
     );
 
+    // The same set named through a variable is counted as a set, not as
+    // one id: a variable cannot carry the amplification past the budget.
+    let through_var = yaml
+        .replace("instances: [fleet]", "instances: [\"${var.set}\"]")
+        .replacen("instance_sets:", "vars: {set: fleet}\ninstance_sets:", 1);
+    std::fs::write(dir.path().join("var.yaml"), &through_var).unwrap();
+    let outcome = validate(dir.path(), "var.yaml", &[], &[]);
+    assert_eq!(outcome.code, 2, "{}", outcome.stdout);
+    assert!(
+        outcome.stdout.contains("manifest::too-many-pairs"),
+        "{}",
+        outcome.stdout
+    );
+    assert!(
+        outcome.elapsed < Duration::from_secs(10),
+        "{:?}",
+        outcome.elapsed
+    );
+
     // A small manifest under a small budget, and the same raised.
     let small = "version: 1\ndefaults: {region: cn-hangzhou}\ninstance_sets:\n  s: [i-a1, i-a2, i-a3]\nfiles:\n  - {name: a, target_dir: /x, instances: [s]}\n  - {name: b, target_dir: /x, instances: [s, i-a9]}\n";
     std::fs::write(dir.path().join("small.yaml"), small).unwrap();

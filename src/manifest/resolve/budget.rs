@@ -23,11 +23,19 @@ impl Resolver<'_> {
         provider: Provider,
     ) -> bool {
         // Each list item counts as its set's size (or 1 for an id); an
-        // upper bound, since duplicates are dropped only when expanding.
+        // upper bound, since duplicates are dropped only when expanding. An
+        // item with a variable may name any set once expanded, so it counts
+        // as the largest: counting it as one id would let `${var.…}` carry
+        // a set past the budget.
+        let largest = sets.values().map(|m| m.len() as u64).max().unwrap_or(1);
         let size = |list: Option<&Vec<String>>| -> u64 {
             list.into_iter()
                 .flatten()
-                .map(|item| sets.get(item).map_or(1, |members| members.len() as u64))
+                .map(|item| match sets.get(item) {
+                    Some(members) => members.len() as u64,
+                    None if item.contains("${") => largest,
+                    None => 1,
+                })
                 .sum()
         };
         let pick = |instances, nodes| match provider {
