@@ -116,9 +116,11 @@ fn strict_finds_the_same_undeclared_deliveries_with_one_file_or_five() {
         );
         assert_eq!(coverage["uncovered"], serde_json::json!([]));
     }
-    // The human report says what strict covered.
+    // The human report says what strict covered (on a terminal wide
+    // enough to keep the line whole).
     shipcheck()
         .current_dir(data("check/strict"))
+        .env("COLUMNS", "160")
         .args(["check", "one.yaml", "--simulate", "state.yaml", "--strict"])
         .assert()
         .code(1)
