@@ -21,6 +21,7 @@ use std::sync::{Mutex, PoisonError};
 
 use aho_corasick::AhoCorasick;
 
+use crate::cloud::credentials::secret_env_vars;
 use crate::protocol::sign::pop_encode;
 
 /// What replaces a sensitive value.
@@ -99,23 +100,12 @@ pub fn remember(redactor: &Redactor) {
     }
 }
 
-/// The environment variables that hold a secret or a token (every spelling
-/// the credential chain reads); their values are remembered at start-up so
-/// that even `validate`, which never resolves credentials, masks them.
-pub const SECRET_ENV_VARS: &[&str] = &[
-    "ALIBABA_CLOUD_ACCESS_KEY_SECRET",
-    "ALIBABACLOUD_ACCESS_KEY_SECRET",
-    "ALICLOUD_ACCESS_KEY_SECRET",
-    "ALICLOUD_SECRET_KEY",
-    "ALIBABA_CLOUD_SECURITY_TOKEN",
-    "ALIBABACLOUD_SECURITY_TOKEN",
-    "ALICLOUD_SECURITY_TOKEN",
-];
-
-/// Remembers the values of [`SECRET_ENV_VARS`] that `env` has.
+/// Remembers the values of the secret and token variables `env` has
+/// (every spelling the credential chain reads), so that even `validate`,
+/// which never resolves credentials, masks them.
 pub fn remember_environment(env: &dyn Fn(&str) -> Option<String>) {
     let mut redactor = Redactor::new();
-    for name in SECRET_ENV_VARS {
+    for name in secret_env_vars() {
         if let Some(value) = env(name) {
             redactor.add(value.trim());
         }

@@ -18,35 +18,8 @@ use serde_json::Value as Json;
 
 use super::diagnostics::{Code, ManifestDiagnostic, Sink, did_you_mean};
 use super::document::{SpanIndex, pointer_push};
+use crate::cloud::credentials::credential_env_vars;
 use crate::expect::Span;
-
-/// Every environment variable the credential chain reads a credential, a
-/// profile or a credential source from (src/cloud/credentials/), in every
-/// spelling. A manifest can never read these, whatever `--allow-env` says.
-pub const CREDENTIAL_ENV_VARS: &[&str] = &[
-    "ALIBABA_CLOUD_ACCESS_KEY_ID",
-    "ALIBABACLOUD_ACCESS_KEY_ID",
-    "ALICLOUD_ACCESS_KEY_ID",
-    "ALICLOUD_ACCESS_KEY",
-    "ALIBABA_CLOUD_ACCESS_KEY_SECRET",
-    "ALIBABACLOUD_ACCESS_KEY_SECRET",
-    "ALICLOUD_ACCESS_KEY_SECRET",
-    "ALICLOUD_SECRET_KEY",
-    "ALIBABA_CLOUD_SECURITY_TOKEN",
-    "ALIBABACLOUD_SECURITY_TOKEN",
-    "ALICLOUD_SECURITY_TOKEN",
-    "ALIBABA_CLOUD_PROFILE",
-    "ALIBABACLOUD_PROFILE",
-    "ALICLOUD_PROFILE",
-    "ALIBABA_CLOUD_CREDENTIALS_URI",
-    "ALIBABA_CLOUD_ECS_METADATA",
-    "ALIBABA_CLOUD_ROLE_ARN",
-    "ALIBABA_CLOUD_OIDC_PROVIDER_ARN",
-    "ALIBABA_CLOUD_OIDC_TOKEN_FILE",
-    "ALIBABA_CLOUD_ROLE_SESSION_NAME",
-    "ALIBABA_CLOUD_STS_ENDPOINT",
-    "ALIBABA_CLOUD_STS_REGION",
-];
 
 /// Words that mark a variable as a secret (compared case-insensitively).
 pub const SECRET_NAME_WORDS: &[&str] = &[
@@ -64,7 +37,9 @@ pub const SECRET_NAME_WORDS: &[&str] = &[
 /// looks like a secret and `allowed` does not name it.
 pub fn env_name_refusal(name: &str, allowed: &[String]) -> Option<&'static str> {
     let upper = name.to_ascii_uppercase();
-    if CREDENTIAL_ENV_VARS.contains(&upper.as_str()) {
+    // Every spelling the credential chain reads: a manifest can never read
+    // these, whatever `--allow-env` says.
+    if credential_env_vars().any(|var| var == upper) {
         return Some("it belongs to the cloud credential chain");
     }
     let secret_like = SECRET_NAME_WORDS.iter().any(|word| upper.contains(word));

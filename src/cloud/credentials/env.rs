@@ -58,28 +58,62 @@ impl Env {
     }
 }
 
-pub(super) const ENV_KEY_ID: &[&str] = &[
+/// Every spelling the chain reads the access key id from (the SDKs', the
+/// CLI's and Terraform's); the secret, token and profile likewise.
+pub const ENV_KEY_ID: &[&str] = &[
     "ALIBABA_CLOUD_ACCESS_KEY_ID",
     "ALIBABACLOUD_ACCESS_KEY_ID",
     "ALICLOUD_ACCESS_KEY_ID",
     "ALICLOUD_ACCESS_KEY",
 ];
-pub(super) const ENV_KEY_SECRET: &[&str] = &[
+pub const ENV_KEY_SECRET: &[&str] = &[
     "ALIBABA_CLOUD_ACCESS_KEY_SECRET",
     "ALIBABACLOUD_ACCESS_KEY_SECRET",
     "ALICLOUD_ACCESS_KEY_SECRET",
     "ALICLOUD_SECRET_KEY",
 ];
-pub(super) const ENV_TOKEN: &[&str] = &[
+pub const ENV_TOKEN: &[&str] = &[
     "ALIBABA_CLOUD_SECURITY_TOKEN",
     "ALIBABACLOUD_SECURITY_TOKEN",
     "ALICLOUD_SECURITY_TOKEN",
 ];
-pub(super) const ENV_PROFILE: &[&str] = &[
+pub const ENV_PROFILE: &[&str] = &[
     "ALIBABA_CLOUD_PROFILE",
     "ALIBABACLOUD_PROFILE",
     "ALICLOUD_PROFILE",
 ];
+/// The other variables that choose a credential source.
+pub const ENV_SOURCES: &[&str] = &[
+    "ALIBABA_CLOUD_CREDENTIALS_URI",
+    "ALIBABA_CLOUD_ECS_METADATA",
+    "ALIBABA_CLOUD_ROLE_ARN",
+    "ALIBABA_CLOUD_OIDC_PROVIDER_ARN",
+    "ALIBABA_CLOUD_OIDC_TOKEN_FILE",
+    "ALIBABA_CLOUD_ROLE_SESSION_NAME",
+    "ALIBABA_CLOUD_STS_ENDPOINT",
+    "ALIBABA_CLOUD_STS_REGION",
+];
+
+/// The variables that hold a secret or a token.
+pub fn secret_env_vars() -> impl Iterator<Item = &'static str> {
+    ENV_KEY_SECRET.iter().chain(ENV_TOKEN).copied()
+}
+
+/// Every variable the chain reads a credential, a profile or a credential
+/// source from.
+pub fn credential_env_vars() -> impl Iterator<Item = &'static str> {
+    [
+        ENV_KEY_ID,
+        ENV_KEY_SECRET,
+        ENV_TOKEN,
+        ENV_PROFILE,
+        ENV_SOURCES,
+    ]
+    .into_iter()
+    .flatten()
+    .copied()
+}
+
 const ENV_REGION: &[&str] = &[
     "ALIBABA_CLOUD_REGION_ID",
     "ALIBABACLOUD_REGION_ID",

@@ -34,7 +34,7 @@ mod uri;
 use jiff::Timestamp;
 use tokio::sync::Mutex;
 
-pub use env::{ChainOptions, Env};
+pub use env::{ChainOptions, Env, credential_env_vars, secret_env_vars};
 pub use key::{CredentialInfo, Credentials};
 use plan::{Plan, Resolved};
 
