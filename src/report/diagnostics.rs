@@ -17,7 +17,7 @@ use quick_junit::{NonSuccessKind, Report as JunitReport, TestCase, TestCaseStatu
 use serde::Serialize;
 use serde_sarif::sarif::{
     ArtifactLocation, Location as SarifLocation, Message, PhysicalLocation, Region,
-    ReportingDescriptor, Result as SarifResult, ResultLevel, Run, Sarif, Tool, ToolComponent,
+    ReportingDescriptor, Result as SarifResult, ResultLevel,
 };
 
 use super::ReportFormat;
@@ -140,23 +140,7 @@ fn sarif(records: &[DiagnosticRecord]) -> String {
             }
         })
         .collect();
-    let driver = ToolComponent::builder()
-        .name(env!("CARGO_PKG_NAME"))
-        .version(env!("CARGO_PKG_VERSION"))
-        .rules(rules)
-        .build();
-    let run = Run::builder()
-        .tool(Tool::builder().driver(driver).build())
-        .results(results)
-        .build();
-    let sarif = Sarif::builder()
-        .schema(super::sarif::SARIF_SCHEMA)
-        .version(serde_json::json!("2.1.0"))
-        .runs(vec![run])
-        .build();
-    let mut out = serde_json::to_string_pretty(&sarif).expect("SARIF serialises to JSON");
-    out.push('\n');
-    out
+    super::sarif::document(rules, results)
 }
 
 fn junit(records: &[DiagnosticRecord]) -> String {

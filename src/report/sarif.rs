@@ -12,7 +12,7 @@ use serde_sarif::sarif::{
 use super::model::{Finding, Report};
 use crate::findings::{FindingCode, REGISTRY, Severity};
 
-pub(super) const SARIF_SCHEMA: &str = "https://json.schemastore.org/sarif-2.1.0.json";
+const SARIF_SCHEMA: &str = "https://json.schemastore.org/sarif-2.1.0.json";
 
 pub fn render(report: &Report) -> String {
     let rules: Vec<ReportingDescriptor> = REGISTRY
@@ -37,12 +37,18 @@ pub fn render(report: &Report) -> String {
                 .build()
         })
         .collect();
+    let results: Vec<SarifResult> = report.findings().map(|f| result(report, f)).collect();
+    document(rules, results)
+}
+
+/// One SARIF 2.1.0 log of one run of shipcheck, pretty-printed: shared by
+/// the report and the exit-2 diagnostics.
+pub(super) fn document(rules: Vec<ReportingDescriptor>, results: Vec<SarifResult>) -> String {
     let driver = ToolComponent::builder()
         .name(env!("CARGO_PKG_NAME"))
         .version(env!("CARGO_PKG_VERSION"))
         .rules(rules)
         .build();
-    let results: Vec<SarifResult> = report.findings().map(|f| result(report, f)).collect();
     let run = Run::builder()
         .tool(Tool::builder().driver(driver).build())
         .results(results)
