@@ -32,6 +32,7 @@ mod hostile_listings;
 mod hostile_manifests;
 mod layout;
 mod manifest_invalid;
+mod properties;
 #[cfg(feature = "sim")]
 mod secret_scan;
 #[cfg(feature = "sim")]
