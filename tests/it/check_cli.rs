@@ -2,28 +2,15 @@
 //! failures (exit 3), `--wait` (exit 4, or 0/1 before the deadline),
 //! `--report` files, colour, regions, and the README's demo.
 
-use std::time::Duration;
-
-use assert_cmd::Command;
 use predicates::prelude::*;
 use shipcheck::secret::Secret;
 use shipcheck::sim::{SimConfig, SimServer};
 
-use crate::support::{data, repo};
+use crate::support::{data, repo, shipcheck};
 
 const KEY_ID: &str = "LTAI-check-cli-test";
 const SECRET: &str = "the-right-secret-2b8f0e";
 const WRONG_SECRET: &str = "a-wrong-secret-9c4d71";
-
-/// The binary, isolated from the developer's credentials and colour settings.
-fn shipcheck() -> Command {
-    let mut cmd = Command::cargo_bin("shipcheck").unwrap();
-    cmd.env_clear()
-        .env("HOME", std::env::temp_dir().join("shipcheck-no-home"))
-        .env("ALIBABA_CLOUD_ECS_METADATA_DISABLED", "true")
-        .timeout(Duration::from_secs(120));
-    cmd
-}
 
 async fn demo_simulator() -> SimServer {
     let config = SimConfig::from_state_file(&repo("examples/demo/sim-state.yaml"))

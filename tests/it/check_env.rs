@@ -7,18 +7,7 @@ use std::path::Path;
 
 use assert_cmd::Command;
 
-use crate::support::{data, repo};
-
-/// The binary in a clean environment: no credentials, no `SHIPCHECK_*`
-/// from the developer's shell, no terminal width.
-fn shipcheck() -> Command {
-    let mut cmd = Command::cargo_bin("shipcheck").unwrap();
-    cmd.env_clear()
-        .env("HOME", std::env::temp_dir().join("shipcheck-no-home"))
-        .env("ALIBABA_CLOUD_ECS_METADATA_DISABLED", "true")
-        .timeout(std::time::Duration::from_secs(120));
-    cmd
-}
+use crate::support::{data, repo, shipcheck};
 
 /// `check --simulate` on the demo (exit 1: drift).
 fn demo() -> Command {

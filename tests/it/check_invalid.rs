@@ -9,23 +9,12 @@
 //! the input was wrong.
 
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 
 use assert_cmd::Command;
 use predicates::prelude::*;
 use serde_json::Value;
 
-use crate::support::{data, repo};
-
-/// The binary, isolated from the developer's credentials and colour settings.
-fn shipcheck() -> Command {
-    let mut cmd = Command::cargo_bin("shipcheck").unwrap();
-    cmd.env_clear()
-        .env("HOME", std::env::temp_dir().join("shipcheck-no-home"))
-        .env("ALIBABA_CLOUD_ECS_METADATA_DISABLED", "true")
-        .timeout(Duration::from_secs(60));
-    cmd
-}
+use crate::support::{data, repo, shipcheck};
 
 /// `check` on the invalid manifest of `tests/data/check/invalid/`.
 fn check_invalid() -> Command {

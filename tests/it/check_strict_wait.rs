@@ -5,22 +5,12 @@
 
 use std::time::{Duration, Instant};
 
-use assert_cmd::Command;
 use serde_json::Value;
 use shipcheck::secret::Secret;
 use shipcheck::sim::SimConfig;
 
-use crate::support::data;
 use crate::support::sim::{Client, ECS, KEY_ID, SECRET, V1};
-
-fn shipcheck() -> Command {
-    let mut cmd = Command::cargo_bin("shipcheck").unwrap();
-    cmd.env_clear()
-        .env("HOME", std::env::temp_dir().join("shipcheck-no-home"))
-        .env("ALIBABA_CLOUD_ECS_METADATA_DISABLED", "true")
-        .timeout(Duration::from_secs(120));
-    cmd
-}
+use crate::support::{data, shipcheck};
 
 /// `check --simulate` on the strict world with `manifest`, as JSON.
 fn strict_check(manifest: &str, strict: bool) -> (i32, Value) {

@@ -23,3 +23,15 @@ pub fn data(path: &str) -> PathBuf {
 pub fn fixture(name: &str) -> PathBuf {
     data("fixtures").join(name)
 }
+
+/// The binary, isolated from the developer's credentials, colour and
+/// `SHIPCHECK_*` settings: an empty environment but for a HOME without any
+/// configuration, with the metadata service switched off.
+pub fn shipcheck() -> assert_cmd::Command {
+    let mut cmd = assert_cmd::Command::cargo_bin("shipcheck").unwrap();
+    cmd.env_clear()
+        .env("HOME", std::env::temp_dir().join("shipcheck-no-home"))
+        .env("ALIBABA_CLOUD_ECS_METADATA_DISABLED", "true")
+        .timeout(std::time::Duration::from_secs(120));
+    cmd
+}
