@@ -14,10 +14,11 @@
 
 use std::time::{Duration, Instant};
 
-use assert_cmd::Command;
 use serde_json::Value;
 use shipcheck::secret::Secret;
 use shipcheck::sim::{SimConfig, SimServer};
+
+use crate::support::shipcheck;
 
 const KEY_ID: &str = "LTAI-hostile-listings";
 const SECRET: &str = "hostile-listings-secret-7f3a";
@@ -81,11 +82,7 @@ async fn run(state: &str, args: &[&str]) -> Run {
     let args: Vec<String> = args.iter().map(|a| (*a).to_owned()).collect();
     let started = Instant::now();
     let output = tokio::task::spawn_blocking(move || {
-        Command::cargo_bin("shipcheck")
-            .unwrap()
-            .env_clear()
-            .env("HOME", std::env::temp_dir().join("shipcheck-no-home"))
-            .env("ALIBABA_CLOUD_ECS_METADATA_DISABLED", "true")
+        shipcheck()
             .env("ALIBABA_CLOUD_ACCESS_KEY_ID", KEY_ID)
             .env("ALIBABA_CLOUD_ACCESS_KEY_SECRET", SECRET)
             .args(["check", "--endpoint", &url, "--format", "json"])

@@ -11,10 +11,10 @@
 use std::path::Path;
 use std::time::Duration;
 
-use assert_cmd::Command;
 use serde_json::{Value, json};
 
 use crate::support::fake_cloud::{Call, FakeApi, KEY_ID, Reply, SECRET};
+use crate::support::shipcheck;
 
 /// app.conf on i-1 and other.conf on i-2 (so each is listed by its own
 /// `Name` query), and a command on i-1.
@@ -116,11 +116,7 @@ async fn check(script: impl Fn(&Call) -> Reply + Send + Sync + 'static, extra: &
     args.extend(extra.iter().map(|a| (*a).to_owned()));
     args.push(manifest.display().to_string());
     let output = tokio::task::spawn_blocking(move || {
-        Command::cargo_bin("shipcheck")
-            .unwrap()
-            .env_clear()
-            .env("HOME", std::env::temp_dir().join("shipcheck-no-home"))
-            .env("ALIBABA_CLOUD_ECS_METADATA_DISABLED", "true")
+        shipcheck()
             .env("ALIBABA_CLOUD_ACCESS_KEY_ID", KEY_ID)
             .env("ALIBABA_CLOUD_ACCESS_KEY_SECRET", SECRET)
             .current_dir(dir.path())

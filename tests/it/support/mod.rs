@@ -26,9 +26,7 @@ pub fn fixture(name: &str) -> PathBuf {
 
 /// The binary, isolated from the developer's credentials, colour and
 /// `SHIPCHECK_*` settings: an empty environment but for a HOME without any
-/// configuration, with the metadata service switched off. (Its users drive
-/// the simulator.)
-#[cfg(feature = "sim")]
+/// configuration, with the metadata service switched off.
 pub fn shipcheck() -> assert_cmd::Command {
     let mut cmd = assert_cmd::Command::cargo_bin("shipcheck").unwrap();
     cmd.env_clear()
