@@ -96,6 +96,7 @@ fn fleet(instances: usize, files: usize) -> Fleet {
                 at("content_file:"),
             )),
             content_type: Attr::builtin(ContentType::PlainText),
+            target_sources: Vec::new(),
             targets: ids
                 .iter()
                 .zip(&target_origins)

@@ -205,6 +205,8 @@ async fn check(
             &missing,
         )));
     }
+    // Sets named by tags or resource group become targets before planning.
+    let sets = crate::fleet::resolve(&connection.client, &mut expectations).await;
     let mut plan = crate::plan::plan(&expectations);
     let coverage = options
         .strict
@@ -229,6 +231,7 @@ async fn check(
     loop {
         let mut report = observe(connection, &expectations, &plan, options.strict).await;
         report.strict_coverage.clone_from(&coverage);
+        crate::fleet::record(&sets, &expectations, &mut report);
         let exit = report.exit();
         let (Some(deadline), Some(grace_ends)) = (deadline, grace_ends) else {
             return Ok(Checked { report, exit });
@@ -321,7 +324,7 @@ fn unreachable(
         ..Default::default()
     };
     let now = Timestamp::now();
-    let report = evaluate(
+    let mut report = evaluate(
         &expectations,
         &observations,
         &EvalOptions {
@@ -329,6 +332,8 @@ fn unreachable(
             strict: options.strict,
         },
     );
+    let sets = crate::fleet::unresolved(&expectations, &detail);
+    crate::fleet::record(&sets, &expectations, &mut report);
     let exit = report.exit();
     Ok(Checked { report, exit })
 }

@@ -86,6 +86,7 @@ pub fn evaluate(
         files,
         commands,
         general,
+        instance_sets: Vec::new(),
     };
     waivers::apply(expectations, &eval.locator, options.now, &mut report);
     report

@@ -113,6 +113,48 @@ pub struct TargetRef {
     pub via_set: Option<String>,
 }
 
+/// Instances a manifest names by what they are (tags, a resource group)
+/// rather than by id: resolved through DescribeInstances when the check
+/// runs, in the region of each entry that uses it.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct InstanceQuery {
+    /// Instances carrying every one of these tags.
+    pub tags: Vec<(String, String)>,
+    pub resource_group: Option<String>,
+    /// `Running` unless the manifest says otherwise; `None`: any status.
+    pub status: Option<String>,
+}
+
+impl InstanceQuery {
+    /// Where the set comes from, for reports: `tags role=web, status Running`.
+    pub fn describe(&self) -> String {
+        let mut parts = Vec::new();
+        if !self.tags.is_empty() {
+            let tags: Vec<String> = self.tags.iter().map(|(k, v)| format!("{k}={v}")).collect();
+            parts.push(format!("tags {}", tags.join(", ")));
+        }
+        if let Some(group) = &self.resource_group {
+            parts.push(format!("resource group {group}"));
+        }
+        parts.push(match &self.status {
+            Some(status) => format!("status {status}"),
+            None => "any status".to_owned(),
+        });
+        parts.join("; ")
+    }
+}
+
+/// An instance set an entry names whose members are known only once the
+/// check asks the cloud.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TargetSource {
+    /// The set's name in `instance_sets:`.
+    pub set: String,
+    pub query: InstanceQuery,
+    /// The entry in `instances:` that named the set.
+    pub origin: Origin,
+}
+
 /// The expected content of a file.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ExpectedContent {
@@ -142,6 +184,8 @@ pub struct FileExpectation {
     /// How the content is sent; a `Base64` file is binary-safe.
     pub content_type: Attr<ContentType>,
     pub targets: Vec<TargetRef>,
+    /// Sets resolved when the check runs; their members join `targets`.
+    pub target_sources: Vec<TargetSource>,
     /// Pin the check to one SendFile task; required for eflo.
     pub invoke_id: Option<Attr<String>>,
     /// A delivery older than this is stale.
@@ -187,8 +231,10 @@ pub struct CommandExpectation {
     /// `None` when the manifest names no region (see [`FileExpectation::region`]).
     pub region: Option<Attr<String>>,
     pub selector: Attr<CommandSelector>,
-    /// Empty: every instance the command ran on.
+    /// Empty (and no `target_sources`): every instance the command ran on.
     pub targets: Vec<TargetRef>,
+    /// Sets resolved when the check runs; their members join `targets`.
+    pub target_sources: Vec<TargetSource>,
     pub exit_code: Option<Attr<i64>>,
     /// The expected per-instance `InvocationStatus`, `Success` unless declared.
     pub status: Attr<String>,

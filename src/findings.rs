@@ -67,6 +67,7 @@ pub enum FindingCode {
     OutputTruncated,
     WaiverExpired,
     Unverified,
+    InstanceSetEmpty,
 }
 
 /// What a finding code means, for every renderer and for docs/findings.md.
@@ -300,6 +301,18 @@ pub const REGISTRY: &[CodeInfo] = &[
             the check again; if the API keeps answering without a field, report it with the \
             RequestId.",
     },
+    CodeInfo {
+        code: FindingCode::InstanceSetEmpty,
+        name: "instance-set-empty",
+        severity: Severity::Error,
+        title: "An instance set resolved to no instance",
+        explanation: "An instance set declared by tags or resource group matched no instance \
+            (in the status it asks for) in the entry's region when the check ran, so nothing \
+            could be verified for it. The check is unverified, never a silent pass.",
+        remediation: "Check the set's tags, resource group, status and region (and that the \
+            credentials may call ecs:DescribeInstances there); waive the finding if an empty \
+            fleet is expected.",
+    },
 ];
 
 impl FindingCode {
@@ -339,7 +352,7 @@ impl FindingCode {
 
     /// A finding that says "could not see": never in sync, never drift.
     pub fn is_unverified(self) -> bool {
-        matches!(self, Self::Unverified)
+        matches!(self, Self::Unverified | Self::InstanceSetEmpty)
     }
 }
 

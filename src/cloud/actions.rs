@@ -1,9 +1,11 @@
-//! The three actions shipcheck reads, from filter to normalised records.
+//! The actions shipcheck reads, from filter to normalised records.
 //!
 //! * ECS `DescribeSendFileResults`: every documented filter, paged by token
 //!   (default) or by page number in parallel;
 //! * ECS `DescribeInvocationResults`: its paging fields nested under
 //!   `Invocation`, `ContentEncoding`, `IncludeHistory`;
+//! * ECS `DescribeInstances`: the instances behind a tag or resource-group
+//!   instance set;
 //! * eflo-controller `DescribeSendFileResults`: a form body, no `RegionId`,
 //!   no paging, `InvokeId` required.
 
@@ -51,6 +53,16 @@ pub struct InvocationFilter {
     pub resource_group_id: Option<String>,
     pub tags: Vec<(String, String)>,
     pub paging: Option<Paging>,
+}
+
+/// Filters of ECS `DescribeInstances`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct InstanceFilter {
+    /// `Tag.N.Key` / `Tag.N.Value`: instances carrying every pair.
+    pub tags: Vec<(String, String)>,
+    pub resource_group_id: Option<String>,
+    /// `Running`, `Stopped`, …; every status when `None`.
+    pub status: Option<String>,
 }
 
 fn push_opt(params: &mut Vec<(String, String)>, name: &str, value: &Option<String>) {
@@ -240,6 +252,44 @@ impl CloudClient {
             },
         };
         self.read_ecs_listing(listing, &mut on_page).await
+    }
+
+    /// Every ECS instance in `region` matching `filter`, each once.
+    ///
+    /// A listing that cannot be read completely is an `Err`, never a short
+    /// list: an instance set resolved from it would silently shrink.
+    pub async fn describe_instances(
+        &self,
+        region: &str,
+        filter: &InstanceFilter,
+    ) -> Result<Vec<normalize::Instance>, CloudError> {
+        let mut params = vec![("RegionId".to_owned(), region.to_owned())];
+        push_opt(&mut params, "ResourceGroupId", &filter.resource_group_id);
+        push_opt(&mut params, "Status", &filter.status);
+        push_tags(&mut params, &filter.tags)?;
+        let listing = EcsListing {
+            action: "DescribeInstances",
+            region,
+            params,
+            paging: None,
+            key: |i: &normalize::Instance| i.id.clone(),
+            page_of: |page: wire::InstancesResponse| {
+                Ok(PageOf {
+                    items: page
+                        .instances
+                        .into_vec()
+                        .into_iter()
+                        .map(normalize::instance)
+                        .collect::<Result<_, _>>()?,
+                    total: page.total_count,
+                    next_token: page.next_token,
+                })
+            },
+        };
+        let mut instances = Vec::new();
+        self.read_ecs_listing(listing, &mut |page| instances.extend(page))
+            .await?;
+        Ok(instances)
     }
 
     /// Every eflo (Lingjun) SendFile task for `invoke_id`, optionally one node's.

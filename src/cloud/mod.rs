@@ -28,7 +28,7 @@ pub mod wire;
 use std::sync::Arc;
 use std::time::Duration;
 
-pub use actions::{InvocationFilter, SendFileFilter};
+pub use actions::{InstanceFilter, InvocationFilter, SendFileFilter};
 pub use credentials::{ChainOptions, CredentialInfo, Credentials, Env};
 pub use error::{ApiError, CloudError};
 pub use normalize::ContentEncoding;

@@ -161,6 +161,32 @@ pub fn command_result(
 }
 
 /// The key that identifies one command result across pages.
+/// One listed ECS instance; an instance without an id is malformed.
+pub fn instance(raw: wire::Instance) -> Result<Instance, String> {
+    let id = non_empty(raw.instance_id).ok_or("an instance without an InstanceId")?;
+    Ok(Instance {
+        id,
+        status: raw.status.unwrap_or_default(),
+        resource_group_id: non_empty(raw.resource_group_id),
+        tags: raw
+            .tags
+            .into_vec()
+            .into_iter()
+            .filter_map(|t| Some((t.key?, t.value.unwrap_or_default())))
+            .collect(),
+    })
+}
+
+/// An ECS instance as DescribeInstances lists it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Instance {
+    pub id: String,
+    /// `Running`, `Stopped`, …
+    pub status: String,
+    pub resource_group_id: Option<String>,
+    pub tags: Vec<(String, String)>,
+}
+
 pub fn command_result_key(r: &CommandResult) -> String {
     format!(
         "{}\u{0}{}\u{0}{}\u{0}{}",

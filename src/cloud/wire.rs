@@ -89,6 +89,14 @@ impl Contract for SendFileResultsResponse {
     }
 }
 
+impl Contract for InstancesResponse {
+    /// `Instances.Instance[]`, paging fields beside it.
+    fn check(body: &serde_json::Value) -> Result<(), String> {
+        object(body)?;
+        wrapped_list(body, "", "Instances", "Instance")
+    }
+}
+
 impl Contract for InvocationResultsResponse {
     /// `Invocation.InvocationResults.InvocationResult[]` (the paging fields
     /// sit inside `Invocation`).
@@ -431,6 +439,29 @@ lenient_fields! {
         tags: Wrapped<Tag> = "Tags",
         invoke_instances: Wrapped<InvokeTarget> = "InvokeInstances",
         invoke_nodes: Wrapped<InvokeTarget> = "InvokeNodes",
+    }
+}
+
+lenient_fields! {
+    /// ECS `DescribeInstances`.
+    pub struct InstancesResponse {
+        request_id: Option<String> = "RequestId",
+        total_count: Option<u64> = "TotalCount",
+        page_number: Option<u64> = "PageNumber",
+        page_size: Option<u64> = "PageSize",
+        next_token: Option<String> = "NextToken",
+        instances: Wrapped<Instance> = "Instances",
+    }
+}
+
+lenient_fields! {
+    /// One ECS instance (the fields shipcheck reads).
+    pub struct Instance {
+        instance_id: Option<String> = "InstanceId",
+        status: Option<String> = "Status",
+        region_id: Option<String> = "RegionId",
+        resource_group_id: Option<String> = "ResourceGroupId",
+        tags: Wrapped<Tag> = "Tags",
     }
 }
 

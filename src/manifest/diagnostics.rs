@@ -77,6 +77,11 @@ codes! {
     UnknownInstanceSet => "manifest::unknown-instance-set",
     /// An instance set member that is not an instance/node id.
     InvalidTargetId => "manifest::invalid-target-id",
+    /// An instance set with no source, two sources, or a query on eflo.
+    InvalidInstanceSet => "manifest::invalid-instance-set",
+    /// An instance set's `file:` is missing, outside the content root,
+    /// unreadable, or JSON that is not a list of ids.
+    InstanceSetFile => "manifest::instance-set-file",
     /// `instances:` in an eflo manifest, or `nodes:` in an ECS one.
     WrongTargetKey => "manifest::wrong-target-key",
     /// A file that names no instance or node.

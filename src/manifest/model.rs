@@ -39,14 +39,46 @@ pub struct Manifest {
     pub vars: Option<BTreeMap<String, Json>>,
     /// Values every file takes unless it declares its own.
     pub defaults: Option<Defaults>,
-    /// Named lists of instance (or node) ids, usable in `instances:`/`nodes:`.
-    pub instance_sets: Option<BTreeMap<String, Vec<String>>>,
+    /// Named sets of instances (or nodes), usable in `instances:`/`nodes:`:
+    /// a list of ids, or a source (`tags:`, `resource_group:`, `file:`).
+    pub instance_sets: Option<BTreeMap<String, InstanceSet>>,
     /// The files that should have been sent (SendFile).
     pub files: Option<Vec<FileEntry>>,
     /// The commands that should have run (RunCommand / InvokeCommand).
     pub commands: Option<Vec<CommandEntry>>,
     /// Findings accepted for a reason, optionally until a date.
     pub waivers: Option<Vec<WaiverEntry>>,
+}
+
+/// One entry of `instance_sets:`.
+#[derive(Debug, Clone, Deserialize)]
+#[cfg_attr(feature = "schema", derive(JsonSchema))]
+#[serde(untagged)]
+pub enum InstanceSet {
+    /// Instance (or node) ids.
+    Ids(Vec<String>),
+    /// Instances found by what they are, or listed in a file.
+    Source(SetSource),
+}
+
+/// Where an instance set's members come from: `tags` and/or
+/// `resource_group` (ECS DescribeInstances, when the check runs), or `file`
+/// (read with the manifest).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[cfg_attr(feature = "schema", derive(JsonSchema))]
+#[cfg_attr(feature = "schema", schemars(extend("additionalProperties" = false)))]
+pub struct SetSource {
+    /// Instances carrying every one of these tags.
+    pub tags: Option<BTreeMap<String, String>>,
+    /// Instances in this resource group (`rg-…`).
+    pub resource_group: Option<String>,
+    /// Only instances in this status: Running (the default), Stopped,
+    /// Starting, Stopping, Pending, or `any`.
+    pub status: Option<String>,
+    /// A file of ids, relative to the manifest's directory (inside the
+    /// content root): one id a line (`#` comments and blank lines ignored),
+    /// or a JSON array of ids such as `terraform output -json` writes.
+    pub file: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]

@@ -52,6 +52,7 @@ fn render_with(report: &Report, options: &HumanOptions) -> String {
     let mut out = String::new();
     if !options.quiet {
         printer.header(&mut out);
+        instance_sets(&printer, report, &mut out);
     }
     for file in &report.files {
         printer.file(&mut out, file);
@@ -73,6 +74,41 @@ fn render_with(report: &Report, options: &HumanOptions) -> String {
     printer.unverified(&mut out);
     printer.summary(&mut out);
     out
+}
+
+/// What each instance set resolved when the check ran, a line per set
+/// and region, the first ids listed.
+fn instance_sets(printer: &Printer<'_>, report: &Report, out: &mut String) {
+    if report.instance_sets.is_empty() {
+        return;
+    }
+    let _ = writeln!(out, "{}", printer.heading("instance sets"));
+    for set in &report.instance_sets {
+        let members = match (&set.instances, &set.error) {
+            (Some(ids), _) if ids.is_empty() => "no instance".to_owned(),
+            (Some(ids), _) => {
+                let shown: Vec<&str> = ids.iter().take(LIST_PASSING).map(String::as_str).collect();
+                let more = ids.len().saturating_sub(shown.len());
+                let tail = if more > 0 {
+                    format!(" and {more} more")
+                } else {
+                    String::new()
+                };
+                format!(
+                    "{}: {}{tail}",
+                    crate::text::count(ids.len(), "instance"),
+                    shown.join(", ")
+                )
+            }
+            (None, error) => format!("not resolved: {}", error.as_deref().unwrap_or("unknown")),
+        };
+        let _ = writeln!(
+            out,
+            "{INDENT}{} ({}, DescribeInstances {}) → {members}",
+            set.name, set.region, set.source
+        );
+    }
+    out.push('\n');
 }
 
 /// Wraps only at spaces: miette's default splits words at hyphens, which

@@ -39,6 +39,20 @@ struct Document<'a> {
     files: Vec<File<'a>>,
     commands: Vec<Command<'a>>,
     other_findings: Vec<JsonFinding<'a>>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    instance_sets: Vec<JsonInstanceSet<'a>>,
+}
+
+/// An instance set resolved when the check ran; absent when there were none.
+#[derive(Serialize)]
+struct JsonInstanceSet<'a> {
+    name: &'a str,
+    region: &'a str,
+    source: &'a str,
+    /// `null` when the listing failed (`error` says why).
+    instances: Option<&'a [String]>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error: Option<&'a str>,
 }
 
 /// What `--strict` listed; absent without it.
@@ -174,6 +188,17 @@ pub fn render(report: &Report) -> String {
         files: report.files.iter().map(|f| file(report, f)).collect(),
         commands: report.commands.iter().map(|c| command(report, c)).collect(),
         other_findings: report.general.iter().map(|f| finding(report, f)).collect(),
+        instance_sets: report
+            .instance_sets
+            .iter()
+            .map(|set| JsonInstanceSet {
+                name: &set.name,
+                region: &set.region,
+                source: &set.source,
+                instances: set.instances.as_deref(),
+                error: set.error.as_deref(),
+            })
+            .collect(),
     };
     let mut text = serde_json::to_string_pretty(&document)
         .expect("the report types serialise to JSON infallibly");

@@ -360,6 +360,22 @@ pub struct Report {
     pub commands: Vec<CommandReport>,
     /// Findings outside any declared file × target or command × target.
     pub general: Vec<Finding>,
+    /// The instance sets resolved when the check ran (tags, resource
+    /// group), set by the check that resolved them.
+    pub instance_sets: Vec<InstanceSetReport>,
+}
+
+/// What an instance set resolved to, in one region, and from where.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InstanceSetReport {
+    pub name: String,
+    pub region: String,
+    /// Where its members came from (`DescribeInstances: tags role=web; status Running`).
+    pub source: String,
+    /// The instances, by id; `None` when the listing failed.
+    pub instances: Option<Vec<String>>,
+    /// Why the listing failed.
+    pub error: Option<String>,
 }
 
 impl Report {

@@ -117,6 +117,24 @@ pub fn parse(
     fingerprint: &str,
     page_error_status: StatusCode,
 ) -> Result<PageRequest, ApiError> {
+    parse_up_to(
+        params,
+        tokens,
+        fingerprint,
+        page_error_status,
+        MAX_PAGE_SIZE,
+    )
+}
+
+/// [`parse`] for an action whose pages hold up to `max_page_size` records
+/// (DescribeInstances: 100).
+pub fn parse_up_to(
+    params: &Params,
+    tokens: &TokenTable,
+    fingerprint: &str,
+    page_error_status: StatusCode,
+    max_page_size: u64,
+) -> Result<PageRequest, ApiError> {
     let max_results = params.get_nonempty("MaxResults");
     let next_token = params.get_nonempty("NextToken");
     if max_results.is_some() || next_token.is_some() {
@@ -125,7 +143,7 @@ pub fn parse(
             Some(text) => text
                 .parse::<u64>()
                 .ok()
-                .filter(|n| (1..=MAX_PAGE_SIZE).contains(n))
+                .filter(|n| (1..=max_page_size).contains(n))
                 .ok_or_else(ApiError::invalid_max_results)?,
         };
         let after = match next_token {
@@ -163,7 +181,7 @@ pub fn parse(
         Some(text) => text
             .parse::<u64>()
             .ok()
-            .filter(|n| (1..=MAX_PAGE_SIZE).contains(n))
+            .filter(|n| (1..=max_page_size).contains(n))
             .ok_or_else(|| ApiError::invalid_page_size(page_error_status))?,
     };
     Ok(PageRequest::Pages { number, size })

@@ -194,6 +194,9 @@ pub struct MachineSpec {
     pub agent: AgentStatus,
     #[serde(default)]
     pub resource_group_id: Option<String>,
+    /// ECS tags, as DescribeInstances reports and filters them.
+    #[serde(default)]
+    pub tags: BTreeMap<String, String>,
     /// Accounts that exist (default: root).
     #[serde(default)]
     pub users: Option<Vec<String>>,

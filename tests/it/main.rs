@@ -28,6 +28,8 @@ mod cloud;
 mod cloud_sim;
 mod examples;
 #[cfg(feature = "sim")]
+mod fleets;
+#[cfg(feature = "sim")]
 mod hostile_listings;
 mod hostile_manifests;
 mod layout;

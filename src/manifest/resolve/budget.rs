@@ -27,12 +27,16 @@ impl Resolver<'_> {
         // item with a variable may name any set once expanded, so it counts
         // as the largest: counting it as one id would let `${var.…}` carry
         // a set past the budget.
-        let largest = sets.values().map(|m| m.len() as u64).max().unwrap_or(1);
+        let largest = sets
+            .values()
+            .map(|m| m.known_len() as u64)
+            .max()
+            .unwrap_or(1);
         let size = |list: Option<&Vec<String>>| -> u64 {
             list.into_iter()
                 .flatten()
                 .map(|item| match sets.get(item) {
-                    Some(members) => members.len() as u64,
+                    Some(members) => members.known_len() as u64,
                     None if item.contains("${") => largest,
                     None => 1,
                 })

@@ -36,7 +36,7 @@ use crate::protocol::Provider;
 pub struct Sections {
     pub provider: Provider,
     pub defaults: Option<Defaults>,
-    pub instance_sets: Vec<(String, Vec<String>)>,
+    pub instance_sets: Vec<(String, super::model::InstanceSet)>,
     pub files: Vec<(usize, FileEntry)>,
     pub commands: Vec<(usize, CommandEntry)>,
     pub waivers: Vec<(usize, WaiverEntry)>,

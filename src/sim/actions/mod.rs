@@ -8,6 +8,7 @@
 //! fields are declared in alphabetical order, the order serde_json's map
 //! writes, so the bytes are the same either way.
 
+mod describe_instances;
 mod describe_invocation_results;
 mod describe_invocations;
 mod describe_send_file_results;
@@ -42,6 +43,7 @@ pub enum Action {
     DescribeSendFileResults,
     DescribeInvocationResults,
     DescribeInvocations,
+    DescribeInstances,
     EfloDescribeSendFileResults,
     EfloSendFile,
 }
@@ -55,6 +57,7 @@ impl Action {
             (Provider::Ecs, "DescribeSendFileResults") => Self::DescribeSendFileResults,
             (Provider::Ecs, "DescribeInvocationResults") => Self::DescribeInvocationResults,
             (Provider::Ecs, "DescribeInvocations") => Self::DescribeInvocations,
+            (Provider::Ecs, "DescribeInstances") => Self::DescribeInstances,
             (Provider::Eflo, "DescribeSendFileResults") => Self::EfloDescribeSendFileResults,
             (Provider::Eflo, "SendFile") => Self::EfloSendFile,
             _ => return None,
@@ -73,6 +76,7 @@ impl Action {
                 describe_invocation_results::run(sim, params, request_id)
             }
             Self::DescribeInvocations => describe_invocations::run(sim, params, request_id),
+            Self::DescribeInstances => describe_instances::run(sim, params, request_id),
             Self::EfloDescribeSendFileResults => {
                 eflo::describe_send_file_results(sim, params, request_id)
             }

@@ -1,0 +1,219 @@
+//! Instance sets from what a fleet is (issue 14), through the real binary
+//! and the simulator: tag and resource-group sets resolved by
+//! DescribeInstances when the check runs, file sets read with the manifest,
+//! and an empty set reported as unverified rather than passed.
+
+use std::path::Path;
+
+use serde_json::{Value, json};
+
+use crate::support::shipcheck;
+
+/// The simulator's clock in these worlds; deliveries are a day older.
+const NOW: &str = "2026-06-01T00:00:00Z";
+const DELIVERED: &str = "2026-05-31T00:00:00Z";
+
+/// A state file: `instances` as given, and one successful `app.conf`
+/// delivery (content `hello\n`) per 50 of `delivered_to`.
+fn state(instances: Vec<Value>, delivered_to: &[String]) -> Value {
+    let deliveries: Vec<Value> = delivered_to
+        .chunks(50)
+        .map(|chunk| {
+            json!({
+                "name": "app.conf",
+                "target_dir": "/etc/app",
+                "content": "hello\n",
+                "creation_time": DELIVERED,
+                "targets": chunk.iter().map(|id| json!({ "id": id })).collect::<Vec<_>>(),
+            })
+        })
+        .collect();
+    json!({
+        "version": 1,
+        "region": "cn-hangzhou",
+        "clock": { "now": NOW },
+        "instances": instances,
+        "deliveries": deliveries,
+    })
+}
+
+/// A manifest declaring `app.conf` on `instances`, with `sets`.
+fn manifest(sets: &str, instances: &str) -> String {
+    format!(
+        "version: 1\ndefaults:\n  region: cn-hangzhou\ninstance_sets:\n{sets}files:\n  - name: app.conf\n    target_dir: /etc/app\n    content: \"hello\\n\"\n    instances: {instances}\n"
+    )
+}
+
+/// `check --simulate` in `dir` as JSON: (exit code, report).
+fn check(dir: &Path) -> (i32, Value) {
+    let output = shipcheck()
+        .current_dir(dir)
+        .args([
+            "check",
+            "shipcheck.yaml",
+            "--simulate",
+            "state.json",
+            "--format",
+            "json",
+        ])
+        .output()
+        .unwrap();
+    let report = serde_json::from_slice(&output.stdout).unwrap_or_else(|err| {
+        panic!(
+            "not JSON ({err}): {}",
+            String::from_utf8_lossy(&output.stderr)
+        )
+    });
+    (output.status.code().unwrap(), report)
+}
+
+fn world(state: &Value, manifest: &str) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("state.json"), state.to_string()).unwrap();
+    std::fs::write(dir.path().join("shipcheck.yaml"), manifest).unwrap();
+    dir
+}
+
+/// The ids the report checked `app.conf` on, sorted.
+fn checked_targets(report: &Value) -> Vec<String> {
+    let mut ids: Vec<String> = report["files"][0]["targets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["id"].as_str().unwrap().to_owned())
+        .collect();
+    ids.sort();
+    ids
+}
+
+fn id(n: usize) -> String {
+    format!("i-fleet{n:06}")
+}
+
+#[test]
+fn a_tag_set_resolves_to_exactly_the_tagged_running_instances() {
+    // 5,000 instances: every fifth is role=web (1,000, Running); twenty
+    // more carry the tag but are stopped; the rest are role=db.
+    let mut instances = Vec::new();
+    let mut web = Vec::new();
+    for n in 0..5000 {
+        let (role, status) = match n % 5 {
+            0 => ("web", "Running"),
+            1 if n < 100 => ("web", "Stopped"),
+            _ => ("db", "Running"),
+        };
+        if role == "web" && status == "Running" {
+            web.push(id(n));
+        }
+        instances
+            .push(json!({ "id": id(n), "status": status, "tags": { "role": role, "team": "a" } }));
+    }
+    let dir = world(
+        &state(instances, &web),
+        &manifest("  web:\n    tags: { role: web }\n", "[web]"),
+    );
+    let (code, report) = check(dir.path());
+    assert_eq!(code, 0, "{report:#}");
+    assert_eq!(checked_targets(&report), web);
+    let sets = report["instance_sets"].as_array().unwrap();
+    assert_eq!(sets.len(), 1);
+    assert_eq!(sets[0]["name"], "web");
+    assert_eq!(sets[0]["region"], "cn-hangzhou");
+    assert_eq!(sets[0]["source"], "tags role=web; status Running");
+    assert_eq!(sets[0]["instances"].as_array().unwrap().len(), 1000);
+}
+
+#[test]
+fn resource_group_and_file_sets_join_the_ids_of_an_entry() {
+    let instances: Vec<Value> = (0..12)
+        .map(|n| {
+            let group = if n < 4 { "rg-blue" } else { "rg-green" };
+            json!({ "id": id(n), "resource_group_id": group })
+        })
+        .collect();
+    // Delivered to the blue group, the two files' ids and one named id;
+    // never to i-fleet000011, which no set names.
+    let delivered: Vec<String> = (0..11).map(id).collect();
+    let sets = "  blue:\n    resource_group: rg-blue\n  listed:\n    file: hosts.txt\n  terraform:\n    file: tf.json\n";
+    let dir = world(
+        &state(instances, &delivered),
+        &manifest(sets, "[blue, listed, terraform, i-fleet000010]"),
+    );
+    std::fs::write(
+        dir.path().join("hosts.txt"),
+        "# from the inventory\ni-fleet000004\n\ni-fleet000005  # canary\n i-fleet000006\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("tf.json"),
+        r#"["i-fleet000007", "i-fleet000008", "i-fleet000009", "i-fleet000004"]"#,
+    )
+    .unwrap();
+    let (code, report) = check(dir.path());
+    assert_eq!(code, 0, "{report:#}");
+    assert_eq!(
+        checked_targets(&report),
+        (0..11).map(id).collect::<Vec<_>>()
+    );
+    assert_eq!(report["instance_sets"][0]["name"], "blue");
+    assert_eq!(
+        report["instance_sets"][0]["instances"],
+        json!((0..4).map(id).collect::<Vec<_>>())
+    );
+}
+
+#[test]
+fn a_set_that_resolves_to_no_instance_is_unverified_never_a_pass() {
+    let instances = vec![json!({ "id": id(0), "tags": { "role": "web" } })];
+    let dir = world(
+        &state(instances, &[id(0)]),
+        &manifest("  canary:\n    tags: { role: canary }\n", "[canary]"),
+    );
+    let (code, report) = check(dir.path());
+    assert_eq!(code, 3, "{report:#}");
+    assert_eq!(report["verdict"], "unverified");
+    assert_eq!(report["instance_sets"][0]["instances"], json!([]));
+    let codes: Vec<&str> = report["other_findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["code"].as_str().unwrap())
+        .collect();
+    assert_eq!(codes, ["instance-set-empty"]);
+
+    // The human report says what the set resolved to.
+    let human = shipcheck()
+        .current_dir(dir.path())
+        .args(["check", "shipcheck.yaml", "--simulate", "state.json"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&human.stdout);
+    assert!(
+        text.contains(
+            "canary (cn-hangzhou, DescribeInstances tags role=canary; status Running) → no instance"
+        ),
+        "{text}"
+    );
+}
+
+#[test]
+fn a_set_source_that_cannot_be_read_is_invalid_input() {
+    let dir = world(
+        &state(vec![json!({ "id": id(0) })], &[]),
+        &manifest(
+            "  missing:\n    file: nowhere.txt\n  both:\n    file: x\n    tags: { a: b }\n  outside:\n    file: ../../etc/passwd\n",
+            "[missing]",
+        ),
+    );
+    let output = shipcheck()
+        .current_dir(dir.path())
+        .args(["validate", "shipcheck.yaml"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let text = String::from_utf8_lossy(&output.stderr).to_string()
+        + &String::from_utf8_lossy(&output.stdout);
+    assert!(text.contains("manifest::instance-set-file"), "{text}");
+    assert!(text.contains("manifest::invalid-instance-set"), "{text}");
+    assert!(!text.contains("root:"), "{text}");
+}
