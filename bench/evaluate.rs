@@ -108,6 +108,8 @@ fn fleet(instances: usize, files: usize) -> Fleet {
                 .collect(),
             invoke_id: None,
             max_age: None,
+            task_tags: Vec::new(),
+            since: None,
             sensitive: false,
             description: None,
         });

@@ -85,6 +85,8 @@ pub struct CheckOptions {
     /// running then fail with a deadline error (what they cover is
     /// unverified).
     pub timeout: Duration,
+    /// `--since`: for files that set no `since:` themselves.
+    pub since: Option<crate::expect::Since>,
 }
 
 /// The default `timeout`: ten minutes.
@@ -99,6 +101,7 @@ impl Default for CheckOptions {
             grace: DEFAULT_GRACE,
             region: None,
             timeout: DEFAULT_TIMEOUT,
+            since: None,
         }
     }
 }
@@ -204,6 +207,9 @@ async fn check(
             expectations,
             &missing,
         )));
+    }
+    if let Some(since) = options.since {
+        expectations.apply_since_fallback(since);
     }
     // Sets named by tags or resource group become targets before planning.
     let sets = crate::fleet::resolve(&connection.client, &mut expectations).await;

@@ -9,6 +9,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
+use jiff::Timestamp;
 use jiff::civil::Date;
 
 use crate::mode::FileMode;
@@ -155,6 +156,38 @@ pub struct TargetSource {
     pub origin: Origin,
 }
 
+/// Where the deliveries that count begin.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Since {
+    At(Timestamp),
+    /// This long before the check's clock.
+    Ago(Duration),
+}
+
+impl Since {
+    /// An RFC 3339 time or a duration (`2h`).
+    pub fn parse(text: &str) -> Result<Self, String> {
+        let text = text.trim();
+        if let Ok(at) = text.parse::<Timestamp>() {
+            return Ok(Self::At(at));
+        }
+        humantime::parse_duration(text)
+            .map(Self::Ago)
+            .map_err(|_| format!("`{text}` is neither an RFC 3339 time nor a duration such as 2h"))
+    }
+
+    /// The instant, for a check whose clock reads `now`.
+    pub fn at(self, now: Timestamp) -> Timestamp {
+        match self {
+            Self::At(at) => at,
+            Self::Ago(ago) => jiff::SignedDuration::try_from(ago)
+                .ok()
+                .and_then(|ago| now.checked_sub(ago).ok())
+                .unwrap_or(Timestamp::MIN),
+        }
+    }
+}
+
 /// The expected content of a file.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ExpectedContent {
@@ -190,6 +223,10 @@ pub struct FileExpectation {
     pub invoke_id: Option<Attr<String>>,
     /// A delivery older than this is stale.
     pub max_age: Option<Attr<Duration>>,
+    /// Only deliveries whose task carries every one of these tags count.
+    pub task_tags: Vec<(String, String)>,
+    /// Only deliveries created at or after this count.
+    pub since: Option<Attr<Since>>,
     /// Never print the content; show sizes and hashes.
     pub sensitive: bool,
     pub description: Option<String>,
@@ -275,6 +312,14 @@ pub struct Expectations {
 impl Expectations {
     pub fn source(&self, origin: Origin) -> &Source {
         &self.sources[origin.source]
+    }
+
+    /// Gives every file that declares no `since:` (nor a default one) the
+    /// `--since` value.
+    pub fn apply_since_fallback(&mut self, since: Since) {
+        for file in &mut self.files {
+            file.since.get_or_insert(Attr::builtin(since));
+        }
     }
 
     /// Gives every entry that names no region the `fallback` (from

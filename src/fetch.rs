@@ -152,6 +152,13 @@ async fn run(client: &CloudClient, query: &Query) -> Result<Fetched, CloudError>
             region,
             instance_id,
         } => files(client, region, by(None, Some(instance_id), None)).await,
+        Query::FilesByTags { region, name, tags } => {
+            let filter = SendFileFilter {
+                tags: tags.clone(),
+                ..by(None, None, Some(name))
+            };
+            files(client, region, filter).await
+        }
         Query::CommandsByInvokeId {
             region,
             invoke_id,

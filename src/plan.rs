@@ -51,6 +51,13 @@ pub enum Query {
     },
     /// ECS `DescribeSendFileResults` filtered by `InstanceId`.
     FilesByInstance { region: String, instance_id: String },
+    /// ECS `DescribeSendFileResults` filtered by `Name` and `Tag.N`: a file
+    /// pinned by `task_tags`.
+    FilesByTags {
+        region: String,
+        name: String,
+        tags: Vec<(String, String)>,
+    },
     /// `DescribeInvocationResults` filtered by `InvokeId` (and one instance).
     CommandsByInvokeId {
         region: String,
@@ -71,6 +78,7 @@ impl Query {
             Query::FilesByName { region, .. }
             | Query::FilesByInvokeId { region, .. }
             | Query::FilesByInstance { region, .. }
+            | Query::FilesByTags { region, .. }
             | Query::CommandsByInvokeId { region, .. }
             | Query::CommandsByCommandId { region, .. } => region,
         }
@@ -89,6 +97,9 @@ impl Query {
                 .as_ref()
                 .is_none_or(|pinned| pinned.value == *invoke_id),
             Query::FilesByInstance { instance_id, .. } => instance_id == target,
+            Query::FilesByTags { name, tags, .. } => {
+                *name == file.name.value && tags.iter().all(|tag| file.task_tags.contains(tag))
+            }
             Query::CommandsByInvokeId { .. } | Query::CommandsByCommandId { .. } => false,
         }
     }
@@ -130,7 +141,8 @@ impl Query {
         match self {
             Query::FilesByName { .. }
             | Query::FilesByInvokeId { .. }
-            | Query::FilesByInstance { .. } => "DescribeSendFileResults",
+            | Query::FilesByInstance { .. }
+            | Query::FilesByTags { .. } => "DescribeSendFileResults",
             Query::CommandsByInvokeId { .. } | Query::CommandsByCommandId { .. } => {
                 "DescribeInvocationResults"
             }
@@ -142,6 +154,7 @@ impl Query {
             Query::FilesByInvokeId { provider, .. } => *provider,
             Query::FilesByName { .. }
             | Query::FilesByInstance { .. }
+            | Query::FilesByTags { .. }
             | Query::CommandsByInvokeId { .. }
             | Query::CommandsByCommandId { .. } => Provider::Ecs,
         }
@@ -170,6 +183,13 @@ impl std::fmt::Display for Query {
             }
             Query::FilesByInstance { instance_id, .. } => {
                 write!(f, "{action} InstanceId={instance_id} in {region}")
+            }
+            Query::FilesByTags { name, tags, .. } => {
+                write!(f, "{action} Name={name}")?;
+                for (i, (key, value)) in tags.iter().enumerate() {
+                    write!(f, " Tag.{n}.Key={key} Tag.{n}.Value={value}", n = i + 1)?;
+                }
+                write!(f, " in {region}")
             }
             Query::CommandsByInvokeId {
                 invoke_id,
@@ -238,6 +258,22 @@ pub fn plan(expectations: &Expectations) -> Plan {
                 reason: "the eflo API can only list deliveries by InvokeId: declare `invoke_id:`"
                     .to_owned(),
             }),
+            // Pinned by tags: the API filters by them, so the file gets its
+            // own query, as many pages as the tasks a tagged release needs.
+            (None, Provider::Ecs) if !file.task_tags.is_empty() => {
+                if queries.insert(Query::FilesByTags {
+                    region,
+                    name: file.name.value.clone(),
+                    tags: file.task_tags.clone(),
+                }) {
+                    plan.estimated_pages += file
+                        .targets
+                        .len()
+                        .div_ceil(INSTANCES_PER_SEND)
+                        .div_ceil(PAGE)
+                        .max(1);
+                }
+            }
             (None, Provider::Ecs) => groups.entry(file.region()).or_default().push(file),
         }
     }
@@ -482,6 +518,28 @@ mod tests {
         let plan = plan(&fleet(30, 2));
         assert_eq!(kinds(&plan), (0, 2, 0));
         assert_eq!(plan.estimated_pages, 2);
+    }
+
+    #[test]
+    fn a_file_pinned_by_task_tags_is_fetched_by_name_and_tags() {
+        let mut exp = fleet(2, 100);
+        exp.files[0].task_tags = vec![("release".into(), "42".into())];
+        let plan = plan(&exp);
+        let tagged = Query::FilesByTags {
+            region: exp.files[0].region().to_owned(),
+            name: exp.files[0].name.value.clone(),
+            tags: vec![("release".into(), "42".into())],
+        };
+        assert!(plan.queries.contains(&tagged), "{:?}", plan.queries);
+        assert!(
+            exp.files[0]
+                .targets
+                .iter()
+                .all(|t| tagged.covers_file(&exp.files[0], &t.id))
+        );
+        // The other file is not pinned: a tag-filtered answer is no evidence for it.
+        assert!(!tagged.covers_file(&exp.files[1], &exp.files[1].targets[0].id));
+        assert_eq!(kinds(&plan), (1, 0, 0));
     }
 
     #[test]

@@ -66,6 +66,12 @@ pub struct CheckArgs {
     )]
     pub grace: Duration,
 
+    /// Only deliveries created at or after this count, for files that set no
+    /// `since:`: an RFC 3339 time, or a duration (2h) back from the check's
+    /// clock (the simulator's under --simulate).
+    #[arg(long, env = "SHIPCHECK_SINCE", value_name = "TIME|DURATION", value_parser = crate::expect::Since::parse)]
+    pub since: Option<crate::expect::Since>,
+
     /// Also report deliveries the manifest does not declare (other instances,
     /// other files in declared directories).
     #[arg(long, env = "SHIPCHECK_STRICT")]
@@ -248,6 +254,7 @@ pub fn run(args: &CheckArgs, colors: Colors, runtime: &Runtime) -> Result<Exit, 
         grace: args.grace,
         region: args.cloud.region.clone(),
         timeout: args.timeout,
+        since: args.since,
     };
     let mut spinner = Spinner::new(args.wait.is_some());
     let checked = runtime.block_on(crate::check::run(expectations, api, &options, &mut spinner));

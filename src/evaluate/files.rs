@@ -93,9 +93,20 @@ pub(super) fn evaluate(
     index: &DeliveryIndex<'_>,
 ) -> FileReport {
     let observed = index.targets(file);
-    let pinned = |attempt: &&Attempt<'_>| match &file.invoke_id {
-        Some(id) => attempt.invocation.invoke_id == id.value,
-        None => true,
+    // Pinned deliveries only: to the task (`invoke_id`), to tasks carrying
+    // the `task_tags`, created at or after `since`. A delivery of unknown
+    // creation time cannot be shown to be recent enough, so it does not count.
+    let since = file.since.as_ref().map(|s| s.value.at(eval.options.now));
+    let pinned = |attempt: &&Attempt<'_>| {
+        let invocation = attempt.invocation;
+        file.invoke_id
+            .as_ref()
+            .is_none_or(|id| invocation.invoke_id == id.value)
+            && file
+                .task_tags
+                .iter()
+                .all(|tag| invocation.tags.contains(tag))
+            && since.is_none_or(|since| invocation.created.is_some_and(|at| at >= since))
     };
     let path = normalize_path(&file.target_dir.value, &file.name.value);
     let mut targets: Vec<TargetReport> = file

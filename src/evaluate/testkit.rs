@@ -90,6 +90,8 @@ pub(crate) fn file(
         target_sources: Vec::new(),
         invoke_id: None,
         max_age: None,
+        task_tags: Vec::new(),
+        since: None,
         sensitive: false,
         description: None,
     }

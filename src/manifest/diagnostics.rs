@@ -112,6 +112,8 @@ codes! {
     InvalidSha256 => "manifest::invalid-sha256",
     /// A duration that does not parse (`max_age: 7 days`).
     InvalidDuration => "manifest::invalid-duration",
+    /// `since:` that is neither an RFC 3339 time nor a duration.
+    InvalidSince => "manifest::invalid-since",
     /// A date that does not parse (`expires: 2026-13-01`).
     InvalidDate => "manifest::invalid-date",
     /// A waiver with no reason, or a blank one.

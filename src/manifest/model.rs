@@ -112,6 +112,12 @@ pub struct Defaults {
     pub content_type: Option<ContentTypeName>,
     /// A delivery older than this is stale: 30m, 12h, 7d.
     pub max_age: Option<String>,
+    /// Only deliveries whose SendFile task carries every one of these tags
+    /// count (`release: "42"`); the planner filters by them too.
+    pub task_tags: Option<BTreeMap<String, String>>,
+    /// Only deliveries created at or after this count: an RFC 3339 time, or
+    /// a duration (2h, 30m) measured back from the check's clock.
+    pub since: Option<String>,
 }
 
 /// A mode as written: `"0644"` or the YAML number `644`, both octal digits.
@@ -170,6 +176,12 @@ pub struct FileEntry {
     pub region: Option<String>,
     /// A delivery older than this is stale: 30m, 12h, 7d.
     pub max_age: Option<String>,
+    /// Only deliveries whose SendFile task carries every one of these tags
+    /// count (`release: "42"`); the planner filters by them too.
+    pub task_tags: Option<BTreeMap<String, String>>,
+    /// Only deliveries created at or after this count: an RFC 3339 time, or
+    /// a duration (2h, 30m) measured back from the check's clock.
+    pub since: Option<String>,
     /// Never print the content; show sizes and SHA-256 only.
     pub sensitive: Option<bool>,
     /// Free text for people; not checked.

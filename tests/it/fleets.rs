@@ -217,3 +217,122 @@ fn a_set_source_that_cannot_be_read_is_invalid_input() {
     assert!(text.contains("manifest::invalid-instance-set"), "{text}");
     assert!(!text.contains("root:"), "{text}");
 }
+
+/// A world of two instances where `app.conf` went out three times: a
+/// tagged release (`release=42`, content `v42`), a newer untagged delivery
+/// that differs, and `old.conf` long before.
+fn pinned_world(file: &str) -> tempfile::TempDir {
+    let delivery = |name: &str, content: &str, created: &str, tags: Value| {
+        json!({
+            "name": name,
+            "target_dir": "/etc/app",
+            "content": content,
+            "creation_time": created,
+            "tags": tags,
+            "targets": [{ "id": id(0) }, { "id": id(1) }],
+        })
+    };
+    let state = json!({
+        "version": 1,
+        "region": "cn-hangzhou",
+        "clock": { "now": NOW },
+        "instances": [{ "id": id(0) }, { "id": id(1) }],
+        "deliveries": [
+            delivery("old.conf", "old\n", "2026-05-20T00:00:00Z", json!({})),
+            delivery("app.conf", "v42\n", "2026-05-31T00:00:00Z", json!({ "release": "42" })),
+            delivery("app.conf", "hotfix\n", "2026-05-31T12:00:00Z", json!({})),
+        ],
+    });
+    let manifest = format!(
+        "version: 1\ndefaults:\n  region: cn-hangzhou\nfiles:\n{file}    target_dir: /etc/app\n    instances: [{}, {}]\n",
+        id(0),
+        id(1)
+    );
+    world(&state, &manifest)
+}
+
+fn codes(report: &Value) -> Vec<String> {
+    let mut codes: Vec<String> = report["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|f| f["targets"].as_array().unwrap())
+        .flat_map(|t| t["findings"].as_array().unwrap())
+        .map(|f| f["code"].as_str().unwrap().to_owned())
+        .collect();
+    codes.dedup();
+    codes
+}
+
+#[test]
+fn task_tags_pin_the_check_to_the_tagged_release() {
+    let file = "  - name: app.conf\n    content: \"v42\\n\"\n";
+    // Unpinned, the newer untagged delivery is the one that counts.
+    let (code, report) = check(pinned_world(file).path());
+    assert_eq!(code, 1, "{report:#}");
+    assert_eq!(codes(&report), ["content-mismatch"]);
+
+    let pinned = format!("{file}    task_tags: {{ release: \"42\" }}\n");
+    let (code, report) = check(pinned_world(&pinned).path());
+    assert_eq!(code, 0, "{report:#}");
+    assert_eq!(
+        report["files"][0]["targets"][0]["invoke_id"]
+            .as_str()
+            .map(|s| s.is_empty()),
+        Some(false)
+    );
+
+    // A release that was never tagged has no delivery.
+    let missing = format!("{file}    task_tags: {{ release: \"43\" }}\n");
+    let (code, report) = check(pinned_world(&missing).path());
+    assert_eq!(code, 1, "{report:#}");
+    assert_eq!(codes(&report), ["not-delivered"]);
+}
+
+#[test]
+fn since_excludes_older_deliveries() {
+    let file = "  - name: old.conf\n    content: \"old\\n\"\n";
+    let (code, report) = check(pinned_world(file).path());
+    assert_eq!(code, 0, "{report:#}");
+
+    // 2d before the simulator's clock is 2026-05-30: the delivery is older.
+    let recent = format!("{file}    since: 2d\n");
+    let (code, report) = check(pinned_world(&recent).path());
+    assert_eq!(code, 1, "{report:#}");
+    assert_eq!(codes(&report), ["not-delivered"]);
+
+    // --since applies to files that set none; a file's own wins.
+    let dir = pinned_world(file);
+    let run = |since: &str| {
+        shipcheck()
+            .current_dir(dir.path())
+            .args([
+                "check",
+                "shipcheck.yaml",
+                "--simulate",
+                "state.json",
+                "--since",
+                since,
+            ])
+            .output()
+            .unwrap()
+            .status
+            .code()
+    };
+    assert_eq!(run("2026-05-25T00:00:00Z"), Some(1));
+    assert_eq!(run("30d"), Some(0));
+    let own = pinned_world(&format!("{file}    since: 30d\n"));
+    let output = shipcheck()
+        .current_dir(own.path())
+        .args([
+            "check",
+            "shipcheck.yaml",
+            "--simulate",
+            "state.json",
+            "--since",
+            "1h",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0));
+}

@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use super::{Resolver, content_type};
-use crate::expect::Attr;
+use crate::expect::{Attr, Since};
 use crate::manifest::diagnostics::{Code, ManifestDiagnostic};
 use crate::manifest::model::Defaults;
 use crate::mode::FileMode;
@@ -21,6 +21,8 @@ pub(super) struct ResolvedDefaults {
     pub overwrite: Option<Attr<bool>>,
     pub content_type: Option<Attr<ContentType>>,
     pub max_age: Option<Attr<Duration>>,
+    pub task_tags: Option<Vec<(String, String)>>,
+    pub since: Option<Attr<Since>>,
 }
 
 impl Resolver<'_> {
@@ -49,6 +51,14 @@ impl Resolver<'_> {
                 .max_age
                 .as_ref()
                 .and_then(|age| self.duration(age, "/defaults/max_age")),
+            task_tags: d
+                .task_tags
+                .as_ref()
+                .and_then(|tags| self.task_tags(tags, "/defaults/task_tags")),
+            since: d
+                .since
+                .as_ref()
+                .and_then(|since| self.since(since, "/defaults/since")),
         }
     }
 

@@ -130,6 +130,33 @@ impl Resolver<'_> {
             );
         }
         let region = self.region(entry.region.as_ref(), &at("region"), defaults);
+        let task_tags = match &entry.task_tags {
+            Some(tags) => {
+                let tags = self.task_tags(tags, &at("task_tags"));
+                ok &= tags.is_some();
+                tags.unwrap_or_default()
+            }
+            None => defaults.task_tags.clone().unwrap_or_default(),
+        };
+        if !task_tags.is_empty() && provider == Provider::Eflo {
+            ok = false;
+            self.push(
+                ManifestDiagnostic::new(
+                    Code::InvalidValue,
+                    "`task_tags:` does not apply to eflo: its API has no tag filter",
+                )
+                .label(self.entry_label(&entry_pointer), "eflo file")
+                .help("pin eflo deliveries with `invoke_id:`"),
+            );
+        }
+        let since = match &entry.since {
+            Some(since) => {
+                let since = self.since(since, &at("since"));
+                ok &= since.is_some();
+                since
+            }
+            None => defaults.since.clone(),
+        };
         let max_age = match &entry.max_age {
             Some(age) => self.duration(age, &at("max_age")),
             None => defaults.max_age.clone(),
@@ -159,6 +186,8 @@ impl Resolver<'_> {
             targets: targets?.ids,
             invoke_id,
             max_age,
+            task_tags,
+            since,
             sensitive: entry.sensitive.unwrap_or(false),
             description,
         })

@@ -25,7 +25,7 @@ use super::document::SpanIndex;
 use super::model::{CommandEntry, ContentTypeName, Defaults, FileEntry, ModeSpec, WaiverEntry};
 use super::schema::first_line;
 use super::vars::Expander;
-use crate::expect::{Attr, CommandExpectation, FileExpectation, Origin, Span, Waiver};
+use crate::expect::{Attr, CommandExpectation, FileExpectation, Origin, Since, Span, Waiver};
 use crate::mode::FileMode;
 use crate::observe::ContentType;
 use crate::protocol::Provider;
@@ -146,6 +146,49 @@ impl Resolver<'_> {
                 None
             }
         }
+    }
+
+    /// `since:`: an RFC 3339 time or a duration back from the check's clock.
+    fn since(&mut self, text: &str, pointer: &str) -> Option<Attr<Since>> {
+        let attr = self.string(text, pointer)?;
+        match Since::parse(&attr.value) {
+            Ok(since) => Some(Attr::declared(since, attr.origin?)),
+            Err(err) => {
+                self.push(
+                    ManifestDiagnostic::new(Code::InvalidSince, err)
+                        .label(self.index.value(pointer), "not a time or a duration")
+                        .help(
+                            "write an RFC 3339 time (2026-06-01T12:00:00Z) or a duration (2h, 30m)",
+                        ),
+                );
+                None
+            }
+        }
+    }
+
+    /// `task_tags:`: at most 20, the API's limit on `Tag.N` filters.
+    fn task_tags(
+        &mut self,
+        tags: &std::collections::BTreeMap<String, String>,
+        pointer: &str,
+    ) -> Option<Vec<(String, String)>> {
+        if tags.len() > 20 {
+            self.push(
+                ManifestDiagnostic::new(
+                    Code::InvalidValue,
+                    format!("{} task tags; the API filters by at most 20", tags.len()),
+                )
+                .label(self.index.value(pointer), "too many tags")
+                .help("pin the deliveries with fewer tags"),
+            );
+            return None;
+        }
+        let mut out = Vec::new();
+        for (key, value) in tags {
+            let value = self.string(value, &super::document::pointer_push(pointer, key))?;
+            out.push((key.clone(), value.value));
+        }
+        Some(out)
     }
 
     fn duration(&mut self, text: &str, pointer: &str) -> Option<Attr<Duration>> {
