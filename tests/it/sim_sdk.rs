@@ -82,3 +82,62 @@ async fn the_official_python_sdk_round_trips_with_v3_and_v1() {
     assert_eq!(stats.errors["SignatureDoesNotMatch"], 2);
     assert_eq!(stats.errors.len(), 1, "{stats:?}");
 }
+
+#[tokio::test]
+#[ignore = "needs the Python SDK: run scripts/test.sh"]
+async fn the_python_sdk_lists_instances_by_tag_and_reads_tagged_deliveries() {
+    let python = std::env::var("SHIPCHECK_SDK_PYTHON")
+        .expect("SHIPCHECK_SDK_PYTHON names the SDK virtualenv's python (scripts/test.sh sets it)");
+    let server = start(config("sim/fleets-sdk.yaml")).await;
+    let script = data("sdk/sim_fleets.py");
+    let endpoint = server.addr().to_string();
+    let output = tokio::task::spawn_blocking(move || {
+        std::process::Command::new(&python)
+            .arg(&script)
+            .env("SIM_ENDPOINT", endpoint)
+            .env("SIM_ACCESS_KEY_ID", sim::KEY_ID)
+            .env("SIM_ACCESS_KEY_SECRET", sim::SECRET)
+            .output()
+    })
+    .await
+    .unwrap()
+    .expect("the SDK python runs");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "the SDK script failed:\n{stderr}");
+    let outcome: Value = serde_json::from_slice(&output.stdout).unwrap();
+
+    let web_prod = |id: &str, status: &str| {
+        json!({"id": id, "status": status, "region": "cn-hangzhou",
+               "tags": [["env", "prod"], ["role", "web"]]})
+    };
+    // Running, role=web and env=prod: two pages of two, then one.
+    assert_eq!(outcome["by_token"]["pages"], 2, "{outcome}");
+    assert_eq!(
+        outcome["by_token"]["instances"],
+        json!([
+            web_prod("i-bp1fleet00000001", "Running"),
+            web_prod("i-bp1fleet00000002", "Running"),
+            web_prod("i-bp1fleet00000003", "Running"),
+        ])
+    );
+    // Any status, by page number: the stopped one too.
+    assert_eq!(outcome["by_page"]["total_count"], 4);
+    assert_eq!(
+        outcome["by_page"]["instances"][3],
+        web_prod("i-bp1fleet00000004", "Stopped")
+    );
+    assert_eq!(
+        outcome["resource_group"],
+        json!([web_prod("i-bp1fleet00000003", "Running")])
+    );
+    // Only the tagged task, with its tags; the newer untagged one is left out.
+    assert_eq!(
+        outcome["tagged"],
+        json!([{
+            "invoke_id": outcome["send_file_invoke_id"],
+            "content": "v42\n",
+            "tags": [["release", "42"], ["team", "web"]],
+        }])
+    );
+    assert_eq!(server.stats().errors.len(), 0, "{:?}", server.stats());
+}
