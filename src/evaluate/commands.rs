@@ -50,7 +50,9 @@ pub(super) fn evaluate(
     };
     let label = report.key.label();
 
-    if command.targets.is_empty() {
+    // No targets means "wherever it ran", unless they were to come from
+    // instance sets that resolved to nothing (reported on their own).
+    if command.targets.is_empty() && command.target_sources.is_empty() {
         if let Some(gap) = eval.command_gap(command, None) {
             let subject = format!("{label} in {}", command.region());
             report
