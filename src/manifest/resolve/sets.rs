@@ -78,10 +78,10 @@ impl Resolver<'_> {
                     SetMembers::Ids(ids)
                 }
                 InstanceSet::Source(source) => {
-                    match self.set_source(name, source, provider, &set_pointer) {
-                        Some(members) => members,
-                        None => continue,
-                    }
+                    // A set whose source failed (reported) still exists, so
+                    // the entries naming it are not also "unknown set".
+                    self.set_source(name, source, provider, &set_pointer)
+                        .unwrap_or(SetMembers::Ids(Vec::new()))
                 }
             };
             out.insert(name.clone(), members);
