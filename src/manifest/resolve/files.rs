@@ -154,6 +154,7 @@ impl Resolver<'_> {
             group: group?,
             overwrite,
             content: content.ok()?,
+            content_file: entry.content_file.as_ref().map(|p| self.base_dir.join(p)),
             content_type,
             targets: targets?,
             invoke_id,
