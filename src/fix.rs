@@ -262,3 +262,90 @@ pub fn to_script(plan: &FixPlan) -> String {
     }
     script
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::evaluate::{EvalOptions, evaluate};
+    use crate::observe::Observations;
+
+    /// The fix for a manifest none of whose files were delivered.
+    fn fix_of(manifest: &str, files: &[(&str, &str)]) -> FixPlan {
+        let dir = tempfile::tempdir().unwrap();
+        for (name, text) in files {
+            std::fs::write(dir.path().join(name), text).unwrap();
+        }
+        let path = dir.path().join("shipcheck.yaml");
+        std::fs::write(&path, manifest).unwrap();
+        let expectations = crate::manifest::load(&[path], &[], &|_| None).unwrap();
+        let report = evaluate(
+            &expectations,
+            &Observations::default(),
+            &EvalOptions {
+                now: jiff::Timestamp::now(),
+                strict: false,
+            },
+        );
+        plan(&expectations, &report)
+    }
+
+    #[test]
+    fn sensitive_content_is_read_at_run_time_never_embedded() {
+        let plan = fix_of(
+            "version: 1\nfiles:\n  - name: key.pem\n    target_dir: /etc/tls\n    region: cn-hangzhou\n    \
+             mode: \"0600\"\n    sensitive: true\n    content_file: key.pem\n    instances: [i-1]\n",
+            &[("key.pem", "TOP-SECRET-KEY\n")],
+        );
+        let script = to_script(&plan);
+        let json = to_json(&plan);
+        for text in [&script, &json] {
+            assert!(!text.contains("TOP-SECRET-KEY"), "{text}");
+            assert!(
+                !text.contains(
+                    &base64::engine::general_purpose::STANDARD.encode("TOP-SECRET-KEY\n")
+                )
+            );
+        }
+        assert!(script.contains("--Content \"$(base64 < '"), "{script}");
+        assert!(
+            script.contains("key.pem' | tr -d '\\n')\" \\\n  --ContentType Base64"),
+            "{script}"
+        );
+        let json: serde_json::Value = serde_json::from_str(&json).unwrap();
+        let call = &json["calls"][0];
+        assert!(call["parameters"].get("Content").is_none(), "{call}");
+        assert!(
+            call["content_from_file"]
+                .as_str()
+                .unwrap()
+                .ends_with("key.pem")
+        );
+        assert_eq!(call["parameters"]["FileMode"], "0600");
+    }
+
+    #[test]
+    fn calls_name_at_most_50_instances_and_quote_everything() {
+        let ids: Vec<String> = (0..120).map(|n| format!("i-{n}")).collect();
+        let plan = fix_of(
+            &format!(
+                "version: 1\nfiles:\n  - name: \"it's.conf\"\n    target_dir: /etc/app\n    region: cn-hangzhou\n    \
+                 content: \"a 'quoted' $(value)\\n\"\n    instances: [{}]\n",
+                ids.join(", ")
+            ),
+            &[],
+        );
+        let sizes: Vec<usize> = plan
+            .calls
+            .iter()
+            .map(|c| c.parameters.instance_id.len())
+            .collect();
+        assert_eq!(sizes, [50, 50, 20]);
+        let script = to_script(&plan);
+        assert!(script.contains(r"--Name 'it'\''s.conf'"), "{script}");
+        assert!(
+            script.contains(r"--Content 'a '\''quoted'\'' $(value)"),
+            "{script}"
+        );
+        assert!(plan.calls.iter().all(|c| c.parameters.overwrite));
+    }
+}
