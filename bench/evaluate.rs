@@ -95,6 +95,7 @@ fn fleet(instances: usize, files: usize) -> Fleet {
                 ExpectedContent::Bytes(body.clone().into_bytes()),
                 at("content_file:"),
             )),
+            content_file: None,
             content_type: Attr::builtin(ContentType::PlainText),
             target_sources: Vec::new(),
             targets: ids

@@ -47,6 +47,7 @@ use crate::evaluate::{EvalOptions, evaluate};
 use crate::exit::{Exit, Failure};
 use crate::expect::Expectations;
 use crate::manifest::ManifestErrors;
+use crate::observe::Observations;
 use crate::plan::Plan;
 use crate::protocol::endpoint::check_region;
 use crate::report::Report;
@@ -87,6 +88,12 @@ pub struct CheckOptions {
     pub timeout: Duration,
     /// `--since`: for files that set no `since:` themselves.
     pub since: Option<crate::expect::Since>,
+    /// Also read the declared files on the instances' disks with a
+    /// read-only RunCommand ([`crate::probe`]), once the deliveries are judged.
+    pub probe: bool,
+    /// Also work out the SendFile calls that would fix the drift
+    /// ([`Checked::fix`]).
+    pub fix: bool,
 }
 
 /// The default `timeout`: ten minutes.
@@ -102,6 +109,8 @@ impl Default for CheckOptions {
             region: None,
             timeout: DEFAULT_TIMEOUT,
             since: None,
+            probe: false,
+            fix: false,
         }
     }
 }
@@ -134,6 +143,8 @@ impl Progress for NoProgress {
 pub struct Checked {
     pub report: Report,
     pub exit: Exit,
+    /// The fix for the drift, when [`CheckOptions::fix`] asked for it.
+    pub fix: Option<crate::fix::FixPlan>,
 }
 
 /// Why a check produced no report.
@@ -234,13 +245,21 @@ async fn check(
     let started = Instant::now();
     let deadline = options.wait.map(|wait| started + wait);
     let grace_ends = options.wait.map(|wait| started + options.grace.min(wait));
-    loop {
-        let mut report = observe(connection, &expectations, &plan, options.strict).await;
+    let (mut checked, mut observations) = loop {
+        let (mut report, observations) =
+            observe(connection, &expectations, &plan, options.strict).await;
         report.strict_coverage.clone_from(&coverage);
         crate::fleet::record(&sets, &expectations, &mut report);
         let exit = report.exit();
         let (Some(deadline), Some(grace_ends)) = (deadline, grace_ends) else {
-            return Ok(Checked { report, exit });
+            break (
+                Checked {
+                    report,
+                    exit,
+                    fix: None,
+                },
+                observations,
+            );
         };
         let now = Instant::now();
         let in_grace = now < grace_ends;
@@ -250,14 +269,25 @@ async fn check(
         // terminal failure ends the wait at once.
         let moving = report.is_pending() || (in_grace && unlisted > 0);
         if !moving || failed_for_good(&report, in_grace) {
-            return Ok(Checked { report, exit });
+            break (
+                Checked {
+                    report,
+                    exit,
+                    fix: None,
+                },
+                observations,
+            );
         }
         let left = deadline.saturating_duration_since(now);
         if left.is_zero() {
-            return Ok(Checked {
-                report,
-                exit: Exit::Pending,
-            });
+            break (
+                Checked {
+                    report,
+                    exit: Exit::Pending,
+                    fix: None,
+                },
+                observations,
+            );
         }
         let pending = report.summary().pending + unlisted;
         tracing::info!(
@@ -273,7 +303,33 @@ async fn check(
             nap = nap.min(grace_ends - now);
         }
         tokio::time::sleep(nap).await;
+    };
+    if options.probe {
+        // The disks are read once, after the deliveries have settled (or
+        // the wait ran out), and judged with the same evidence.
+        let groups = crate::probe::plan(&expectations);
+        tracing::info!(runs = groups.len(), "probing disks");
+        observations.disk =
+            Some(crate::probe::run(&connection.client, &groups, options.interval).await);
+        let mut report = evaluate(
+            &expectations,
+            &observations,
+            &EvalOptions {
+                now: observations.fetched_at.unwrap_or_else(|| connection.now()),
+                strict: options.strict,
+            },
+        );
+        report.strict_coverage = checked.report.strict_coverage.take();
+        checked.exit = match checked.exit {
+            Exit::Pending => Exit::Pending,
+            _ => report.exit(),
+        };
+        checked.report = report;
     }
+    if options.fix {
+        checked.fix = Some(crate::fix::plan(&expectations, &checked.report));
+    }
+    Ok(checked)
 }
 
 /// Declared deliveries and commands with no record at all (unwaived).
@@ -341,7 +397,11 @@ fn unreachable(
     let sets = crate::fleet::unresolved(&expectations, &detail);
     crate::fleet::record(&sets, &expectations, &mut report);
     let exit = report.exit();
-    Ok(Checked { report, exit })
+    Ok(Checked {
+        report,
+        exit,
+        fix: None,
+    })
 }
 
 /// One pass: fetch what the plan asks for and judge it as of now.
@@ -350,18 +410,19 @@ async fn observe(
     expectations: &Expectations,
     plan: &Plan,
     strict: bool,
-) -> Report {
+) -> (Report, Observations) {
     let mut observations = crate::fetch::fetch(&connection.client, plan).await;
     let fetched_at = connection.now();
     observations.fetched_at = Some(fetched_at);
-    evaluate(
+    let report = evaluate(
         expectations,
         &observations,
         &EvalOptions {
             now: fetched_at,
             strict,
         },
-    )
+    );
+    (report, observations)
 }
 
 /// The client, and the simulator it talks to when there is one.

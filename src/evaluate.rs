@@ -20,6 +20,7 @@
 mod attributes;
 mod commands;
 mod content;
+mod disk;
 mod files;
 mod waivers;
 
@@ -31,7 +32,7 @@ use jiff::Timestamp;
 use crate::expect::{Attr, Expectations, Origin};
 use crate::expect::{CommandExpectation, FileExpectation};
 use crate::findings::FindingCode;
-use crate::observe::{Gap, GapReason, Observations};
+use crate::observe::{DiskObservations, Gap, GapReason, Observations};
 use crate::protocol::join_path;
 use crate::report::model::{Detail, Finding, Location, Locator, ManifestFile, Report};
 
@@ -55,6 +56,7 @@ pub fn evaluate(
         expectations,
         options,
         gaps: &observations.gaps,
+        disk: observations.disk.as_ref(),
         locator: Locator::new(&expectations.sources),
     };
     let files = expectations
@@ -87,6 +89,7 @@ pub fn evaluate(
         commands,
         general,
         instance_sets: Vec::new(),
+        fix: None,
     };
     waivers::apply(expectations, &eval.locator, options.now, &mut report);
     report
@@ -97,6 +100,8 @@ struct Evaluator<'a> {
     options: &'a EvalOptions,
     /// The queries that failed.
     gaps: &'a [Gap],
+    /// What `--probe` read on the disks.
+    disk: Option<&'a DiskObservations>,
     locator: Locator<'a>,
 }
 

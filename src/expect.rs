@@ -214,6 +214,10 @@ pub struct FileExpectation {
     pub group: Attr<String>,
     pub overwrite: Attr<bool>,
     pub content: Option<Attr<ExpectedContent>>,
+    /// Where `content_file:` points (joined to the manifest's directory):
+    /// the fix script reads a sensitive file's content from here when it
+    /// runs, rather than carrying it.
+    pub content_file: Option<PathBuf>,
     /// How the content is sent; a `Base64` file is binary-safe.
     pub content_type: Attr<ContentType>,
     pub targets: Vec<TargetRef>,

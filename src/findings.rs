@@ -56,6 +56,11 @@ pub enum FindingCode {
     OverwriteMismatch,
     ContentMismatch,
     StaleDelivery,
+    DiskMissing,
+    DiskModeMismatch,
+    DiskOwnerMismatch,
+    DiskGroupMismatch,
+    DiskContentMismatch,
     UnexpectedDelivery,
     UnexpectedInstance,
     CommandNotFound,
@@ -188,6 +193,57 @@ pub const REGISTRY: &[CodeInfo] = &[
         explanation: "The latest successful delivery finished longer ago than the declared \
             `max_age`.",
         remediation: "Send the file again, or raise `max_age` if older deliveries are fine.",
+    },
+    CodeInfo {
+        code: FindingCode::DiskMissing,
+        name: "disk-missing",
+        severity: Severity::Error,
+        title: "The declared file is not on the target's disk (--probe)",
+        explanation: "The probe found nothing at the declared path, or something that is not a \
+            regular file, whatever the delivery record says: the file was deleted or replaced \
+            after its delivery.",
+        remediation: "Send the file again (the --fix-script and --fix-plan outputs do), and find \
+            out what removed it.",
+    },
+    CodeInfo {
+        code: FindingCode::DiskModeMismatch,
+        name: "disk-mode-mismatch",
+        severity: Severity::Error,
+        title: "The file's mode on disk differs from the declaration (--probe)",
+        explanation: "The mode the probe read with `stat` is not the declared one: the file was \
+            chmod-ed after its delivery (or delivered with another mode).",
+        remediation: "Send the file again with the declared mode (--fix-script), or correct \
+            `mode:` in the manifest.",
+    },
+    CodeInfo {
+        code: FindingCode::DiskOwnerMismatch,
+        name: "disk-owner-mismatch",
+        severity: Severity::Error,
+        title: "The file's owner on disk differs from the declaration (--probe)",
+        explanation: "The owner the probe read with `stat` is not the declared one: the file was \
+            chown-ed after its delivery (or delivered with another owner).",
+        remediation: "Send the file again with the declared owner (--fix-script), or correct \
+            `owner:` in the manifest.",
+    },
+    CodeInfo {
+        code: FindingCode::DiskGroupMismatch,
+        name: "disk-group-mismatch",
+        severity: Severity::Error,
+        title: "The file's group on disk differs from the declaration (--probe)",
+        explanation: "The group the probe read with `stat` is not the declared one.",
+        remediation: "Send the file again with the declared group (--fix-script), or correct \
+            `group:` in the manifest.",
+    },
+    CodeInfo {
+        code: FindingCode::DiskContentMismatch,
+        name: "disk-content-mismatch",
+        severity: Severity::Error,
+        title: "The file's content on disk differs from the declaration (--probe)",
+        explanation: "The size and SHA-256 the probe computed on the target are not those of the \
+            declared content: the file was edited after its delivery. The probe never reads the \
+            content back, so only sizes and hashes are shown.",
+        remediation: "Send the declared content again (--fix-script), or update the manifest's \
+            `content`, `content_file` or `sha256`.",
     },
     CodeInfo {
         code: FindingCode::UnexpectedDelivery,

@@ -6,6 +6,7 @@
 //! types here, and the evaluation only ever sees these.
 
 use std::borrow::Cow;
+use std::collections::BTreeMap;
 use std::fmt;
 
 use base64::Engine as _;
@@ -13,6 +14,7 @@ use jiff::Timestamp;
 use serde::Serialize;
 
 use crate::plan::Query;
+use crate::probe::script::DiskState;
 use crate::protocol::{Provider, join_path};
 
 /// How `Content` is encoded (`ContentType`).
@@ -277,6 +279,11 @@ pub enum GapReason {
     ListingChanged,
     /// The check's deadline passed before the query finished.
     Deadline,
+    /// `--probe`: the probe did not run to completion on the target
+    /// (failed, timed out, a Windows instance, an agent not running).
+    ProbeFailed,
+    /// `--probe`: the probe's output was cut (`Dropped` > 0) or malformed.
+    ProbeOutputIncomplete,
 }
 
 impl GapReason {
@@ -289,6 +296,8 @@ impl GapReason {
             Self::FieldInvalid => "field-invalid",
             Self::ListingChanged => "listing-changed",
             Self::Deadline => "deadline",
+            Self::ProbeFailed => "probe-failed",
+            Self::ProbeOutputIncomplete => "probe-output-incomplete",
         }
     }
 
@@ -301,6 +310,8 @@ impl GapReason {
             Self::FieldInvalid => "a field the verdict needs is unreadable",
             Self::ListingChanged => "the listing changed while it was read",
             Self::Deadline => "the check's deadline passed",
+            Self::ProbeFailed => "the disk probe did not run",
+            Self::ProbeOutputIncomplete => "the disk probe's output is incomplete",
         }
     }
 }
@@ -333,6 +344,30 @@ pub struct Observations {
     pub gaps: Vec<Gap>,
     /// When the fetch finished; ages and retention are measured from here.
     pub fetched_at: Option<Timestamp>,
+    /// What `--probe` read on the disks; `None` without `--probe`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub disk: Option<DiskObservations>,
+}
+
+/// What the probe read, per (instance, declared path).
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct DiskObservations {
+    /// Keyed by instance id, then path.
+    pub probed: BTreeMap<String, BTreeMap<String, Probed>>,
+}
+
+impl DiskObservations {
+    pub fn get(&self, instance: &str, path: &str) -> Option<&Probed> {
+        self.probed.get(instance)?.get(path)
+    }
+}
+
+/// One (instance, path) as the probe saw it, or why it could not.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case", tag = "kind")]
+pub enum Probed {
+    Seen { state: DiskState },
+    Unprobed { reason: GapReason, detail: String },
 }
 
 /// Decodes standard Base64, tolerating missing padding and surrounding space.

@@ -86,6 +86,26 @@ pub struct CheckArgs {
     #[arg(short, long, env = "SHIPCHECK_QUIET")]
     pub quiet: bool,
 
+    /// Also read each declared file on its instances' disks with a read-only
+    /// RunCommand (exists, mode, owner, group, size, SHA-256; never content).
+    /// Needs ecs:RunCommand and ecs:DescribeInvocationResults.
+    #[arg(long, env = "SHIPCHECK_PROBE")]
+    pub probe: bool,
+
+    /// With --probe: print the probe's script, the calls it would make and
+    /// the RAM actions it needs, and stop (no credentials, no calls).
+    #[arg(long, env = "SHIPCHECK_DRY_RUN", requires = "probe")]
+    pub dry_run: bool,
+
+    /// Write a bash script of `aliyun ecs SendFile` calls that would fix
+    /// every drifted file (shipcheck never runs it).
+    #[arg(long, env = "SHIPCHECK_FIX_SCRIPT", value_name = "PATH")]
+    pub fix_script: Option<PathBuf>,
+
+    /// Write the same SendFile calls as JSON: {"calls": [{"action", "parameters"}]}.
+    #[arg(long, env = "SHIPCHECK_FIX_PLAN", value_name = "PATH")]
+    pub fix_plan: Option<PathBuf>,
+
     /// Start the simulator in-process on this state file and check against it
     /// (no credentials needed).
     #[arg(
@@ -247,6 +267,9 @@ pub fn run(args: &CheckArgs, colors: Colors, runtime: &Runtime) -> Result<Exit, 
         Ok(expectations) => expectations,
         Err(errors) => return emit_invalid(&errors, args, colors),
     };
+    if args.dry_run {
+        return super::probe::dry_run(expectations, args);
+    }
     let options = CheckOptions {
         strict: args.strict,
         wait: args.wait,
@@ -255,12 +278,17 @@ pub fn run(args: &CheckArgs, colors: Colors, runtime: &Runtime) -> Result<Exit, 
         region: args.cloud.region.clone(),
         timeout: args.timeout,
         since: args.since,
+        probe: args.probe,
+        fix: args.fix_script.is_some() || args.fix_plan.is_some(),
     };
     let mut spinner = Spinner::new(args.wait.is_some());
     let checked = runtime.block_on(crate::check::run(expectations, api, &options, &mut spinner));
     spinner.finish();
     match checked {
-        Ok(checked) => {
+        Ok(mut checked) => {
+            if let Some(fix) = &checked.fix {
+                checked.report.fix = Some(super::probe::write_fix(fix, args)?);
+            }
             emit(&checked.report, args, colors, checked.exit)?;
             Ok(checked.exit)
         }
@@ -314,6 +342,10 @@ fn emit_invalid(
     args: &CheckArgs,
     colors: Colors,
 ) -> Result<Exit, Failure> {
+    // The fix files exist on every exit code; an invalid manifest fixes nothing.
+    if args.fix_script.is_some() || args.fix_plan.is_some() {
+        super::probe::write_fix(&crate::fix::FixPlan::default(), args)?;
+    }
     write_reports(args, |format| {
         crate::report::diagnostics::render(errors, format)
     })?;

@@ -9,6 +9,7 @@
 
 mod check;
 mod completions;
+mod probe;
 mod progress;
 mod schema;
 mod sim;

@@ -22,6 +22,7 @@ pub mod paging;
 pub mod redact;
 pub mod retry;
 pub mod rpc;
+pub mod run_command;
 pub mod transport;
 pub mod wire;
 

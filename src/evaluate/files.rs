@@ -117,7 +117,11 @@ pub(super) fn evaluate(
                 .and_then(|targets| targets.get(target.id.as_str()))
                 .map(|attempts| attempts.iter().filter(pinned).collect())
                 .unwrap_or_default();
-            judge(eval, file, &path, target, &attempts, observed.is_some())
+            let mut report = judge(eval, file, &path, target, &attempts, observed.is_some());
+            report
+                .findings
+                .extend(super::disk::judge(eval, file, target));
+            report
         })
         .collect();
     if eval.options.strict {

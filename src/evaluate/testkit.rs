@@ -85,6 +85,7 @@ pub(crate) fn file(
         group: Attr::builtin("root".to_owned()),
         overwrite: Attr::builtin(false),
         content: None,
+        content_file: None,
         content_type: Attr::builtin(ContentType::PlainText),
         targets: target_refs(exp, entry, targets),
         target_sources: Vec::new(),

@@ -73,6 +73,9 @@ fn render_with(report: &Report, options: &HumanOptions) -> String {
     }
     printer.unverified(&mut out);
     printer.summary(&mut out);
+    if let Some(line) = report.fix.as_ref().and_then(|fix| fix.line()) {
+        let _ = writeln!(out, "{line}");
+    }
     out
 }
 

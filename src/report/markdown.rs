@@ -63,6 +63,9 @@ pub fn render(report: &Report) -> String {
         let _ = writeln!(out, "### Other findings\n");
         findings_list(&mut out, report, &report.general);
     }
+    if let Some(line) = report.fix.as_ref().and_then(|fix| fix.line()) {
+        let _ = writeln!(out, "{line}\n");
+    }
     out
 }
 

@@ -363,6 +363,31 @@ pub struct Report {
     /// The instance sets resolved when the check ran (tags, resource
     /// group), set by the check that resolved them.
     pub instance_sets: Vec<InstanceSetReport>,
+    /// The fix written by `--fix-script` / `--fix-plan`, when one was.
+    pub fix: Option<FixNote>,
+}
+
+/// Where the fix for this report's drift was written.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FixNote {
+    /// SendFile calls in it.
+    pub calls: usize,
+    /// The files written (the script, the plan).
+    pub paths: Vec<String>,
+}
+
+impl FixNote {
+    /// One line for the human and Markdown reports; `None` when there is
+    /// nothing to send.
+    pub fn line(&self) -> Option<String> {
+        (self.calls > 0).then(|| {
+            format!(
+                "A fix is available: {} in {} (shipcheck does not run it).",
+                crate::text::count(self.calls, "SendFile call"),
+                self.paths.join(" and ")
+            )
+        })
+    }
 }
 
 /// What an instance set resolved to, in one region, and from where.

@@ -153,6 +153,7 @@ fn in_sync() -> Observations {
         ],
         gaps: vec![],
         fetched_at: Some(ts(NOW)),
+        disk: None,
     }
 }
 
@@ -190,6 +191,7 @@ fn drift() -> Observations {
         commands: vec![reload("i-web1", "Success", 0, "nginx reloaded\n"), failed],
         gaps: vec![],
         fetched_at: Some(ts(NOW)),
+        disk: None,
     }
 }
 

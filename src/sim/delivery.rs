@@ -128,6 +128,19 @@ impl Delivery {
             .unwrap_or_else(|| overall(statuses).to_owned())
     }
 
+    /// The bytes the file holds once written: `Content` decoded as its
+    /// `ContentType` says (undecodable Base64 is what SendFile refuses).
+    pub fn decoded_content(&self) -> Vec<u8> {
+        use base64::Engine as _;
+        if self.content_type.eq_ignore_ascii_case("Base64") {
+            base64::engine::general_purpose::STANDARD
+                .decode(&self.content)
+                .unwrap_or_default()
+        } else {
+            self.content.clone().into_bytes()
+        }
+    }
+
     pub fn target_count(&self) -> u64 {
         self.target_count.unwrap_or(self.targets.len() as u64)
     }

@@ -25,6 +25,7 @@ mod clock;
 mod config;
 mod context;
 mod delivery;
+mod disk;
 mod errors;
 mod faults;
 mod handle;

@@ -203,9 +203,65 @@ pub struct MachineSpec {
     /// Groups that exist (default: root).
     #[serde(default)]
     pub groups: Option<Vec<String>>,
-    /// Absolute paths of files already on the machine.
+    /// Files on the machine's disk now, applied after the state's
+    /// deliveries (so they can say a delivered file was changed since).
     #[serde(default)]
-    pub files: Vec<String>,
+    pub files: Vec<FileSpec>,
+    /// `windows` machines refuse shell scripts (the probe).
+    #[serde(default)]
+    pub os: OsSpec,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum OsSpec {
+    #[default]
+    Linux,
+    Windows,
+}
+
+/// One file on a machine's disk: a plain path (present, whatever a
+/// delivery left there, else empty with SendFile's defaults), the file as
+/// it is now, or its absence.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+pub enum FileSpec {
+    Path(String),
+    Absent(AbsentFileSpec),
+    Present(PresentFileSpec),
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AbsentFileSpec {
+    pub path: String,
+    /// Must be `true`: the path was deleted after its delivery.
+    #[serde(rename = "absent", deserialize_with = "must_be_true")]
+    _absent: (),
+}
+
+fn must_be_true<'de, D: Deserializer<'de>>(deserializer: D) -> Result<(), D::Error> {
+    match bool::deserialize(deserializer)? {
+        true => Ok(()),
+        false => Err(serde::de::Error::custom(
+            "`absent: false` says nothing; list the file by path or as an object",
+        )),
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PresentFileSpec {
+    pub path: String,
+    #[serde(default = "default_mode", deserialize_with = "string_or_number")]
+    pub mode: String,
+    #[serde(default = "root")]
+    pub owner: String,
+    #[serde(default = "root")]
+    pub group: String,
+    /// Plain text.
+    #[serde(default)]
+    pub content: String,
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]

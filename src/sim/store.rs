@@ -6,18 +6,20 @@
 //! and the state file's reading into them.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::Arc;
 use std::time::Duration;
 
 use jiff::{SignedDuration, Timestamp};
 use regex::Regex;
 
 use super::delivery::{Delivery, DeliveryTarget, PinnedTimes};
+use super::disk::{Disk, DiskFile};
 use super::invocation::{CommandRun, CommandTarget, Invocation};
 use super::records::{Outcome, Stamp, parse_time};
 use super::regions::DEFAULT_REGION;
 use super::state::{
-    AgentStatus, CommandSpec, CommandTargetSpec, DeliverySpec, MachineSpec, MachineStatus,
-    ProductSpec, StateFile, TargetSpec,
+    AgentStatus, CommandSpec, CommandTargetSpec, DeliverySpec, FileSpec, MachineSpec,
+    MachineStatus, OsSpec, ProductSpec, StateFile, TargetSpec,
 };
 use super::tables::Table;
 use crate::protocol::Provider;
@@ -34,7 +36,8 @@ pub struct Machine {
     pub tags: Vec<(String, String)>,
     pub users: BTreeSet<String>,
     pub groups: BTreeSet<String>,
-    pub files: BTreeSet<String>,
+    pub files: Disk,
+    pub os: OsSpec,
 }
 
 impl Machine {
@@ -58,7 +61,8 @@ impl Machine {
             tags: tags_of(&spec.tags),
             users: names(&spec.users),
             groups: names(&spec.groups),
-            files: spec.files.iter().cloned().collect(),
+            files: Disk::new(),
+            os: spec.os,
         }
     }
 
@@ -73,7 +77,8 @@ impl Machine {
             tags: Vec::new(),
             users: BTreeSet::from(["root".to_owned()]),
             groups: BTreeSet::from(["root".to_owned()]),
-            files: BTreeSet::new(),
+            files: Disk::new(),
+            os: OsSpec::Linux,
         }
     }
 }
@@ -138,6 +143,13 @@ impl World {
                 Err(e) => problems.push(format!("/deliveries/{i}: {e}")),
             }
         }
+        // The disks as they are now, after what the deliveries wrote.
+        for spec in &state.instances {
+            world.set_disk(&spec.id, &spec.files);
+        }
+        for spec in &state.nodes {
+            world.set_disk(&spec.id, &spec.files);
+        }
         let mut commands: Vec<(usize, &CommandSpec)> = state.commands.iter().enumerate().collect();
         commands.sort_by_key(|(_, c)| parse_time(&c.creation_time).ok());
         for (i, spec) in commands {
@@ -164,6 +176,37 @@ impl World {
         }
     }
 
+    /// Applies a state file's `files:` to a machine's disk.
+    fn set_disk(&mut self, id: &str, files: &[FileSpec]) {
+        let Some(machine) = self.machines.get_mut(id) else {
+            return;
+        };
+        for file in files {
+            match file {
+                FileSpec::Path(path) => {
+                    machine
+                        .files
+                        .entry(path.clone())
+                        .or_insert_with(|| Arc::new(DiskFile::placeholder()));
+                }
+                FileSpec::Absent(spec) => {
+                    machine.files.remove(&spec.path);
+                }
+                FileSpec::Present(spec) => {
+                    machine.files.insert(
+                        spec.path.clone(),
+                        Arc::new(DiskFile {
+                            mode: spec.mode.clone(),
+                            owner: spec.owner.clone(),
+                            group: spec.group.clone(),
+                            content: spec.content.clone().into_bytes(),
+                        }),
+                    );
+                }
+            }
+        }
+    }
+
     pub fn add_machine(&mut self, machine: Machine) {
         self.machines.insert(machine.id.clone(), machine);
     }
@@ -182,6 +225,12 @@ impl World {
     /// Adds a delivery; a successful one leaves its file on the machines.
     pub fn insert_delivery(&mut self, delivery: Delivery) {
         let path = join_path(&delivery.target_dir, &delivery.name);
+        let written = Arc::new(DiskFile {
+            mode: delivery.mode.clone(),
+            owner: delivery.owner.clone(),
+            group: delivery.group.clone(),
+            content: delivery.decoded_content(),
+        });
         for target in &delivery.targets {
             // A machine a record was delivered to exists, unless the record
             // says it does not.
@@ -193,7 +242,7 @@ impl World {
             }
             let machine = self.machine_or_running(&target.id, delivery.product, &delivery.region);
             if target.outcome.status == "Success" {
-                machine.files.insert(path.clone());
+                machine.files.insert(path.clone(), Arc::clone(&written));
             }
         }
         self.deliveries.insert(delivery);

@@ -34,6 +34,8 @@ mod hostile_listings;
 mod hostile_manifests;
 mod layout;
 mod manifest_invalid;
+#[cfg(feature = "sim")]
+mod probe;
 mod properties;
 #[cfg(feature = "sim")]
 mod secret_scan;

@@ -141,3 +141,59 @@ async fn the_python_sdk_lists_instances_by_tag_and_reads_tagged_deliveries() {
     );
     assert_eq!(server.stats().errors.len(), 0, "{:?}", server.stats());
 }
+
+#[tokio::test]
+#[ignore = "needs the Python SDK: run scripts/test.sh"]
+async fn the_official_python_sdk_runs_the_probe_and_reads_its_output() {
+    use shipcheck::probe::script::{self, DiskState};
+
+    let python = std::env::var("SHIPCHECK_SDK_PYTHON")
+        .expect("SHIPCHECK_SDK_PYTHON names the SDK virtualenv's python (scripts/test.sh sets it)");
+    let server = start(config("sim/sdk.yaml")).await;
+    let paths = vec![
+        "/etc/shipcheck/probed.conf".to_owned(),
+        "/etc/shipcheck/never-sent.conf".to_owned(),
+    ];
+    let probe = script::render(&paths);
+    let sdk_script = data("sdk/sim_probe.py");
+    let endpoint = server.addr().to_string();
+    let output = tokio::task::spawn_blocking(move || {
+        std::process::Command::new(&python)
+            .arg(&sdk_script)
+            .env("SIM_ENDPOINT", endpoint)
+            .env("SIM_ACCESS_KEY_ID", sim::KEY_ID)
+            .env("SIM_ACCESS_KEY_SECRET", sim::SECRET)
+            .env("SIM_INSTANCE", INSTANCE)
+            .env("SIM_PROBE_SCRIPT", probe)
+            .output()
+    })
+    .await
+    .unwrap()
+    .expect("the SDK python runs");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "the SDK script failed:\n{stderr}");
+    let outcome: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(outcome["status"], "Success", "{outcome}");
+    assert_eq!(outcome["exit_code"], 0);
+    assert_eq!(outcome["dropped"], 0);
+
+    // The output the SDK read parses strictly, and says what SendFile wrote.
+    let states = script::parse(outcome["output"].as_str().unwrap().as_bytes(), 2).unwrap();
+    let DiskState::File(facts) = &states[0] else {
+        panic!("{states:?}")
+    };
+    let content = b"probed by the SDK\n";
+    assert_eq!(facts.mode, 0o640);
+    assert_eq!(
+        (facts.owner.as_str(), facts.group.as_str()),
+        ("root", "root")
+    );
+    assert_eq!(facts.size, content.len() as u64);
+    assert_eq!(facts.sha256, {
+        use sha2::Digest as _;
+        hex::encode(sha2::Sha256::digest(content))
+    });
+    assert_eq!(states[1], DiskState::Absent);
+    assert_eq!(server.stats().requests["ecs/RunCommand"], 1);
+    server.shutdown().await;
+}

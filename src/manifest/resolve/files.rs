@@ -181,6 +181,7 @@ impl Resolver<'_> {
             group: group?,
             overwrite,
             content: content.ok()?,
+            content_file: entry.content_file.as_ref().map(|p| self.base_dir.join(p)),
             content_type,
             target_sources: targets.as_ref()?.sources.clone(),
             targets: targets?.ids,

@@ -6,12 +6,14 @@ use base64::Engine as _;
 use serde_json::json;
 
 use super::{Answer, record_tags, region, reply, targets};
+use crate::probe::script;
 use crate::sim::context::Sim;
+use crate::sim::disk::{self, Disk};
 use crate::sim::errors::ApiError;
 use crate::sim::invocation::{CommandRun, CommandTarget, Invocation, limit_output};
 use crate::sim::params::Params;
 use crate::sim::records::{Outcome, Stamp};
-use crate::sim::state::MachineStatus;
+use crate::sim::state::{MachineStatus, OsSpec};
 use crate::sim::store::World;
 
 const MAX_TARGETS: usize = 100;
@@ -58,7 +60,7 @@ pub fn run(sim: &Sim, params: &Params, request_id: &str) -> Answer {
         .iter()
         .map(|id| CommandTarget {
             id: id.clone(),
-            run: command_run(&world, &region, id, &username, &content),
+            run: command_run(&world, &region, id, &username, command_type, &content),
             history: Vec::new(),
         })
         .collect();
@@ -84,7 +86,14 @@ pub fn run(sim: &Sim, params: &Params, request_id: &str) -> Answer {
     ))
 }
 
-fn command_run(world: &World, region: &str, id: &str, username: &str, content: &str) -> CommandRun {
+fn command_run(
+    world: &World,
+    region: &str,
+    id: &str,
+    username: &str,
+    command_type: &str,
+    content: &str,
+) -> CommandRun {
     let refused = |status: &str, code: &str, info: &str| {
         CommandRun::new(Outcome::failure(status, code, info), 0, String::new())
     };
@@ -126,12 +135,34 @@ fn command_run(world: &World, region: &str, id: &str, username: &str, content: &
                     "the specified account does not exists",
                 );
             }
+            // A shell script does not run on Windows.
+            if command_type == "RunShellScript" && machine.os == OsSpec::Windows {
+                return refused(
+                    "Invalid",
+                    "CommandNotApplicable",
+                    "the command is not applicable",
+                );
+            }
         }
     }
-    let (exit_code, output) = world.run_rule(content);
+    // The probe is answered from the machine's disk; any other script by
+    // the state's command rules.
+    let (exit_code, output) = match script::paths_of(content) {
+        Some(paths) => (0, probe_output(world.machines.get(id), &paths)),
+        None => world.run_rule(content),
+    };
     let (output, dropped) = limit_output(output);
     CommandRun {
         dropped,
         ..CommandRun::new(Outcome::of_exit_code(exit_code), exit_code, output)
     }
+}
+
+/// What the probe script prints on `machine` (an unknown machine has an
+/// empty disk).
+fn probe_output(machine: Option<&crate::sim::store::Machine>, paths: &[String]) -> String {
+    let empty = Disk::new();
+    let disk = machine.map_or(&empty, |m| &m.files);
+    let states: Vec<_> = paths.iter().map(|path| disk::probe(disk, path)).collect();
+    script::render_output(&states)
 }

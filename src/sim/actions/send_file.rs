@@ -241,7 +241,7 @@ fn outcome(
     if !request.target_dir.starts_with('/') {
         return Outcome::failure("Failed", "FilePathInvalid", "File path is invalid");
     }
-    if machine.files.contains(path) && !request.overwrite {
+    if machine.files.contains_key(path) && !request.overwrite {
         return Outcome::failure("Failed", "FileAlreadyExists", "File already exists");
     }
     Outcome::success()
