@@ -47,7 +47,8 @@ use crate::evaluate::{EvalOptions, evaluate};
 use crate::exit::{Exit, Failure};
 use crate::expect::Expectations;
 use crate::manifest::ManifestErrors;
-use crate::plan::Plan;
+use crate::narrow::Narrowing;
+use crate::plan::{Plan, StrictCoverage};
 use crate::protocol::endpoint::check_region;
 use crate::report::Report;
 
@@ -85,6 +86,8 @@ pub struct CheckOptions {
     /// running then fail with a deadline error (what they cover is
     /// unverified).
     pub timeout: Duration,
+    /// Check only part of the manifest (`--only`, `--instance`).
+    pub narrowing: Narrowing,
 }
 
 /// The default `timeout`: ten minutes.
@@ -99,6 +102,7 @@ impl Default for CheckOptions {
             grace: DEFAULT_GRACE,
             region: None,
             timeout: DEFAULT_TIMEOUT,
+            narrowing: Narrowing::default(),
         }
     }
 }
@@ -156,6 +160,8 @@ pub async fn run(
     options: &CheckOptions,
     progress: &mut dyn Progress,
 ) -> Result<Checked, CheckError> {
+    let mut expectations = expectations;
+    narrow(&mut expectations, options)?;
     // `--wait` polls on top of the time the check itself may take.
     let deadline = Deadline::after(
         options
@@ -183,40 +189,7 @@ async fn check(
     options: &CheckOptions,
     progress: &mut dyn Progress,
 ) -> Result<Checked, CheckError> {
-    // A region the manifest does not name: the option, then the profile or
-    // environment the credentials came from, then the environment alone.
-    let fallback = options
-        .region
-        .clone()
-        .or_else(|| connection.client.region_hint().map(str::to_owned))
-        .or_else(|| Env::from_process().region());
-    // `--region` is checked by the command line; the profile's or the
-    // environment's region is checked here, when an entry would use it.
-    if let Some(region) = fallback.as_deref().filter(|r| check_region(r).is_err())
-        && let Err(entries) = expectations.apply_region_fallback(None)
-    {
-        return Err(CheckError::Manifest(
-            crate::manifest::malformed_fallback_region(expectations, &entries, region),
-        ));
-    }
-    if let Err(missing) = expectations.apply_region_fallback(fallback.as_deref()) {
-        return Err(CheckError::Manifest(crate::manifest::missing_regions(
-            expectations,
-            &missing,
-        )));
-    }
-    let mut plan = crate::plan::plan(&expectations);
-    let coverage = options
-        .strict
-        .then(|| crate::plan::widen_for_strict(&mut plan, &expectations));
-    if let Some(unplannable) = plan.unplannable.first() {
-        return Err(Failure::invalid(miette::miette!(
-            "{} cannot be fetched: {}",
-            expectations.files[unplannable.file].path(),
-            unplannable.reason
-        ))
-        .into());
-    }
+    let (plan, coverage) = planned(&mut expectations, options, connection.client.region_hint())?;
     tracing::info!(
         queries = plan.queries.len(),
         estimated_pages = plan.estimated_pages,
@@ -229,6 +202,7 @@ async fn check(
     loop {
         let mut report = observe(connection, &expectations, &plan, options.strict).await;
         report.strict_coverage.clone_from(&coverage);
+        report.narrowed = narrowed(options);
         let exit = report.exit();
         let (Some(deadline), Some(grace_ends)) = (deadline, grace_ends) else {
             return Ok(Checked { report, exit });
@@ -265,6 +239,70 @@ async fn check(
         }
         tokio::time::sleep(nap).await;
     }
+}
+
+/// Applies `--only` and `--instance` (a narrowing that selects nothing is
+/// invalid input, exit 2).
+pub(crate) fn narrow(
+    expectations: &mut Expectations,
+    options: &CheckOptions,
+) -> Result<(), CheckError> {
+    options
+        .narrowing
+        .apply(expectations)
+        .map_err(|err| Failure::invalid(miette::miette!("{err}")).into())
+}
+
+/// The narrowing, for the report (`None` when the check is whole).
+fn narrowed(options: &CheckOptions) -> Option<Narrowing> {
+    (!options.narrowing.is_empty()).then(|| options.narrowing.clone())
+}
+
+/// Gives regionless entries a region and plans the queries (widened with
+/// `--strict`). The region comes from the option, then `region_hint` (the
+/// profile the credentials came from), then the environment.
+pub(crate) fn planned(
+    expectations: &mut Expectations,
+    options: &CheckOptions,
+    region_hint: Option<&str>,
+) -> Result<(Plan, Option<StrictCoverage>), CheckError> {
+    let fallback = options
+        .region
+        .clone()
+        .or_else(|| region_hint.map(str::to_owned))
+        .or_else(|| Env::from_process().region());
+    // `--region` is checked by the command line; the profile's or the
+    // environment's region is checked here, when an entry would use it.
+    if let Some(region) = fallback.as_deref().filter(|r| check_region(r).is_err())
+        && let Err(entries) = expectations.apply_region_fallback(None)
+    {
+        return Err(CheckError::Manifest(
+            crate::manifest::malformed_fallback_region(
+                std::mem::take(expectations),
+                &entries,
+                region,
+            ),
+        ));
+    }
+    if let Err(missing) = expectations.apply_region_fallback(fallback.as_deref()) {
+        return Err(CheckError::Manifest(crate::manifest::missing_regions(
+            std::mem::take(expectations),
+            &missing,
+        )));
+    }
+    let mut plan = crate::plan::plan(expectations);
+    let coverage = options
+        .strict
+        .then(|| crate::plan::widen_for_strict(&mut plan, expectations));
+    if let Some(unplannable) = plan.unplannable.first() {
+        return Err(Failure::invalid(miette::miette!(
+            "{} cannot be fetched: {}",
+            expectations.files[unplannable.file].path(),
+            unplannable.reason
+        ))
+        .into());
+    }
+    Ok((plan, coverage))
 }
 
 /// Declared deliveries and commands with no record at all (unwaived).
@@ -321,7 +359,7 @@ fn unreachable(
         ..Default::default()
     };
     let now = Timestamp::now();
-    let report = evaluate(
+    let mut report = evaluate(
         &expectations,
         &observations,
         &EvalOptions {
@@ -329,6 +367,7 @@ fn unreachable(
             strict: options.strict,
         },
     );
+    report.narrowed = narrowed(options);
     let exit = report.exit();
     Ok(Checked { report, exit })
 }

@@ -9,6 +9,7 @@
 pub mod check;
 pub mod cli;
 pub mod cloud;
+pub mod dry_run;
 pub mod evaluate;
 pub mod exit;
 pub mod expect;
@@ -16,6 +17,7 @@ pub mod fetch;
 pub mod findings;
 pub mod manifest;
 pub mod mode;
+pub mod narrow;
 pub mod observe;
 pub mod plan;
 pub mod protocol;

@@ -32,6 +32,9 @@ mod hostile_listings;
 mod hostile_manifests;
 mod layout;
 mod manifest_invalid;
+#[cfg(feature = "sim")]
+mod narrowing;
+mod plan_cli;
 mod properties;
 #[cfg(feature = "sim")]
 mod secret_scan;
