@@ -46,6 +46,7 @@ use crate::cloud::{ClientConfig, CloudClient, Deadline, Env};
 use crate::evaluate::{EvalOptions, evaluate};
 use crate::exit::{Exit, Failure};
 use crate::expect::Expectations;
+pub use crate::fetch::FetchProgress;
 use crate::manifest::ManifestErrors;
 use crate::narrow::Narrowing;
 use crate::plan::{Plan, StrictCoverage};
@@ -116,6 +117,9 @@ pub const DEFAULT_GRACE: Duration = Duration::from_secs(30);
 
 /// Told about a check while it runs, e.g. to draw a spinner.
 pub trait Progress {
+    /// A query of the fetch ended; `progress` counts all that have.
+    fn fetching(&mut self, _progress: &FetchProgress) {}
+
     /// `--wait` is about to sleep: `pending` deliveries are still moving
     /// and the deadline is `left` away.
     fn waiting(&mut self, pending: usize, left: Duration);
@@ -200,7 +204,14 @@ async fn check(
     let deadline = options.wait.map(|wait| started + wait);
     let grace_ends = options.wait.map(|wait| started + options.grace.min(wait));
     loop {
-        let mut report = observe(connection, &expectations, &plan, options.strict).await;
+        let mut report = observe(
+            connection,
+            &expectations,
+            &plan,
+            options.strict,
+            &mut *progress,
+        )
+        .await;
         report.strict_coverage.clone_from(&coverage);
         report.narrowed = narrowed(options);
         let exit = report.exit();
@@ -378,8 +389,13 @@ async fn observe(
     expectations: &Expectations,
     plan: &Plan,
     strict: bool,
+    progress: &mut dyn Progress,
 ) -> Report {
-    let mut observations = crate::fetch::fetch(&connection.client, plan).await;
+    let mut observations =
+        crate::fetch::fetch_reporting(&connection.client, plan, &mut |fetched| {
+            progress.fetching(fetched);
+        })
+        .await;
     let fetched_at = connection.now();
     observations.fetched_at = Some(fetched_at);
     evaluate(

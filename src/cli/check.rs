@@ -291,7 +291,7 @@ pub fn run(args: &CheckArgs, colors: Colors, runtime: &Runtime) -> Result<Exit, 
         Err(errors) => return emit_invalid(&errors, args, colors),
     };
     let options = args.check_options();
-    let mut spinner = Spinner::new(args.wait.is_some());
+    let mut spinner = Spinner::new();
     let checked = runtime.block_on(crate::check::run(expectations, api, &options, &mut spinner));
     spinner.finish();
     match checked {

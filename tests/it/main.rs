@@ -28,6 +28,8 @@ mod cloud;
 mod cloud_sim;
 mod examples;
 #[cfg(feature = "sim")]
+mod fetch_progress;
+#[cfg(feature = "sim")]
 mod hostile_listings;
 mod hostile_manifests;
 mod layout;
