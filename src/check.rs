@@ -46,9 +46,11 @@ use crate::cloud::{ClientConfig, CloudClient, Deadline, Env};
 use crate::evaluate::{EvalOptions, evaluate};
 use crate::exit::{Exit, Failure};
 use crate::expect::Expectations;
+pub use crate::fetch::FetchProgress;
 use crate::manifest::ManifestErrors;
+use crate::narrow::Narrowing;
 use crate::observe::Observations;
-use crate::plan::Plan;
+use crate::plan::{Plan, StrictCoverage};
 use crate::protocol::endpoint::check_region;
 use crate::report::Report;
 
@@ -94,6 +96,8 @@ pub struct CheckOptions {
     /// Also work out the SendFile calls that would fix the drift
     /// ([`Checked::fix`]).
     pub fix: bool,
+    /// Check only part of the manifest (`--only`, `--instance`).
+    pub narrowing: Narrowing,
 }
 
 /// The default `timeout`: ten minutes.
@@ -111,6 +115,7 @@ impl Default for CheckOptions {
             since: None,
             probe: false,
             fix: false,
+            narrowing: Narrowing::default(),
         }
     }
 }
@@ -124,6 +129,9 @@ pub const DEFAULT_GRACE: Duration = Duration::from_secs(30);
 
 /// Told about a check while it runs, e.g. to draw a spinner.
 pub trait Progress {
+    /// A query of the fetch ended; `progress` counts all that have.
+    fn fetching(&mut self, _progress: &FetchProgress) {}
+
     /// `--wait` is about to sleep: `pending` deliveries are still moving
     /// and the deadline is `left` away.
     fn waiting(&mut self, pending: usize, left: Duration);
@@ -170,6 +178,7 @@ pub async fn run(
     options: &CheckOptions,
     progress: &mut dyn Progress,
 ) -> Result<Checked, CheckError> {
+    let mut expectations = expectations;
     // `--wait` polls on top of the time the check itself may take.
     let deadline = Deadline::after(
         options
@@ -182,6 +191,7 @@ pub async fn run(
         // expectation unverified for that reason, so that every format
         // says what went unchecked.
         Err(failure) if failure.exit == Exit::Unverified => {
+            narrow(&mut expectations, options)?;
             return unreachable(expectations, options, failure);
         }
         Err(failure) => return Err(failure.into()),
@@ -197,45 +207,12 @@ async fn check(
     options: &CheckOptions,
     progress: &mut dyn Progress,
 ) -> Result<Checked, CheckError> {
-    // A region the manifest does not name: the option, then the profile or
-    // environment the credentials came from, then the environment alone.
-    let fallback = options
-        .region
-        .clone()
-        .or_else(|| connection.client.region_hint().map(str::to_owned))
-        .or_else(|| Env::from_process().region());
-    // `--region` is checked by the command line; the profile's or the
-    // environment's region is checked here, when an entry would use it.
-    if let Some(region) = fallback.as_deref().filter(|r| check_region(r).is_err())
-        && let Err(entries) = expectations.apply_region_fallback(None)
-    {
-        return Err(CheckError::Manifest(
-            crate::manifest::malformed_fallback_region(expectations, &entries, region),
-        ));
-    }
-    if let Err(missing) = expectations.apply_region_fallback(fallback.as_deref()) {
-        return Err(CheckError::Manifest(crate::manifest::missing_regions(
-            expectations,
-            &missing,
-        )));
-    }
-    if let Some(since) = options.since {
-        expectations.apply_since_fallback(since);
-    }
-    // Sets named by tags or resource group become targets before planning.
+    prepare(&mut expectations, options, connection.client.region_hint())?;
+    // Sets named by tags or resource group become targets before narrowing
+    // and planning.
     let sets = crate::fleet::resolve(&connection.client, &mut expectations).await;
-    let mut plan = crate::plan::plan(&expectations);
-    let coverage = options
-        .strict
-        .then(|| crate::plan::widen_for_strict(&mut plan, &expectations));
-    if let Some(unplannable) = plan.unplannable.first() {
-        return Err(Failure::invalid(miette::miette!(
-            "{} cannot be fetched: {}",
-            expectations.files[unplannable.file].path(),
-            unplannable.reason
-        ))
-        .into());
-    }
+    narrow(&mut expectations, options)?;
+    let (plan, coverage) = planned(&expectations, options)?;
     tracing::info!(
         queries = plan.queries.len(),
         estimated_pages = plan.estimated_pages,
@@ -246,9 +223,16 @@ async fn check(
     let deadline = options.wait.map(|wait| started + wait);
     let grace_ends = options.wait.map(|wait| started + options.grace.min(wait));
     let (mut checked, mut observations) = loop {
-        let (mut report, observations) =
-            observe(connection, &expectations, &plan, options.strict).await;
+        let (mut report, observations) = observe(
+            connection,
+            &expectations,
+            &plan,
+            options.strict,
+            &mut *progress,
+        )
+        .await;
         report.strict_coverage.clone_from(&coverage);
+        report.narrowed = narrowed(options);
         crate::fleet::record(&sets, &expectations, &mut report);
         let exit = report.exit();
         let (Some(deadline), Some(grace_ends)) = (deadline, grace_ends) else {
@@ -332,6 +316,82 @@ async fn check(
     Ok(checked)
 }
 
+/// Applies `--only` and `--instance` (a narrowing that selects nothing is
+/// invalid input, exit 2).
+pub(crate) fn narrow(
+    expectations: &mut Expectations,
+    options: &CheckOptions,
+) -> Result<(), CheckError> {
+    options
+        .narrowing
+        .apply(expectations)
+        .map_err(|err| Failure::invalid(miette::miette!("{err}")).into())
+}
+
+/// The narrowing, for the report (`None` when the check is whole).
+fn narrowed(options: &CheckOptions) -> Option<Narrowing> {
+    (!options.narrowing.is_empty()).then(|| options.narrowing.clone())
+}
+
+/// Gives regionless entries a region — the option, then `region_hint` (the
+/// profile the credentials came from), then the environment — and files
+/// without `since:` the option's.
+pub(crate) fn prepare(
+    expectations: &mut Expectations,
+    options: &CheckOptions,
+    region_hint: Option<&str>,
+) -> Result<(), CheckError> {
+    let fallback = options
+        .region
+        .clone()
+        .or_else(|| region_hint.map(str::to_owned))
+        .or_else(|| Env::from_process().region());
+    // `--region` is checked by the command line; the profile's or the
+    // environment's region is checked here, when an entry would use it.
+    if let Some(region) = fallback.as_deref().filter(|r| check_region(r).is_err())
+        && let Err(entries) = expectations.apply_region_fallback(None)
+    {
+        return Err(CheckError::Manifest(
+            crate::manifest::malformed_fallback_region(
+                std::mem::take(expectations),
+                &entries,
+                region,
+            ),
+        ));
+    }
+    if let Err(missing) = expectations.apply_region_fallback(fallback.as_deref()) {
+        return Err(CheckError::Manifest(crate::manifest::missing_regions(
+            std::mem::take(expectations),
+            &missing,
+        )));
+    }
+    if let Some(since) = options.since {
+        expectations.apply_since_fallback(since);
+    }
+    Ok(())
+}
+
+/// Plans the queries (widened with `--strict`); an entry the API cannot
+/// list is invalid input.
+pub(crate) fn planned(
+    expectations: &Expectations,
+    options: &CheckOptions,
+) -> Result<(Plan, Option<StrictCoverage>), CheckError> {
+    let mut plan = crate::plan::plan(expectations);
+    let coverage = options
+        .strict
+        .then(|| crate::plan::widen_for_strict(&mut plan, expectations));
+    if let Some(unplannable) = plan.unplannable.first() {
+        return Err(Failure::invalid(miette::miette!(
+            "{} cannot be fetched: {}",
+            expectations.files[unplannable.file].path(),
+            unplannable.reason
+        ))
+        .into());
+    }
+    Ok((plan, coverage))
+}
+
 /// Declared deliveries and commands with no record at all (unwaived).
 fn unlisted(report: &Report) -> usize {
     report
@@ -396,6 +456,7 @@ fn unreachable(
     );
     let sets = crate::fleet::unresolved(&expectations, &detail);
     crate::fleet::record(&sets, &expectations, &mut report);
+    report.narrowed = narrowed(options);
     let exit = report.exit();
     Ok(Checked {
         report,
@@ -410,8 +471,13 @@ async fn observe(
     expectations: &Expectations,
     plan: &Plan,
     strict: bool,
+    progress: &mut dyn Progress,
 ) -> (Report, Observations) {
-    let mut observations = crate::fetch::fetch(&connection.client, plan).await;
+    let mut observations =
+        crate::fetch::fetch_reporting(&connection.client, plan, &mut |fetched| {
+            progress.fetching(fetched);
+        })
+        .await;
     let fetched_at = connection.now();
     observations.fetched_at = Some(fetched_at);
     let report = evaluate(

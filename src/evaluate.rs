@@ -85,6 +85,7 @@ pub fn evaluate(
         checked_at: options.now,
         strict: options.strict,
         strict_coverage: None,
+        narrowed: None,
         files,
         commands,
         general,

@@ -8,13 +8,18 @@
 //! `unverified` with its reason, while the other queries' evidence is still
 //! judged. A partial answer is never
 //! evaluated as if it were complete.
+//!
+//! As each query ends, the caller is told how far the fetch has got
+//! ([`FetchProgress`]), so a terminal can show it; the records are still
+//! gathered in plan order, whatever order the queries end in.
 
 use std::collections::{HashMap, HashSet};
 
-use futures_util::future::join_all;
+use futures_util::StreamExt as _;
+use futures_util::stream::FuturesUnordered;
 use miette::Diagnostic as _;
 
-use crate::cloud::{CloudClient, CloudError, InvocationFilter, SendFileFilter};
+use crate::cloud::{CloudClient, CloudError, FetchSummary, InvocationFilter, SendFileFilter};
 use crate::observe::{CommandResult, FileInvocation, Gap, GapReason, Observations};
 use crate::plan::{Plan, Query};
 use crate::protocol::Provider;
@@ -25,10 +30,61 @@ enum Fetched {
     Commands(Vec<CommandResult>),
 }
 
+/// How far a fetch has got, counted over the queries that have ended.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct FetchProgress {
+    /// Queries ended (answered or failed), of `total`.
+    pub done: usize,
+    pub total: usize,
+    /// Queries that failed (their coverage is unverified).
+    pub failed: usize,
+    /// Records the answered queries listed.
+    pub records: u64,
+    /// Requests retried, and throttled answers, in the answered queries.
+    pub retries: u64,
+    pub throttled: u64,
+}
+
 /// Runs every query of `plan`: the complete listings' records, and a gap
 /// for each query that failed.
 pub async fn fetch(client: &CloudClient, plan: &Plan) -> Observations {
-    let results = join_all(plan.queries.iter().map(|query| run(client, query))).await;
+    fetch_reporting(client, plan, &mut |_| {}).await
+}
+
+/// [`fetch`], calling `on_progress` each time a query ends.
+pub async fn fetch_reporting(
+    client: &CloudClient,
+    plan: &Plan,
+    on_progress: &mut dyn FnMut(&FetchProgress),
+) -> Observations {
+    let mut running: FuturesUnordered<_> = plan
+        .queries
+        .iter()
+        .enumerate()
+        .map(|(at, query)| async move { (at, run(client, query).await) })
+        .collect();
+    let mut progress = FetchProgress {
+        total: plan.queries.len(),
+        ..FetchProgress::default()
+    };
+    let mut results: Vec<Option<Result<Fetched, CloudError>>> =
+        plan.queries.iter().map(|_| None).collect();
+    while let Some((at, result)) = running.next().await {
+        progress.done += 1;
+        match &result {
+            Ok((_, summary)) => {
+                progress.records += summary.records;
+                progress.retries += summary.retries;
+                progress.throttled += summary.throttled;
+            }
+            Err(_) => progress.failed += 1,
+        }
+        on_progress(&progress);
+        results[at] = Some(result.map(|(fetched, _)| fetched));
+    }
+    let results = results
+        .into_iter()
+        .map(|result| result.expect("every query ends once"));
     let mut observations = Observations::default();
     let mut seen_tasks: HashMap<(Provider, String, String), usize> = HashMap::new();
     let mut seen_runs = HashSet::new();
@@ -112,7 +168,8 @@ fn merge_targets(task: &mut FileInvocation, other: FileInvocation) {
     }
 }
 
-async fn run(client: &CloudClient, query: &Query) -> Result<Fetched, CloudError> {
+/// Runs one query: its records, and what its listing cost.
+async fn run(client: &CloudClient, query: &Query) -> Result<(Fetched, FetchSummary), CloudError> {
     let by = |invoke_id: Option<&String>, instance_id: Option<&String>, name: Option<&String>| {
         SendFileFilter {
             invoke_id: invoke_id.cloned(),
@@ -135,11 +192,16 @@ async fn run(client: &CloudClient, query: &Query) -> Result<Fetched, CloudError>
             provider: Provider::Eflo,
             region,
             invoke_id,
-        } => Ok(Fetched::Files(
-            client
+        } => {
+            let files = client
                 .eflo_describe_send_file_results(region, invoke_id, None)
-                .await?,
-        )),
+                .await?;
+            let summary = FetchSummary {
+                records: files.len() as u64,
+                ..FetchSummary::default()
+            };
+            Ok((Fetched::Files(files), summary))
+        }
         Query::FilesByInvokeId {
             provider: Provider::Ecs,
             region,
@@ -176,22 +238,22 @@ async fn files(
     client: &CloudClient,
     region: &str,
     filter: SendFileFilter,
-) -> Result<Fetched, CloudError> {
+) -> Result<(Fetched, FetchSummary), CloudError> {
     let mut files = Vec::new();
-    client
+    let summary = client
         .describe_send_file_results(region, &filter, |page| files.extend(page))
         .await?;
-    Ok(Fetched::Files(files))
+    Ok((Fetched::Files(files), summary))
 }
 
 async fn commands(
     client: &CloudClient,
     region: &str,
     filter: InvocationFilter,
-) -> Result<Fetched, CloudError> {
+) -> Result<(Fetched, FetchSummary), CloudError> {
     let mut commands = Vec::new();
-    client
+    let summary = client
         .describe_invocation_results(region, &filter, |page| commands.extend(page))
         .await?;
-    Ok(Fetched::Commands(commands))
+    Ok((Fetched::Commands(commands), summary))
 }

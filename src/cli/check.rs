@@ -13,13 +13,14 @@ use tokio::runtime::Runtime;
 use super::progress::Spinner;
 use super::terminal::{self, Colors};
 use super::validate::ManifestTrust;
-use super::values::{parse_duration, parse_endpoint, parse_region, parse_var};
+use super::values::{parse_duration, parse_endpoint, parse_glob, parse_region, parse_var};
 use crate::check::{Api, CheckError, CheckOptions};
 use crate::cloud::{
     ChainOptions, ClientConfig, Clock, CredentialConfig, DEFAULT_CONCURRENCY, Paging, RetryPolicy,
 };
 use crate::exit::{Exit, Failure};
 use crate::manifest::{ManifestErrors, VarOverride};
+use crate::narrow::Narrowing;
 use crate::protocol::sign::SignatureVersion;
 use crate::report::{HumanOptions, Report, ReportFormat};
 
@@ -77,6 +78,28 @@ pub struct CheckArgs {
     #[arg(long, env = "SHIPCHECK_STRICT")]
     pub strict: bool,
 
+    /// Check only the declared files whose path matches this glob
+    /// (repeatable; `*` stays in one directory, `**` crosses them); no
+    /// commands are checked then. A glob that matches nothing is an error.
+    #[arg(
+        long,
+        env = "SHIPCHECK_ONLY",
+        value_name = "GLOB",
+        value_parser = parse_glob,
+        conflicts_with = "strict"
+    )]
+    pub only: Vec<String>,
+
+    /// Check only this instance or node (repeatable). An id no entry
+    /// declares is an error.
+    #[arg(
+        long = "instance",
+        env = "SHIPCHECK_INSTANCE",
+        value_name = "ID",
+        conflicts_with = "strict"
+    )]
+    pub instances: Vec<String>,
+
     /// Set a manifest variable (repeatable): --var env=prod.
     #[arg(long = "var", env = "SHIPCHECK_VAR", value_name = "NAME=VALUE", value_parser = parse_var)]
     pub vars: Vec<VarOverride>,
@@ -121,6 +144,38 @@ pub struct CheckArgs {
 
     #[command(flatten)]
     pub cloud: CloudArgs,
+}
+
+impl CheckArgs {
+    /// The check's options (`plan` reads them too, to plan the same check).
+    pub fn check_options(&self) -> CheckOptions {
+        CheckOptions {
+            strict: self.strict,
+            wait: self.wait,
+            interval: self.interval,
+            grace: self.grace,
+            region: self.cloud.region.clone(),
+            timeout: self.timeout,
+            since: self.since,
+            probe: self.probe,
+            fix: self.fix_script.is_some() || self.fix_plan.is_some(),
+            narrowing: Narrowing {
+                only: self.only.clone(),
+                instances: self.instances.clone(),
+            },
+        }
+    }
+
+    /// The manifests, loaded with `--var` and the trust flags.
+    pub fn load(&self) -> Result<crate::expect::Expectations, ManifestErrors> {
+        let env = |name: &str| std::env::var(name).ok();
+        crate::manifest::load_with(
+            &self.manifests,
+            &self.vars,
+            &env,
+            &self.trust.load_options(),
+        )
+    }
 }
 
 /// How to reach the API.
@@ -260,28 +315,15 @@ impl std::str::FromStr for ReportTarget {
 /// Runs a check and prints its report; returns the verdict's exit code.
 pub fn run(args: &CheckArgs, colors: Colors, runtime: &Runtime) -> Result<Exit, Failure> {
     let api = api(args)?;
-    let env = |name: &str| std::env::var(name).ok();
-    let options = args.trust.load_options();
-    let expectations = match crate::manifest::load_with(&args.manifests, &args.vars, &env, &options)
-    {
+    let expectations = match args.load() {
         Ok(expectations) => expectations,
         Err(errors) => return emit_invalid(&errors, args, colors),
     };
     if args.dry_run {
         return super::probe::dry_run(expectations, args);
     }
-    let options = CheckOptions {
-        strict: args.strict,
-        wait: args.wait,
-        interval: args.interval,
-        grace: args.grace,
-        region: args.cloud.region.clone(),
-        timeout: args.timeout,
-        since: args.since,
-        probe: args.probe,
-        fix: args.fix_script.is_some() || args.fix_plan.is_some(),
-    };
-    let mut spinner = Spinner::new(args.wait.is_some());
+    let options = args.check_options();
+    let mut spinner = Spinner::new();
     let checked = runtime.block_on(crate::check::run(expectations, api, &options, &mut spinner));
     spinner.finish();
     match checked {
@@ -337,7 +379,7 @@ fn emit(report: &Report, args: &CheckArgs, colors: Colors, exit: Exit) -> Result
 /// Exit 2: the manifest's diagnostics in the requested format (the human
 /// form on stderr, like any error; the others on stdout, where the report
 /// would be), and in every `--report` file, so CI shows why the gate failed.
-fn emit_invalid(
+pub(super) fn emit_invalid(
     errors: &ManifestErrors,
     args: &CheckArgs,
     colors: Colors,

@@ -9,6 +9,7 @@
 
 mod check;
 mod completions;
+mod plan;
 mod probe;
 mod progress;
 mod schema;
@@ -67,6 +68,9 @@ struct Cli {
 enum Command {
     /// Compare the manifest with what Cloud Assistant reports, and exit with the verdict.
     Check(Box<CheckArgs>),
+    /// Print the queries, regions and RAM actions a check would need,
+    /// without credentials or any API call (takes check's flags).
+    Plan(Box<CheckArgs>),
     /// Validate manifests without calling the API.
     Validate(ValidateArgs),
     /// Print a JSON Schema (the manifest's, by default).
@@ -102,6 +106,7 @@ where
     let colors = terminal::init(cli.color, cli.verbose);
     let outcome = match cli.command {
         Command::Check(args) => runtime().and_then(|rt| check::run(&args, colors, &rt)),
+        Command::Plan(args) => plan::run(&args, colors),
         Command::Validate(args) => validate::run(&args, colors),
         Command::Schema(args) => schema::run(&args),
         Command::Sim(args) => runtime().and_then(|rt| sim::run(&args, &rt)),

@@ -36,6 +36,13 @@ pub fn parse_endpoint(s: &str) -> Result<String, String> {
         .map_err(|err| format!("{err}\n\n  {}", err.help))
 }
 
+/// `--only GLOB`: checked when parsed, so a bad glob is a usage error.
+pub fn parse_glob(text: &str) -> Result<String, String> {
+    crate::narrow::compile(text)
+        .map(|_| text.to_owned())
+        .map_err(|err| err.to_string())
+}
+
 /// Parses `--var NAME=VALUE`, the way Terraform takes `-var`.
 pub fn parse_var(s: &str) -> Result<VarOverride, String> {
     let (name, value) = s

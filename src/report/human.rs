@@ -210,6 +210,13 @@ impl<'a> Printer<'a> {
                 wrap(&strict_line(coverage), self.options.width, "  ")
             );
         }
+        if let Some(narrowed) = &self.report.narrowed {
+            let _ = writeln!(
+                out,
+                "{}\n",
+                wrap(&narrowed.describe(), self.options.width, "  ")
+            );
+        }
     }
 
     fn outcome_mark(&self, outcome: Outcome) -> String {

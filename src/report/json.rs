@@ -31,6 +31,8 @@ struct Document<'a> {
     strict: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
     strict_coverage: Option<JsonStrictCoverage<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    narrowed: Option<JsonNarrowed<'a>>,
     verdict: Verdict,
     /// Whether anything is still Pending/Running.
     pending: bool,
@@ -61,6 +63,13 @@ struct JsonStrictCoverage<'a> {
     instances: &'a [String],
     names: &'a [String],
     uncovered: &'a [String],
+}
+
+/// What `--only` and `--instance` narrowed the check to; absent when whole.
+#[derive(Serialize)]
+struct JsonNarrowed<'a> {
+    only: &'a [String],
+    instances: &'a [String],
 }
 
 #[derive(Serialize)]
@@ -181,6 +190,10 @@ pub fn render(report: &Report) -> String {
                 names: &coverage.names,
                 uncovered: &coverage.uncovered,
             }),
+        narrowed: report.narrowed.as_ref().map(|narrowed| JsonNarrowed {
+            only: &narrowed.only,
+            instances: &narrowed.instances,
+        }),
         verdict: report.verdict(),
         pending: report.is_pending(),
         summary: report.summary(),

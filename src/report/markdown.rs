@@ -38,6 +38,9 @@ pub fn render(report: &Report) -> String {
     if let Some(coverage) = &report.strict_coverage {
         let _ = writeln!(out, "{}\n", inline(&super::human::strict_line(coverage)));
     }
+    if let Some(narrowed) = &report.narrowed {
+        let _ = writeln!(out, "{}\n", inline(&narrowed.describe()));
+    }
     for file in &report.files {
         let _ = writeln!(
             out,

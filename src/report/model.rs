@@ -16,6 +16,7 @@ use crate::exit::Exit;
 use crate::expect::{Origin, Source, Span};
 use crate::findings::error_codes::ErrorExplanation;
 use crate::findings::{FindingCode, Severity};
+pub use crate::narrow::Narrowing;
 use crate::observe::GapReason;
 pub use crate::plan::StrictCoverage;
 use crate::protocol::Provider;
@@ -356,6 +357,9 @@ pub struct Report {
     /// With `--strict`, the listings it added (what "nothing undeclared"
     /// covers); set by the check that planned them.
     pub strict_coverage: Option<StrictCoverage>,
+    /// With `--only`/`--instance`: what the check was narrowed to (the
+    /// rest of the manifest was not checked).
+    pub narrowed: Option<Narrowing>,
     pub files: Vec<FileReport>,
     pub commands: Vec<CommandReport>,
     /// Findings outside any declared file × target or command × target.

@@ -28,12 +28,17 @@ mod cloud;
 mod cloud_sim;
 mod examples;
 #[cfg(feature = "sim")]
+mod fetch_progress;
+#[cfg(feature = "sim")]
 mod fleets;
 #[cfg(feature = "sim")]
 mod hostile_listings;
 mod hostile_manifests;
 mod layout;
 mod manifest_invalid;
+#[cfg(feature = "sim")]
+mod narrowing;
+mod plan_cli;
 #[cfg(feature = "sim")]
 mod probe;
 mod properties;

@@ -82,8 +82,11 @@ pub const ENV_PROFILE: &[&str] = &[
     "ALIBABACLOUD_PROFILE",
     "ALICLOUD_PROFILE",
 ];
+/// Where the CLI's `config.json` is, instead of `~/.aliyun/config.json`.
+pub const ENV_CONFIG_FILE: &str = "ALIBABA_CLOUD_CONFIG_FILE";
 /// The other variables that choose a credential source.
 pub const ENV_SOURCES: &[&str] = &[
+    ENV_CONFIG_FILE,
     "ALIBABA_CLOUD_CREDENTIALS_URI",
     "ALIBABA_CLOUD_ECS_METADATA",
     "ALIBABA_CLOUD_ROLE_ARN",
@@ -154,6 +157,10 @@ impl ChainOptions {
     pub(super) fn config_path(&self) -> Option<PathBuf> {
         if let Some(path) = &self.config_path {
             return Some(path.clone());
+        }
+        // The aliyun CLI's own override of where config.json is.
+        if let Some(path) = self.env.get(ENV_CONFIG_FILE).filter(|p| !p.is_empty()) {
+            return Some(PathBuf::from(path));
         }
         let home = self
             .env

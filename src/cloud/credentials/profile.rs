@@ -3,7 +3,9 @@
 //! The profile comes from `--profile`, then `ALIBABA_CLOUD_PROFILE`, then
 //! the file's `current`; modes `AK`, `StsToken`, `RamRoleArn`,
 //! `ChainableRamRoleArn`, `EcsRamRole`, `CredentialsURI` and `External`
-//! become plans, the other modes an error that says so.
+//! become plans, the other modes an error that says so. A profile without
+//! `mode` gets the one its fields name, as the CLI's `AutoModeRecognition`
+//! does: taking it as AK would drop an STS profile's token.
 
 use std::path::PathBuf;
 
@@ -50,6 +52,47 @@ struct Profile {
     region_id: String,
     process_command: String,
     credentials_uri: String,
+    oidc_provider_arn: String,
+    oidc_token_file: String,
+}
+
+impl Profile {
+    /// `mode`, or when it is empty the mode the fields name (the CLI's
+    /// `AutoModeRecognition`): a key pair with `sts_token` is StsToken, with
+    /// `ram_role_arn` RamRoleArn, alone AK; else `ram_role_name` is
+    /// EcsRamRole, `process_command` External, the OIDC fields OIDC. A
+    /// profile naming none is taken as AK, whose empty key then says so.
+    fn effective_mode(&self) -> &str {
+        if !self.mode.is_empty() {
+            return &self.mode;
+        }
+        let has = |field: &str| !field.trim().is_empty();
+        let secret = self
+            .access_key_secret
+            .as_ref()
+            .is_some_and(|s| !s.is_empty());
+        let token = self.sts_token.as_ref().is_some_and(|t| !t.is_empty());
+        if has(&self.access_key_id) && secret {
+            if token {
+                "StsToken"
+            } else if has(&self.ram_role_arn) {
+                "RamRoleArn"
+            } else {
+                "AK"
+            }
+        } else if has(&self.ram_role_name) {
+            "EcsRamRole"
+        } else if has(&self.process_command) {
+            "External"
+        } else if has(&self.oidc_provider_arn)
+            && has(&self.oidc_token_file)
+            && has(&self.ram_role_arn)
+        {
+            "OIDC"
+        } else {
+            "AK"
+        }
+    }
 }
 
 /// A profile chosen from the file, with the file for `source_profile` lookups.
@@ -170,7 +213,7 @@ impl FoundProfile {
         let source = format!(
             "profile `{}` ({}) in {}",
             profile.name,
-            profile.mode,
+            profile.effective_mode(),
             self.file.path.display()
         );
         Ok(Resolved {
@@ -194,9 +237,9 @@ impl FoundProfile {
             ));
         }
         seen.push(p.name.clone());
-        let mode = p.mode.to_ascii_lowercase();
+        let mode = p.effective_mode().to_ascii_lowercase();
         match mode.as_str() {
-            "ak" | "" => Ok(Plan::Static(self.access_key(p, false)?)),
+            "ak" => Ok(Plan::Static(self.access_key(p, false)?)),
             "ststoken" => Ok(Plan::Static(self.access_key(p, true)?)),
             "ramrolearn" => {
                 let source = Plan::Static(self.access_key(p, false)?);
@@ -362,6 +405,51 @@ mod tests {
 
     fn opts(env: &[(&str, &str)]) -> ChainOptions {
         ChainOptions::with_env(None, Env::from_pairs(env.iter().copied()))
+    }
+
+    #[test]
+    fn a_profile_without_mode_gets_the_one_its_fields_name() {
+        let key = |token: Option<&str>, role_arn: &str| Profile {
+            access_key_id: "LTAI".into(),
+            access_key_secret: Some(Secret::new("s")),
+            sts_token: token.map(Secret::new),
+            ram_role_arn: role_arn.into(),
+            ..Profile::default()
+        };
+        assert_eq!(key(None, "").effective_mode(), "AK");
+        assert_eq!(key(Some("t"), "").effective_mode(), "StsToken");
+        assert_eq!(
+            key(Some(""), "acs:ram::1:role/r").effective_mode(),
+            "RamRoleArn"
+        );
+        let other = |p: Profile| p.effective_mode().to_owned();
+        assert_eq!(
+            other(Profile {
+                ram_role_name: "r".into(),
+                ..Profile::default()
+            }),
+            "EcsRamRole"
+        );
+        assert_eq!(
+            other(Profile {
+                process_command: "x".into(),
+                ..Profile::default()
+            }),
+            "External"
+        );
+        assert_eq!(
+            other(Profile {
+                oidc_provider_arn: "p".into(),
+                oidc_token_file: "/t".into(),
+                ram_role_arn: "r".into(),
+                ..Profile::default()
+            }),
+            "OIDC"
+        );
+        // A declared mode wins.
+        let mut declared = key(Some("t"), "");
+        declared.mode = "AK".into();
+        assert_eq!(declared.effective_mode(), "AK");
     }
 
     #[test]

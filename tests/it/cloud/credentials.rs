@@ -399,3 +399,54 @@ async fn nothing_anywhere_says_so() {
     let err = prove(opts).await.unwrap_err();
     assert!(err.to_string().contains("no credentials found"), "{err}");
 }
+
+/// Through the binary: `ALIBABA_CLOUD_CONFIG_FILE` names the CLI's file,
+/// and its profile without `mode` is taken for what its fields say (here
+/// StsToken), so the call carries the token the fake API demands.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_binary_reads_alibaba_cloud_config_file_and_detects_the_mode() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = write_config(
+        dir.path(),
+        json!({"current": "ci", "profiles": [
+            {"name": "ci", "access_key_id": STS_KEY_ID, "access_key_secret": STS_SECRET,
+             "sts_token": STS_TOKEN, "region_id": "cn-hangzhou"}
+        ]}),
+    );
+    let manifest = dir.path().join("shipcheck.yaml");
+    std::fs::write(
+        &manifest,
+        "version: 1\nfiles:\n  - name: app.conf\n    target_dir: /etc\n    content: x\n    instances: [i-0]\n",
+    )
+    .unwrap();
+    let api = FakeApi::start(|call| serve_listing(&fleet(1), call)).await;
+    let url = api.url.clone();
+    let output = tokio::task::spawn_blocking(move || {
+        crate::support::shipcheck()
+            .args(["check", "--format", "json", "--endpoint", &url])
+            .arg(&manifest)
+            .env("ALIBABA_CLOUD_CONFIG_FILE", &path)
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let calls = api.calls();
+    assert!(!calls.is_empty(), "no call reached the API: {stderr}");
+    assert!(
+        calls
+            .iter()
+            .all(|c| c.param("SecurityToken") == Some(STS_TOKEN)
+                && c.param("AccessKeyId") == Some(STS_KEY_ID)),
+        "{stderr}"
+    );
+    // The key was accepted: the report judged evidence, not a refused call.
+    assert!(
+        !stdout.contains("query-failed") && !stdout.contains("InvalidAccessKeyId"),
+        "{stdout}"
+    );
+    assert!(!stdout.contains(STS_SECRET) && !stderr.contains(STS_SECRET));
+    assert!(!stdout.contains(STS_TOKEN) && !stderr.contains(STS_TOKEN));
+}
