@@ -27,6 +27,9 @@ pub struct DryRun {
     pub estimated_pages: usize,
     pub strict_coverage: Option<StrictCoverage>,
     pub narrowed: Option<Narrowing>,
+    /// Instance sets listed through DescribeInstances before the queries
+    /// for their members are planned: (region, set, filters).
+    pub instance_sets: Vec<(String, String, String)>,
 }
 
 /// Plans `expectations` as a check with `options` would, without any call.
@@ -35,6 +38,9 @@ pub fn dry_run(
     options: &CheckOptions,
 ) -> Result<DryRun, CheckError> {
     crate::check::prepare(&mut expectations, options, None)?;
+    // Tag and resource-group sets are listed when the check runs; their
+    // members' queries cannot be planned without that call.
+    let instance_sets = crate::fleet::listings(&expectations);
     crate::check::narrow(&mut expectations, options)?;
     let (plan, strict_coverage) = crate::check::planned(&expectations, options)?;
     Ok(DryRun {
@@ -42,20 +48,33 @@ pub fn dry_run(
         estimated_pages: plan.estimated_pages,
         strict_coverage,
         narrowed: (!options.narrowing.is_empty()).then(|| options.narrowing.clone()),
+        instance_sets,
     })
 }
 
 impl DryRun {
     /// The regions the queries go to, sorted.
     pub fn regions(&self) -> Vec<&str> {
-        let regions: BTreeSet<&str> = self.queries.iter().map(Query::region).collect();
+        let regions: BTreeSet<&str> = self
+            .queries
+            .iter()
+            .map(Query::region)
+            .chain(
+                self.instance_sets
+                    .iter()
+                    .map(|(region, _, _)| region.as_str()),
+            )
+            .collect();
         regions.into_iter().collect()
     }
 
     /// The RAM actions a policy must allow (`ecs:DescribeSendFileResults`,
     /// `eflo:DescribeSendFileResults`, …), sorted.
     pub fn ram_actions(&self) -> Vec<String> {
-        let actions: BTreeSet<String> = self.queries.iter().map(ram_action).collect();
+        let mut actions: BTreeSet<String> = self.queries.iter().map(ram_action).collect();
+        if !self.instance_sets.is_empty() {
+            actions.insert("ecs:DescribeInstances".to_owned());
+        }
         actions.into_iter().collect()
     }
 
@@ -75,6 +94,12 @@ impl DryRun {
         );
         if let Some(narrowed) = &self.narrowed {
             let _ = writeln!(out, "{}\n", narrowed.describe());
+        }
+        for (region, set, filters) in &self.instance_sets {
+            let _ = writeln!(
+                out,
+                "  ecs DescribeInstances for set {set}: {filters} ({region}); its members' queries are planned when the check runs"
+            );
         }
         for query in &self.queries {
             let _ = writeln!(out, "  {}", query_line(query));
@@ -99,6 +124,15 @@ impl DryRun {
                 only: &narrowed.only,
                 instances: &narrowed.instances,
             }),
+            instance_sets: self
+                .instance_sets
+                .iter()
+                .map(|(region, name, filters)| JsonInstanceSet {
+                    name,
+                    region,
+                    filters,
+                })
+                .collect(),
         };
         let mut text = serde_json::to_string_pretty(&document)
             .expect("the plan types serialise to JSON infallibly");
@@ -190,6 +224,16 @@ struct JsonPlan<'a> {
     strict: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
     narrowed: Option<JsonNarrowed<'a>>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    instance_sets: Vec<JsonInstanceSet<'a>>,
+}
+
+/// A set listed through DescribeInstances before planning.
+#[derive(Serialize)]
+struct JsonInstanceSet<'a> {
+    name: &'a str,
+    region: &'a str,
+    filters: &'a str,
 }
 
 #[derive(Serialize)]

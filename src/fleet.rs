@@ -28,6 +28,21 @@ pub struct ResolvedSet {
     origin: Origin,
 }
 
+/// The DescribeInstances listings a check of `expectations` starts with:
+/// (region, set name, filters), each once, sorted.
+pub fn listings(expectations: &Expectations) -> Vec<(String, String, String)> {
+    let listed: std::collections::BTreeSet<(String, String, String)> = named_sets(expectations)
+        .map(|(region, source)| {
+            (
+                region.to_owned(),
+                source.set.clone(),
+                source.query.describe(),
+            )
+        })
+        .collect();
+    listed.into_iter().collect()
+}
+
 /// Lists every set the entries name and adds its members to their targets.
 /// Never fails: a set whose listing failed is returned with its error.
 pub async fn resolve(client: &CloudClient, expectations: &mut Expectations) -> Vec<ResolvedSet> {

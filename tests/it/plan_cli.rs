@@ -142,3 +142,25 @@ fn plan_refuses_report_formats_it_cannot_print() {
         .unwrap();
     assert_eq!(output.status.code(), Some(2));
 }
+
+#[test]
+fn plan_names_the_instance_listings_a_tag_set_starts_with() {
+    let (listener, url) = listening_stand_in();
+    let dir = tempfile::tempdir().unwrap();
+    let manifest = dir.path().join("shipcheck.yaml");
+    std::fs::write(
+        &manifest,
+        "version: 1\ndefaults:\n  region: cn-hangzhou\ninstance_sets:\n  web:\n    tags: {role: web}\nfiles:\n  - name: app.conf\n    target_dir: /etc/app\n    content: \"hello\\n\"\n    instances: [web]\n",
+    )
+    .unwrap();
+    let (code, stdout, stderr) = run_plan(&[manifest.to_str().unwrap(), "--format", "json"], &url);
+    assert_eq!(code, 0, "{stderr}");
+    assert_no_connection(&listener);
+    let plan: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(
+        plan["instance_sets"],
+        serde_json::json!([{"name": "web", "region": "cn-hangzhou", "filters": "tags role=web; status Running"}])
+    );
+    let actions = plan["ram_actions"].as_array().unwrap();
+    assert!(actions.contains(&"ecs:DescribeInstances".into()), "{plan}");
+}
