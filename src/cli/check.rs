@@ -328,8 +328,10 @@ pub fn run(args: &CheckArgs, colors: Colors, runtime: &Runtime) -> Result<Exit, 
     spinner.finish();
     match checked {
         Ok(mut checked) => {
-            if let Some(fix) = &checked.fix {
-                checked.report.fix = Some(super::probe::write_fix(fix, args)?);
+            // Written on every exit code: an unreachable API fixes nothing.
+            if args.fix_script.is_some() || args.fix_plan.is_some() {
+                let fix = checked.fix.take().unwrap_or_default();
+                checked.report.fix = Some(super::probe::write_fix(&fix, args)?);
             }
             emit(&checked.report, args, colors, checked.exit)?;
             Ok(checked.exit)

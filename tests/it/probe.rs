@@ -268,3 +268,35 @@ fn dry_run_prints_the_script_calls_and_ram_actions_without_credentials() {
         assert!(stdout.contains(needed), "{needed}: {stdout}");
     }
 }
+
+#[test]
+fn the_fix_files_are_written_when_the_api_cannot_be_reached() {
+    let dir = tempfile::tempdir().unwrap();
+    let (plan, script) = (dir.path().join("fix.json"), dir.path().join("fix.sh"));
+    let output = shipcheck()
+        .env("ALIBABA_CLOUD_ACCESS_KEY_ID", KEY_ID)
+        .env("ALIBABA_CLOUD_ACCESS_KEY_SECRET", SECRET)
+        .current_dir(data("check/cases/disk-drift-probe-exit1"))
+        .args([
+            "check",
+            "manifest.yaml",
+            "--probe",
+            "--endpoint",
+            "http://127.0.0.1:9",
+        ])
+        .args(["--max-attempts", "1", "--retry-budget", "1s"])
+        .arg("--fix-plan")
+        .arg(&plan)
+        .arg("--fix-script")
+        .arg(&script)
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(3));
+    let plan: Value = serde_json::from_str(&std::fs::read_to_string(&plan).unwrap()).unwrap();
+    assert_eq!(plan["calls"], serde_json::json!([]));
+    assert!(
+        std::fs::read_to_string(&script)
+            .unwrap()
+            .contains("Nothing to send")
+    );
+}
