@@ -50,6 +50,7 @@ use crate::manifest::ManifestErrors;
 use crate::plan::Plan;
 use crate::protocol::endpoint::check_region;
 use crate::report::Report;
+use crate::snapshot::{Loaded, Merged, Snapshot};
 
 /// Where the evidence comes from.
 #[derive(Debug)]
@@ -64,6 +65,9 @@ pub enum Api {
         state: PathBuf,
         client: ClientConfig,
     },
+    /// No API at all (`--offline`): the evidence is the snapshots in
+    /// [`CheckOptions::snapshots`], and what they do not cover is unverified.
+    Offline,
 }
 
 /// How a check runs.
@@ -85,6 +89,10 @@ pub struct CheckOptions {
     /// running then fail with a deadline error (what they cover is
     /// unverified).
     pub timeout: Duration,
+    /// Earlier evidence merged with the API's (`--from-snapshot`).
+    pub snapshots: Vec<Loaded>,
+    /// Return the evidence used as a snapshot (`--save-snapshot`).
+    pub save_snapshot: bool,
 }
 
 /// The default `timeout`: ten minutes.
@@ -99,6 +107,8 @@ impl Default for CheckOptions {
             grace: DEFAULT_GRACE,
             region: None,
             timeout: DEFAULT_TIMEOUT,
+            snapshots: Vec::new(),
+            save_snapshot: false,
         }
     }
 }
@@ -131,6 +141,8 @@ impl Progress for NoProgress {
 pub struct Checked {
     pub report: Report,
     pub exit: Exit,
+    /// The evidence the report rests on, with `save_snapshot`.
+    pub snapshot: Option<Snapshot>,
 }
 
 /// Why a check produced no report.
@@ -188,7 +200,13 @@ async fn check(
     let fallback = options
         .region
         .clone()
-        .or_else(|| connection.client.region_hint().map(str::to_owned))
+        .or_else(|| {
+            connection
+                .client
+                .as_ref()
+                .and_then(CloudClient::region_hint)
+                .map(str::to_owned)
+        })
         .or_else(|| Env::from_process().region());
     // `--region` is checked by the command line; the profile's or the
     // environment's region is checked here, when an entry would use it.
@@ -227,11 +245,29 @@ async fn check(
     let deadline = options.wait.map(|wait| started + wait);
     let grace_ends = options.wait.map(|wait| started + options.grace.min(wait));
     loop {
-        let mut report = observe(connection, &expectations, &plan, options.strict).await;
+        let (mut report, merged) = observe(connection, &expectations, &plan, options).await;
         report.strict_coverage.clone_from(&coverage);
         let exit = report.exit();
+        let done = |report: Report, exit: Exit| {
+            let snapshot = options.save_snapshot.then(|| {
+                crate::snapshot::record(
+                    &merged,
+                    &crate::snapshot::Context {
+                        expectations: &expectations,
+                        queries: &plan.queries,
+                        snapshots: &options.snapshots,
+                        endpoint_hosts: connection.endpoint_hosts(&plan),
+                    },
+                )
+            });
+            Ok(Checked {
+                report,
+                exit,
+                snapshot,
+            })
+        };
         let (Some(deadline), Some(grace_ends)) = (deadline, grace_ends) else {
-            return Ok(Checked { report, exit });
+            return done(report, exit);
         };
         let now = Instant::now();
         let in_grace = now < grace_ends;
@@ -241,14 +277,11 @@ async fn check(
         // terminal failure ends the wait at once.
         let moving = report.is_pending() || (in_grace && unlisted > 0);
         if !moving || failed_for_good(&report, in_grace) {
-            return Ok(Checked { report, exit });
+            return done(report, exit);
         }
         let left = deadline.saturating_duration_since(now);
         if left.is_zero() {
-            return Ok(Checked {
-                report,
-                exit: Exit::Pending,
-            });
+            return done(report, Exit::Pending);
         }
         let pending = report.summary().pending + unlisted;
         tracing::info!(
@@ -330,32 +363,50 @@ fn unreachable(
         },
     );
     let exit = report.exit();
-    Ok(Checked { report, exit })
+    Ok(Checked {
+        report,
+        exit,
+        snapshot: None,
+    })
 }
 
-/// One pass: fetch what the plan asks for and judge it as of now.
+/// One pass: fetch what the plan asks for, merge it with the snapshots,
+/// and judge it as of now.
 async fn observe(
     connection: &Connection,
     expectations: &Expectations,
     plan: &Plan,
-    strict: bool,
-) -> Report {
-    let mut observations = crate::fetch::fetch(&connection.client, plan).await;
-    let fetched_at = connection.now();
-    observations.fetched_at = Some(fetched_at);
-    evaluate(
+    options: &CheckOptions,
+) -> (Report, Merged) {
+    let live = match &connection.client {
+        Some(client) => {
+            let mut observations = crate::fetch::fetch(client, plan).await;
+            observations.fetched_at = Some(connection.now());
+            Some(observations)
+        }
+        None => None,
+    };
+    let offline = live.is_none();
+    let mut merged = crate::snapshot::merge(live, &options.snapshots);
+    if offline {
+        let gaps = crate::snapshot::offline_gaps(plan, expectations, &options.snapshots);
+        merged.observations.gaps.extend(gaps);
+    }
+    let mut report = evaluate(
         expectations,
-        &observations,
+        &merged.observations,
         &EvalOptions {
-            now: fetched_at,
-            strict,
+            now: connection.now(),
+            strict: options.strict,
         },
-    )
+    );
+    crate::snapshot::annotate(&mut report, &merged.provenance);
+    (report, merged)
 }
 
-/// The client, and the simulator it talks to when there is one.
+/// The client (none offline), and the simulator it talks to when there is one.
 struct Connection {
-    client: CloudClient,
+    client: Option<CloudClient>,
     #[cfg(feature = "sim")]
     simulator: Option<crate::sim::SimServer>,
 }
@@ -364,11 +415,18 @@ impl Connection {
     async fn open(api: Api, deadline: Deadline) -> Result<Self, Failure> {
         match api {
             Api::Cloud(mut config) => Ok(Self {
-                client: CloudClient::new({
-                    config.deadline = Some(deadline);
-                    config
-                })
-                .map_err(Failure::unverified)?,
+                client: Some(
+                    CloudClient::new({
+                        config.deadline = Some(deadline);
+                        config
+                    })
+                    .map_err(Failure::unverified)?,
+                ),
+                #[cfg(feature = "sim")]
+                simulator: None,
+            }),
+            Api::Offline => Ok(Self {
+                client: None,
                 #[cfg(feature = "sim")]
                 simulator: None,
             }),
@@ -377,7 +435,7 @@ impl Connection {
                 client.deadline = Some(deadline);
                 let (simulator, config) = simulate(&state, client).await?;
                 Ok(Self {
-                    client: CloudClient::new(config).map_err(Failure::unverified)?,
+                    client: Some(CloudClient::new(config).map_err(Failure::unverified)?),
                     simulator: Some(simulator),
                 })
             }
@@ -392,6 +450,19 @@ impl Connection {
             return simulator.now();
         }
         Timestamp::now()
+    }
+
+    /// The hosts the plan's queries go to (none offline).
+    fn endpoint_hosts(&self, plan: &Plan) -> Vec<String> {
+        let Some(client) = &self.client else {
+            return Vec::new();
+        };
+        let hosts: std::collections::BTreeSet<String> = plan
+            .queries
+            .iter()
+            .filter_map(|q| client.endpoint_host(q.provider(), q.region()))
+            .collect();
+        hosts.into_iter().collect()
     }
 
     async fn close(self) {

@@ -23,6 +23,11 @@ pub enum ContentType {
     Base64,
     /// A value this version does not know; kept so it can be reported.
     Other(String),
+    /// Only sizes and SHA-256 digests are known, never the bytes: a snapshot
+    /// keeps no more of a file that is not declared non-sensitive.
+    /// `content` holds one [`ContentDigest`] per way of reading the echo,
+    /// the one a report shows first (see `ContentDigest::encode`).
+    Digests,
 }
 
 impl ContentType {
@@ -41,7 +46,57 @@ impl ContentType {
             Self::PlainText => "PlainText",
             Self::Base64 => "Base64",
             Self::Other(s) => s,
+            Self::Digests => "Digests",
         }
+    }
+}
+
+/// The size and SHA-256 of one reading of an echoed content (see
+/// [`ContentType::Digests`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ContentDigest {
+    pub size: usize,
+    /// Lowercase hex.
+    pub sha256: String,
+    /// Whether this reading is a `PlainText` echo decoded as Base64.
+    pub decoded: bool,
+}
+
+impl ContentDigest {
+    /// One line per digest: `SIZE SHA256` and ` decoded` when it was.
+    pub fn encode(digests: &[ContentDigest]) -> String {
+        digests
+            .iter()
+            .map(|d| {
+                let decoded = if d.decoded { " decoded" } else { "" };
+                format!("{} {}{decoded}", d.size, d.sha256)
+            })
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+
+    /// The inverse of [`Self::encode`]; `None` when any line is malformed.
+    pub fn decode(text: &str) -> Option<Vec<ContentDigest>> {
+        text.lines()
+            .map(|line| {
+                let mut words = line.split(' ');
+                let size = words.next()?.parse().ok()?;
+                let sha256 = words.next()?;
+                let well_formed = sha256.len() == 64
+                    && sha256.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'));
+                let decoded = match words.next() {
+                    None => false,
+                    Some("decoded") => true,
+                    Some(_) => return None,
+                };
+                (well_formed && words.next().is_none()).then(|| ContentDigest {
+                    size,
+                    sha256: sha256.to_owned(),
+                    decoded,
+                })
+            })
+            .collect::<Option<Vec<_>>>()
+            .filter(|digests| !digests.is_empty())
     }
 }
 
@@ -277,6 +332,8 @@ pub enum GapReason {
     ListingChanged,
     /// The check's deadline passed before the query finished.
     Deadline,
+    /// `--offline`: no snapshot holds the query's answer.
+    NotInSnapshot,
 }
 
 impl GapReason {
@@ -289,6 +346,7 @@ impl GapReason {
             Self::FieldInvalid => "field-invalid",
             Self::ListingChanged => "listing-changed",
             Self::Deadline => "deadline",
+            Self::NotInSnapshot => "not-in-snapshot",
         }
     }
 
@@ -301,6 +359,7 @@ impl GapReason {
             Self::FieldInvalid => "a field the verdict needs is unreadable",
             Self::ListingChanged => "the listing changed while it was read",
             Self::Deadline => "the check's deadline passed",
+            Self::NotInSnapshot => "offline, and no snapshot covers it",
         }
     }
 }

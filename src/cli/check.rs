@@ -90,6 +90,23 @@ pub struct CheckArgs {
     )]
     pub simulate: Option<PathBuf>,
 
+    /// Merge the evidence in this snapshot with the API's (repeatable): the
+    /// newest record per task and target wins, so a delivery the API has
+    /// forgotten is still known (with its age).
+    #[arg(long = "from-snapshot", env = "SHIPCHECK_FROM_SNAPSHOT", value_name = "PATH")]
+    pub from_snapshot: Vec<PathBuf>,
+
+    /// Write the evidence this check used to a snapshot (on every exit code
+    /// with a report; never credentials; only digests of sensitive content).
+    #[arg(long, env = "SHIPCHECK_SAVE_SNAPSHOT", value_name = "PATH")]
+    pub save_snapshot: Option<PathBuf>,
+
+    /// Call no API and need no credentials: judge from --from-snapshot
+    /// evidence only (an --endpoint is never contacted); what no snapshot
+    /// covers is unverified.
+    #[arg(long, env = "SHIPCHECK_OFFLINE", conflicts_with = "simulate")]
+    pub offline: bool,
+
     #[command(flatten)]
     pub trust: ManifestTrust,
 
@@ -248,12 +265,21 @@ pub fn run(args: &CheckArgs, colors: Colors, runtime: &Runtime) -> Result<Exit, 
         grace: args.grace,
         region: args.cloud.region.clone(),
         timeout: args.timeout,
+        snapshots: args
+            .from_snapshot
+            .iter()
+            .map(|path| crate::snapshot::load(path).map_err(Failure::invalid))
+            .collect::<Result<_, _>>()?,
+        save_snapshot: args.save_snapshot.is_some(),
     };
     let mut spinner = Spinner::new(args.wait.is_some());
     let checked = runtime.block_on(crate::check::run(expectations, api, &options, &mut spinner));
     spinner.finish();
     match checked {
         Ok(checked) => {
+            if let (Some(path), Some(snapshot)) = (&args.save_snapshot, &checked.snapshot) {
+                save_snapshot(path, snapshot)?;
+            }
             emit(&checked.report, args, colors, checked.exit)?;
             Ok(checked.exit)
         }
@@ -262,8 +288,23 @@ pub fn run(args: &CheckArgs, colors: Colors, runtime: &Runtime) -> Result<Exit, 
     }
 }
 
-/// The API the flags point at: the cloud, or the simulator on `--simulate`.
+/// Writes `--save-snapshot`, scrubbed like every other file.
+fn save_snapshot(path: &Path, snapshot: &crate::snapshot::Snapshot) -> Result<(), Failure> {
+    terminal::write_file(path, &crate::snapshot::to_json(snapshot), false).map_err(|err| {
+        Failure::invalid(miette::miette!(
+            help = "check that the directory exists and is writable",
+            "cannot write the snapshot to {}: {err}",
+            path.display()
+        ))
+    })
+}
+
+/// The API the flags point at: the cloud, the simulator on `--simulate`,
+/// or none at all with `--offline`.
 fn api(args: &CheckArgs) -> Result<Api, Failure> {
+    if args.offline {
+        return Ok(Api::Offline);
+    }
     let config = args.cloud.client_config();
     match &args.simulate {
         None => Ok(Api::Cloud(config)),

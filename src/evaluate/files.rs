@@ -145,6 +145,7 @@ fn judge(
         declared: true,
         invoke_id: None,
         finished_at: None,
+        evidence: None,
         findings: Vec::new(),
     };
     // Located only when a finding needs it: most targets have none.
@@ -337,6 +338,7 @@ fn unexpected_instances(
                 declared: false,
                 invoke_id: Some(task.clone()),
                 finished_at: success.when(),
+                evidence: None,
                 findings: vec![finding],
             })
         })

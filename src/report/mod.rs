@@ -13,7 +13,7 @@ pub mod markdown;
 pub mod model;
 pub mod sarif;
 
-pub use model::{Outcome, Report, Summary, Verdict};
+pub use model::{Evidence, EvidenceSource, Outcome, Report, Summary, Verdict};
 
 /// Options that only the human format reads.
 pub use human::{HumanOptions, unbroken_ids};
