@@ -93,6 +93,8 @@ pub struct CheckOptions {
     pub snapshots: Vec<Loaded>,
     /// Return the evidence used as a snapshot (`--save-snapshot`).
     pub save_snapshot: bool,
+    /// How long the API keeps records (`--retention`), over the manifest's.
+    pub retention: Option<Duration>,
 }
 
 /// The default `timeout`: ten minutes.
@@ -109,6 +111,7 @@ impl Default for CheckOptions {
             timeout: DEFAULT_TIMEOUT,
             snapshots: Vec::new(),
             save_snapshot: false,
+            retention: None,
         }
     }
 }
@@ -222,6 +225,9 @@ async fn check(
             expectations,
             &missing,
         )));
+    }
+    if options.retention.is_some() {
+        expectations.retention = options.retention;
     }
     let mut plan = crate::plan::plan(&expectations);
     let coverage = options

@@ -22,7 +22,7 @@ pub mod protocol;
 pub mod report;
 pub mod schemas;
 pub mod secret;
-pub mod snapshot;
 #[cfg(feature = "sim")]
 pub mod sim;
+pub mod snapshot;
 pub mod text;

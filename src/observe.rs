@@ -83,7 +83,9 @@ impl ContentDigest {
                 let size = words.next()?.parse().ok()?;
                 let sha256 = words.next()?;
                 let well_formed = sha256.len() == 64
-                    && sha256.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'));
+                    && sha256
+                        .bytes()
+                        .all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'));
                 let decoded = match words.next() {
                     None => false,
                     Some("decoded") => true,

@@ -185,10 +185,14 @@ pub struct CommandRecord {
 #[serde(tag = "state", rename_all = "snake_case", deny_unknown_fields)]
 pub enum OutputRecord {
     /// The decoded bytes, in standard Base64.
-    Value { base64: String },
+    Value {
+        base64: String,
+    },
     Missing,
     /// Present but unreadable, and why.
-    Invalid { reason: String },
+    Invalid {
+        reason: String,
+    },
 }
 
 /// A snapshot read from a file, named the way the user named it.
@@ -248,8 +252,19 @@ pub struct Provenance {
 }
 
 impl Provenance {
-    fn file(&self, provider: Provider, region: &str, invoke_id: &str, target: &str) -> Option<&Evidence> {
-        let key = (provider, region.to_owned(), invoke_id.to_owned(), target.to_owned());
+    fn file(
+        &self,
+        provider: Provider,
+        region: &str,
+        invoke_id: &str,
+        target: &str,
+    ) -> Option<&Evidence> {
+        let key = (
+            provider,
+            region.to_owned(),
+            invoke_id.to_owned(),
+            target.to_owned(),
+        );
         self.files.get(&key).or(self.fallback.as_ref())
     }
 
@@ -451,10 +466,7 @@ impl Merger {
 /// `--offline`: a gap for every planned query whose answer no snapshot
 /// holds for some expectation it covers, so those are unverified.
 pub fn offline_gaps(plan: &Plan, expectations: &Expectations, snapshots: &[Loaded]) -> Vec<Gap> {
-    let recorded: BTreeSet<&Query> = snapshots
-        .iter()
-        .flat_map(|s| &s.snapshot.queries)
-        .collect();
+    let recorded: BTreeSet<&Query> = snapshots.iter().flat_map(|s| &s.snapshot.queries).collect();
     let covered_file = |file, target: &str| recorded.iter().any(|q| answers_file(q, file, target));
     let covered_command = |command, target: Option<&str>| {
         recorded.iter().any(|q| answers_command(q, command, target))
@@ -519,7 +531,10 @@ fn answers_file(query: &Query, file: &crate::expect::FileExpectation, target: &s
     match query {
         Query::FilesByInvokeId { invoke_id, .. } => {
             query.covers_file(file, target)
-                && file.invoke_id.as_ref().is_some_and(|pin| pin.value == *invoke_id)
+                && file
+                    .invoke_id
+                    .as_ref()
+                    .is_some_and(|pin| pin.value == *invoke_id)
         }
         _ => query.covers_file(file, target),
     }
@@ -532,8 +547,13 @@ fn answers_command(
 ) -> bool {
     let narrowed = matches!(
         query,
-        Query::CommandsByInvokeId { instance_id: Some(_), .. }
-            | Query::CommandsByCommandId { instance_id: Some(_), .. }
+        Query::CommandsByInvokeId {
+            instance_id: Some(_),
+            ..
+        } | Query::CommandsByCommandId {
+            instance_id: Some(_),
+            ..
+        }
     );
     query.covers_command(command, target) && (target.is_some() || !narrowed)
 }

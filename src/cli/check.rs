@@ -93,7 +93,11 @@ pub struct CheckArgs {
     /// Merge the evidence in this snapshot with the API's (repeatable): the
     /// newest record per task and target wins, so a delivery the API has
     /// forgotten is still known (with its age).
-    #[arg(long = "from-snapshot", env = "SHIPCHECK_FROM_SNAPSHOT", value_name = "PATH")]
+    #[arg(
+        long = "from-snapshot",
+        env = "SHIPCHECK_FROM_SNAPSHOT",
+        value_name = "PATH"
+    )]
     pub from_snapshot: Vec<PathBuf>,
 
     /// Write the evidence this check used to a snapshot (on every exit code
@@ -106,6 +110,11 @@ pub struct CheckArgs {
     /// covers is unverified.
     #[arg(long, env = "SHIPCHECK_OFFLINE", conflicts_with = "simulate")]
     pub offline: bool,
+
+    /// How long the API keeps delivery records (over the manifest's
+    /// `defaults.retention`), named when a declared delivery is not listed.
+    #[arg(long, env = "SHIPCHECK_RETENTION", value_name = "DURATION", value_parser = parse_duration)]
+    pub retention: Option<Duration>,
 
     #[command(flatten)]
     pub trust: ManifestTrust,
@@ -271,6 +280,7 @@ pub fn run(args: &CheckArgs, colors: Colors, runtime: &Runtime) -> Result<Exit, 
             .map(|path| crate::snapshot::load(path).map_err(Failure::invalid))
             .collect::<Result<_, _>>()?,
         save_snapshot: args.save_snapshot.is_some(),
+        retention: args.retention,
     };
     let mut spinner = Spinner::new(args.wait.is_some());
     let checked = runtime.block_on(crate::check::run(expectations, api, &options, &mut spinner));

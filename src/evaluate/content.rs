@@ -89,9 +89,9 @@ fn compare_digests(
         ExpectedContent::Bytes(bytes) => (Some(bytes.len()), sha256_hex(bytes)),
         ExpectedContent::Sha256(hash) => (None, hex::encode(hash)),
     };
-    let matched = digests.iter().any(|d| {
-        d.sha256 == expected_sha256 && expected_size.is_none_or(|size| size == d.size)
-    });
+    let matched = digests
+        .iter()
+        .any(|d| d.sha256 == expected_sha256 && expected_size.is_none_or(|size| size == d.size));
     if matched {
         return None;
     }

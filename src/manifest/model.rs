@@ -80,6 +80,10 @@ pub struct Defaults {
     pub content_type: Option<ContentTypeName>,
     /// A delivery older than this is stale: 30m, 12h, 7d.
     pub max_age: Option<String>,
+    /// How long the API keeps delivery records, named when one is not
+    /// listed (`not-delivered`); --retention overrides it. The documents
+    /// say 14d, 30d or 1d: see the README's "Evidence that outlives the API".
+    pub retention: Option<String>,
 }
 
 /// A mode as written: `"0644"` or the YAML number `644`, both octal digits.

@@ -21,6 +21,7 @@ pub(super) struct ResolvedDefaults {
     pub overwrite: Option<Attr<bool>>,
     pub content_type: Option<Attr<ContentType>>,
     pub max_age: Option<Attr<Duration>>,
+    pub retention: Option<Attr<Duration>>,
 }
 
 impl Resolver<'_> {
@@ -49,6 +50,10 @@ impl Resolver<'_> {
                 .max_age
                 .as_ref()
                 .and_then(|age| self.duration(age, "/defaults/max_age")),
+            retention: d
+                .retention
+                .as_ref()
+                .and_then(|window| self.duration(window, "/defaults/retention")),
         }
     }
 
