@@ -10,7 +10,7 @@ use std::fmt;
 
 use base64::Engine as _;
 use jiff::Timestamp;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::plan::Query;
 use crate::protocol::{Provider, join_path};
@@ -319,7 +319,7 @@ impl<T> Observed<T> {
 
 /// Why some expectations have no evidence: a verdict on them would be a
 /// guess, so they are reported `unverified` with this reason.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum GapReason {
     /// The query failed (after its retries), or could not be sent.

@@ -10,6 +10,7 @@
 mod check;
 mod completions;
 mod progress;
+mod report;
 mod schema;
 mod sim;
 mod terminal;
@@ -24,6 +25,7 @@ use tokio::runtime::Runtime;
 
 use self::check::CheckArgs;
 use self::completions::{CompletionsArgs, ManArgs};
+use self::report::ReportArgs;
 use self::schema::SchemaArgs;
 use self::sim::SimArgs;
 use self::terminal::ColorChoice;
@@ -68,6 +70,8 @@ enum Command {
     Check(Box<CheckArgs>),
     /// Validate manifests without calling the API.
     Validate(ValidateArgs),
+    /// Render a saved JSON report again, in any format, with its exit code.
+    Report(ReportArgs),
     /// Print a JSON Schema (the manifest's, by default).
     Schema(SchemaArgs),
     /// Run a local Cloud Assistant API simulator.
@@ -102,6 +106,7 @@ where
     let outcome = match cli.command {
         Command::Check(args) => runtime().and_then(|rt| check::run(&args, colors, &rt)),
         Command::Validate(args) => validate::run(&args, colors),
+        Command::Report(args) => report::run(&args, colors),
         Command::Schema(args) => schema::run(&args),
         Command::Sim(args) => runtime().and_then(|rt| sim::run(&args, &rt)),
         Command::Completions(args) => completions::completions(&args, Cli::command()),

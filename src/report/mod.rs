@@ -11,6 +11,7 @@ pub mod json;
 pub mod junit;
 pub mod markdown;
 pub mod model;
+pub mod parse;
 pub mod sarif;
 
 pub use model::{Evidence, EvidenceSource, Outcome, Report, Summary, Verdict};

@@ -275,7 +275,7 @@ pub struct FileReport {
 }
 
 /// How a declared command is identified, for display.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case", tag = "kind", content = "id")]
 pub enum CommandKey {
     CommandId(String),

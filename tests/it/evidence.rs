@@ -363,3 +363,58 @@ fn schema_snapshot_prints_the_committed_schema() {
         std::fs::read_to_string(repo("schemas/snapshot.v1.schema.json")).unwrap()
     );
 }
+
+#[test]
+fn report_renders_a_saved_json_report_as_the_check_did_in_every_format() {
+    let dir = tempfile::tempdir().unwrap();
+    let manifest = repo("examples/demo/shipcheck.yaml");
+    let saved = dir.path().join("saved.json");
+    for format in FORMATS {
+        let (exit, direct, _) = run(&[
+            "check",
+            "--simulate",
+            s(&state()),
+            s(&manifest),
+            "--format",
+            format,
+            "--report",
+            &format!("json={}", saved.display()),
+        ]);
+        assert_eq!(exit, 1);
+        let written = dir.path().join(format!("again.{format}"));
+        let (again_exit, again, stderr) = run(&[
+            "report",
+            s(&saved),
+            "--format",
+            format,
+            "--report",
+            &format!("{format}={}", written.display()),
+        ]);
+        assert_eq!(again_exit, exit, "{format}: {stderr}");
+        assert_eq!(again, direct, "{format}");
+        assert_eq!(
+            std::fs::read_to_string(&written).unwrap(),
+            direct,
+            "{format} file"
+        );
+    }
+
+    // The manifest gone: every finding is still rendered, without snippets.
+    let text = std::fs::read_to_string(&saved).unwrap();
+    let moved = dir.path().join("moved.json");
+    std::fs::write(&moved, text.replace(s(&manifest), "/gone/shipcheck.yaml")).unwrap();
+    for format in FORMATS {
+        let (exit, out, stderr) = run(&["report", s(&moved), "--format", format]);
+        assert_eq!(exit, 1, "{format}: {stderr}");
+        assert!(out.contains("i-bp1web0000000003"), "{format}: {out}");
+    }
+    let (_, human, _) = run(&["report", s(&moved)]);
+    assert!(
+        human.contains("group-mismatch") || human.contains("mode-mismatch"),
+        "{human}"
+    );
+
+    // Not a report: invalid input.
+    let (exit, _, stderr) = run(&["report", s(&manifest)]);
+    assert_eq!(exit, 2, "{stderr}");
+}
