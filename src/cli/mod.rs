@@ -9,6 +9,7 @@
 
 mod check;
 mod completions;
+mod diff;
 mod progress;
 mod report;
 mod schema;
@@ -25,6 +26,7 @@ use tokio::runtime::Runtime;
 
 use self::check::CheckArgs;
 use self::completions::{CompletionsArgs, ManArgs};
+use self::diff::DiffArgs;
 use self::report::ReportArgs;
 use self::schema::SchemaArgs;
 use self::sim::SimArgs;
@@ -72,6 +74,8 @@ enum Command {
     Validate(ValidateArgs),
     /// Render a saved JSON report again, in any format, with its exit code.
     Report(ReportArgs),
+    /// Compare two JSON reports: findings added, resolved, unchanged (exit 1 on added drift).
+    Diff(DiffArgs),
     /// Print a JSON Schema (the manifest's, by default).
     Schema(SchemaArgs),
     /// Run a local Cloud Assistant API simulator.
@@ -107,6 +111,7 @@ where
         Command::Check(args) => runtime().and_then(|rt| check::run(&args, colors, &rt)),
         Command::Validate(args) => validate::run(&args, colors),
         Command::Report(args) => report::run(&args, colors),
+        Command::Diff(args) => diff::run(&args),
         Command::Schema(args) => schema::run(&args),
         Command::Sim(args) => runtime().and_then(|rt| sim::run(&args, &rt)),
         Command::Completions(args) => completions::completions(&args, Cli::command()),

@@ -5,6 +5,7 @@
 //! so `--format` can never change the outcome of a check.
 
 pub mod diagnostics;
+pub mod diff;
 pub mod github;
 pub mod human;
 pub mod json;

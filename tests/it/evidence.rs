@@ -418,3 +418,60 @@ fn report_renders_a_saved_json_report_as_the_check_did_in_every_format() {
     let (exit, _, stderr) = run(&["report", s(&manifest)]);
     assert_eq!(exit, 2, "{stderr}");
 }
+
+#[test]
+fn diff_names_added_resolved_and_unchanged_findings_and_fails_on_added_drift() {
+    let dir = tempfile::tempdir().unwrap();
+    let drifted = dir.path().join("drifted.json");
+    let (exit, _, _) = run(&[
+        "check",
+        "--simulate",
+        s(&state()),
+        s(&repo("examples/demo/shipcheck.yaml")),
+        "--report",
+        &format!("json={}", drifted.display()),
+    ]);
+    assert_eq!(exit, 1);
+    let motd = dir.path().join("motd.yaml");
+    std::fs::write(
+        &motd,
+        "version: 1\ndefaults:\n  region: cn-hangzhou\nfiles:\n  - name: motd\n    target_dir: /etc\n    content: |\n      Managed by Cloud Assistant. Local edits are overwritten.\n    overwrite: true\n    instances: [i-bp1web0000000001]\n",
+    )
+    .unwrap();
+    let clean = dir.path().join("clean.json");
+    let (exit, _, _) = run(&[
+        "check",
+        "--simulate",
+        s(&state()),
+        s(&motd),
+        "--report",
+        &format!("json={}", clean.display()),
+    ]);
+    assert_eq!(exit, 0);
+
+    // Unchanged: nothing added, exit 0.
+    let (exit, out, _) = run(&["diff", s(&drifted), s(&drifted), "--format", "json"]);
+    assert_eq!(exit, 0, "{out}");
+    let same: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(same["added"].as_array().unwrap().len(), 0);
+    assert_eq!(same["resolved"].as_array().unwrap().len(), 0);
+    assert!(!same["unchanged"].as_array().unwrap().is_empty());
+
+    // Resolved: exit 0.
+    let (exit, out, _) = run(&["diff", s(&drifted), s(&clean)]);
+    assert_eq!(exit, 0, "{out}");
+    assert!(
+        out.contains("- mode-mismatch /etc/shop/shop.env on i-bp1web0000000002"),
+        "{out}"
+    );
+    assert!(out.contains("no new drift: 0 added"), "{out}");
+
+    // Added: exit 1, in every format.
+    for format in ["human", "markdown", "json"] {
+        let (exit, out, _) = run(&["diff", s(&clean), s(&drifted), "--format", format]);
+        assert_eq!(exit, 1, "{format}: {out}");
+        assert!(out.contains("i-bp1web0000000003"), "{format}: {out}");
+    }
+    let (_, markdown, _) = run(&["diff", s(&clean), s(&drifted), "--format", "markdown"]);
+    assert!(markdown.contains("### Added"), "{markdown}");
+}
