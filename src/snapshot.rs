@@ -240,12 +240,17 @@ pub fn to_json(snapshot: &Snapshot) -> String {
     text
 }
 
+/// A file record: (provider, region, task, target).
+type FileKey = (Provider, String, String, String);
+/// A command record: (region, task, instance).
+type RunKey = (String, String, String);
+
 /// Where each record came from, for the report's `evidence` and for the
 /// records' `fetched_at` in the next snapshot.
 #[derive(Debug, Clone, Default)]
 pub struct Provenance {
-    files: HashMap<(Provider, String, String, String), Evidence>,
-    commands: HashMap<(String, String, String), Evidence>,
+    files: HashMap<FileKey, Evidence>,
+    commands: HashMap<RunKey, Evidence>,
     /// For a verdict no record decided (nothing listed, a failed query):
     /// the newest source consulted.
     fallback: Option<Evidence>,
@@ -359,9 +364,10 @@ fn merge_into(
 struct Merger {
     tasks: Vec<(FileInvocation, Timestamp)>,
     task_at: HashMap<(Provider, String, String), usize>,
-    targets: HashMap<(Provider, String, String, String), (usize, usize, Evidence)>,
+    /// Where each target record sits (task, slot) and where it came from.
+    targets: HashMap<FileKey, (usize, usize, Evidence)>,
     runs: Vec<(CommandResult, Evidence)>,
-    run_at: HashMap<(String, String, String), usize>,
+    run_at: HashMap<RunKey, usize>,
 }
 
 impl Merger {
@@ -489,10 +495,11 @@ pub fn offline_gaps(plan: &Plan, expectations: &Expectations, snapshots: &[Loade
                 crate::expect::CommandSelector::CommandId(id)
                 | crate::expect::CommandSelector::InvokeId(id) => id,
             };
-            if command.targets.is_empty() {
-                if query.covers_command(command, None) && !covered_command(command, None) {
-                    missing.push(key.clone());
-                }
+            if command.targets.is_empty()
+                && query.covers_command(command, None)
+                && !covered_command(command, None)
+            {
+                missing.push(key.clone());
             }
             for target in &command.targets {
                 if query.covers_command(command, Some(&target.id))
