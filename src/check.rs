@@ -49,12 +49,15 @@ use crate::expect::Expectations;
 pub use crate::fetch::FetchProgress;
 use crate::manifest::ManifestErrors;
 use crate::narrow::Narrowing;
-use crate::observe::Observations;
 use crate::plan::{Plan, StrictCoverage};
 use crate::protocol::endpoint::check_region;
 use crate::report::Report;
+use crate::snapshot::{Loaded, Merged, Snapshot};
 
 /// Where the evidence comes from.
+// One value per check: boxing the client configuration (large only next
+// to `Offline` when the simulator is not built) would buy nothing.
+#[cfg_attr(not(feature = "sim"), allow(clippy::large_enum_variant))]
 #[derive(Debug)]
 pub enum Api {
     /// The cloud API, or the client's `endpoint`.
@@ -67,6 +70,9 @@ pub enum Api {
         state: PathBuf,
         client: ClientConfig,
     },
+    /// No API at all (`--offline`): the evidence is the snapshots in
+    /// [`CheckOptions::snapshots`], and what they do not cover is unverified.
+    Offline,
 }
 
 /// How a check runs.
@@ -98,6 +104,12 @@ pub struct CheckOptions {
     pub fix: bool,
     /// Check only part of the manifest (`--only`, `--instance`).
     pub narrowing: Narrowing,
+    /// Earlier evidence merged with the API's (`--from-snapshot`).
+    pub snapshots: Vec<Loaded>,
+    /// Return the evidence used as a snapshot (`--save-snapshot`).
+    pub save_snapshot: bool,
+    /// How long the API keeps records (`--retention`), over the manifest's.
+    pub retention: Option<Duration>,
 }
 
 /// The default `timeout`: ten minutes.
@@ -116,6 +128,9 @@ impl Default for CheckOptions {
             probe: false,
             fix: false,
             narrowing: Narrowing::default(),
+            snapshots: Vec::new(),
+            save_snapshot: false,
+            retention: None,
         }
     }
 }
@@ -153,6 +168,8 @@ pub struct Checked {
     pub exit: Exit,
     /// The fix for the drift, when [`CheckOptions::fix`] asked for it.
     pub fix: Option<crate::fix::FixPlan>,
+    /// The evidence the report rests on, with `save_snapshot`.
+    pub snapshot: Option<Snapshot>,
 }
 
 /// Why a check produced no report.
@@ -207,10 +224,20 @@ async fn check(
     options: &CheckOptions,
     progress: &mut dyn Progress,
 ) -> Result<Checked, CheckError> {
-    prepare(&mut expectations, options, connection.client.region_hint())?;
+    let region_hint = connection
+        .client
+        .as_ref()
+        .and_then(CloudClient::region_hint);
+    prepare(&mut expectations, options, region_hint)?;
     // Sets named by tags or resource group become targets before narrowing
-    // and planning.
-    let sets = crate::fleet::resolve(&connection.client, &mut expectations).await;
+    // and planning; offline, nothing can list them.
+    let sets = match &connection.client {
+        Some(client) => crate::fleet::resolve(client, &mut expectations).await,
+        None => crate::fleet::unresolved(
+            &expectations,
+            "offline: instance sets are listed through DescribeInstances",
+        ),
+    };
     narrow(&mut expectations, options)?;
     let (plan, coverage) = planned(&expectations, options)?;
     tracing::info!(
@@ -218,102 +245,94 @@ async fn check(
         estimated_pages = plan.estimated_pages,
         "plan"
     );
+    let judge = |merged: &Merged, now: Timestamp| {
+        let mut report = evaluate(
+            &expectations,
+            &merged.observations,
+            &EvalOptions {
+                now,
+                strict: options.strict,
+            },
+        );
+        crate::snapshot::annotate(&mut report, &merged.provenance);
+        report.strict_coverage.clone_from(&coverage);
+        report.narrowed = narrowed(options);
+        crate::fleet::record(&sets, &expectations, &mut report);
+        report
+    };
 
     let started = Instant::now();
     let deadline = options.wait.map(|wait| started + wait);
     let grace_ends = options.wait.map(|wait| started + options.grace.min(wait));
-    let (mut checked, mut observations) = loop {
-        let (mut report, observations) = observe(
-            connection,
-            &expectations,
-            &plan,
-            options.strict,
-            &mut *progress,
-        )
-        .await;
-        report.strict_coverage.clone_from(&coverage);
-        report.narrowed = narrowed(options);
-        crate::fleet::record(&sets, &expectations, &mut report);
+    let (mut report, mut exit, mut merged) = loop {
+        let merged = observe(connection, &expectations, &plan, options, &mut *progress).await;
+        let report = judge(&merged, connection.now());
         let exit = report.exit();
         let (Some(deadline), Some(grace_ends)) = (deadline, grace_ends) else {
-            break (
-                Checked {
-                    report,
-                    exit,
-                    fix: None,
-                },
-                observations,
-            );
+            break (report, exit, merged);
         };
         let now = Instant::now();
         let in_grace = now < grace_ends;
         let unlisted = unlisted(&report);
-        // Poll only while something is still moving (or not listed yet,
-        // within the grace period) and nothing has failed for good: a
+        // Keep polling while something is still moving, or while a
+        // delivery may yet appear in the listing (the grace window); a
         // terminal failure ends the wait at once.
         let moving = report.is_pending() || (in_grace && unlisted > 0);
         if !moving || failed_for_good(&report, in_grace) {
-            break (
-                Checked {
-                    report,
-                    exit,
-                    fix: None,
-                },
-                observations,
-            );
+            break (report, exit, merged);
         }
         let left = deadline.saturating_duration_since(now);
         if left.is_zero() {
-            break (
-                Checked {
-                    report,
-                    exit: Exit::Pending,
-                    fix: None,
-                },
-                observations,
-            );
+            break (report, Exit::Pending, merged);
         }
         let pending = report.summary().pending + unlisted;
         tracing::info!(
             pending,
-            left_secs = left.as_secs(),
-            "waiting for pending deliveries"
+            left_ms = left.as_millis() as u64,
+            "waiting for deliveries"
         );
         progress.waiting(pending, left);
-        // Wake at the end of the grace period too: what is still unlisted
-        // then is judged as it is.
         let mut nap = options.interval.min(left);
         if in_grace {
             nap = nap.min(grace_ends - now);
         }
         tokio::time::sleep(nap).await;
     };
-    if options.probe {
+    // The snapshot holds the listings' evidence, not the probe's: a disk
+    // read is true only when it is made.
+    let snapshot = options.save_snapshot.then(|| {
+        crate::snapshot::record(
+            &merged,
+            &crate::snapshot::Context {
+                expectations: &expectations,
+                queries: &plan.queries,
+                snapshots: &options.snapshots,
+                endpoint_hosts: connection.endpoint_hosts(&plan),
+            },
+        )
+    });
+    if options.probe
+        && let Some(client) = &connection.client
+    {
         // The disks are read once, after the deliveries have settled (or
         // the wait ran out), and judged with the same evidence.
         let groups = crate::probe::plan(&expectations);
         tracing::info!(runs = groups.len(), "probing disks");
-        observations.disk =
-            Some(crate::probe::run(&connection.client, &groups, options.interval).await);
-        let mut report = evaluate(
-            &expectations,
-            &observations,
-            &EvalOptions {
-                now: observations.fetched_at.unwrap_or_else(|| connection.now()),
-                strict: options.strict,
-            },
-        );
-        report.strict_coverage = checked.report.strict_coverage.take();
-        checked.exit = match checked.exit {
-            Exit::Pending => Exit::Pending,
-            _ => report.exit(),
-        };
-        checked.report = report;
+        merged.observations.disk = Some(crate::probe::run(client, &groups, options.interval).await);
+        report = judge(&merged, connection.now());
+        if exit != Exit::Pending {
+            exit = report.exit();
+        }
     }
-    if options.fix {
-        checked.fix = Some(crate::fix::plan(&expectations, &checked.report));
-    }
-    Ok(checked)
+    let fix = options
+        .fix
+        .then(|| crate::fix::plan(&expectations, &report));
+    Ok(Checked {
+        report,
+        exit,
+        fix,
+        snapshot,
+    })
 }
 
 /// Applies `--only` and `--instance` (a narrowing that selects nothing is
@@ -367,6 +386,9 @@ pub(crate) fn prepare(
     }
     if let Some(since) = options.since {
         expectations.apply_since_fallback(since);
+    }
+    if options.retention.is_some() {
+        expectations.retention = options.retention;
     }
     Ok(())
 }
@@ -462,38 +484,42 @@ fn unreachable(
         report,
         exit,
         fix: None,
+        snapshot: None,
     })
 }
 
-/// One pass: fetch what the plan asks for and judge it as of now.
+/// One pass: fetch what the plan asks for and merge it with the snapshots
+/// (offline, the snapshots alone).
 async fn observe(
     connection: &Connection,
     expectations: &Expectations,
     plan: &Plan,
-    strict: bool,
+    options: &CheckOptions,
     progress: &mut dyn Progress,
-) -> (Report, Observations) {
-    let mut observations =
-        crate::fetch::fetch_reporting(&connection.client, plan, &mut |fetched| {
-            progress.fetching(fetched);
-        })
-        .await;
-    let fetched_at = connection.now();
-    observations.fetched_at = Some(fetched_at);
-    let report = evaluate(
-        expectations,
-        &observations,
-        &EvalOptions {
-            now: fetched_at,
-            strict,
-        },
-    );
-    (report, observations)
+) -> Merged {
+    let live = match &connection.client {
+        Some(client) => {
+            let mut observations = crate::fetch::fetch_reporting(client, plan, &mut |fetched| {
+                progress.fetching(fetched);
+            })
+            .await;
+            observations.fetched_at = Some(connection.now());
+            Some(observations)
+        }
+        None => None,
+    };
+    let offline = live.is_none();
+    let mut merged = crate::snapshot::merge(live, &options.snapshots);
+    if offline {
+        let gaps = crate::snapshot::offline_gaps(plan, expectations, &options.snapshots);
+        merged.observations.gaps.extend(gaps);
+    }
+    merged
 }
 
-/// The client, and the simulator it talks to when there is one.
+/// The client (none offline), and the simulator it talks to when there is one.
 struct Connection {
-    client: CloudClient,
+    client: Option<CloudClient>,
     #[cfg(feature = "sim")]
     simulator: Option<crate::sim::SimServer>,
 }
@@ -502,11 +528,18 @@ impl Connection {
     async fn open(api: Api, deadline: Deadline) -> Result<Self, Failure> {
         match api {
             Api::Cloud(mut config) => Ok(Self {
-                client: CloudClient::new({
-                    config.deadline = Some(deadline);
-                    config
-                })
-                .map_err(Failure::unverified)?,
+                client: Some(
+                    CloudClient::new({
+                        config.deadline = Some(deadline);
+                        config
+                    })
+                    .map_err(Failure::unverified)?,
+                ),
+                #[cfg(feature = "sim")]
+                simulator: None,
+            }),
+            Api::Offline => Ok(Self {
+                client: None,
                 #[cfg(feature = "sim")]
                 simulator: None,
             }),
@@ -515,7 +548,7 @@ impl Connection {
                 client.deadline = Some(deadline);
                 let (simulator, config) = simulate(&state, client).await?;
                 Ok(Self {
-                    client: CloudClient::new(config).map_err(Failure::unverified)?,
+                    client: Some(CloudClient::new(config).map_err(Failure::unverified)?),
                     simulator: Some(simulator),
                 })
             }
@@ -530,6 +563,19 @@ impl Connection {
             return simulator.now();
         }
         Timestamp::now()
+    }
+
+    /// The hosts the plan's queries go to (none offline).
+    fn endpoint_hosts(&self, plan: &Plan) -> Vec<String> {
+        let Some(client) = &self.client else {
+            return Vec::new();
+        };
+        let hosts: std::collections::BTreeSet<String> = plan
+            .queries
+            .iter()
+            .filter_map(|q| client.endpoint_host(q.provider(), q.region()))
+            .collect();
+        hosts.into_iter().collect()
     }
 
     async fn close(self) {

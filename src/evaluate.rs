@@ -24,6 +24,9 @@ mod disk;
 mod files;
 mod waivers;
 
+/// What a snapshot keeps of content it may not keep.
+pub(crate) use content::reading_digests;
+
 #[cfg(test)]
 pub(crate) mod testkit;
 

@@ -311,6 +311,9 @@ pub struct Expectations {
     pub files: Vec<FileExpectation>,
     pub commands: Vec<CommandExpectation>,
     pub waivers: Vec<Waiver>,
+    /// How long the API keeps records (`defaults.retention`, `--retention`),
+    /// named by `not-delivered`; `None`: the documents' range.
+    pub retention: Option<std::time::Duration>,
 }
 
 impl Expectations {

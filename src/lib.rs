@@ -29,4 +29,5 @@ pub mod schemas;
 pub mod secret;
 #[cfg(feature = "sim")]
 pub mod sim;
+pub mod snapshot;
 pub mod text;

@@ -11,7 +11,7 @@ use std::fmt;
 
 use base64::Engine as _;
 use jiff::Timestamp;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::plan::Query;
 use crate::probe::script::DiskState;
@@ -25,6 +25,11 @@ pub enum ContentType {
     Base64,
     /// A value this version does not know; kept so it can be reported.
     Other(String),
+    /// Only sizes and SHA-256 digests are known, never the bytes: a snapshot
+    /// keeps no more of a file that is not declared non-sensitive.
+    /// `content` holds one [`ContentDigest`] per way of reading the echo,
+    /// the one a report shows first (see `ContentDigest::encode`).
+    Digests,
 }
 
 impl ContentType {
@@ -43,7 +48,59 @@ impl ContentType {
             Self::PlainText => "PlainText",
             Self::Base64 => "Base64",
             Self::Other(s) => s,
+            Self::Digests => "Digests",
         }
+    }
+}
+
+/// The size and SHA-256 of one reading of an echoed content (see
+/// [`ContentType::Digests`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ContentDigest {
+    pub size: usize,
+    /// Lowercase hex.
+    pub sha256: String,
+    /// Whether this reading is a `PlainText` echo decoded as Base64.
+    pub decoded: bool,
+}
+
+impl ContentDigest {
+    /// One line per digest: `SIZE SHA256` and ` decoded` when it was.
+    pub fn encode(digests: &[ContentDigest]) -> String {
+        digests
+            .iter()
+            .map(|d| {
+                let decoded = if d.decoded { " decoded" } else { "" };
+                format!("{} {}{decoded}", d.size, d.sha256)
+            })
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+
+    /// The inverse of [`Self::encode`]; `None` when any line is malformed.
+    pub fn decode(text: &str) -> Option<Vec<ContentDigest>> {
+        text.lines()
+            .map(|line| {
+                let mut words = line.split(' ');
+                let size = words.next()?.parse().ok()?;
+                let sha256 = words.next()?;
+                let well_formed = sha256.len() == 64
+                    && sha256
+                        .bytes()
+                        .all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'));
+                let decoded = match words.next() {
+                    None => false,
+                    Some("decoded") => true,
+                    Some(_) => return None,
+                };
+                (well_formed && words.next().is_none()).then(|| ContentDigest {
+                    size,
+                    sha256: sha256.to_owned(),
+                    decoded,
+                })
+            })
+            .collect::<Option<Vec<_>>>()
+            .filter(|digests| !digests.is_empty())
     }
 }
 
@@ -264,7 +321,7 @@ impl<T> Observed<T> {
 
 /// Why some expectations have no evidence: a verdict on them would be a
 /// guess, so they are reported `unverified` with this reason.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum GapReason {
     /// The query failed (after its retries), or could not be sent.
@@ -284,6 +341,8 @@ pub enum GapReason {
     ProbeFailed,
     /// `--probe`: the probe's output was cut (`Dropped` > 0) or malformed.
     ProbeOutputIncomplete,
+    /// `--offline`: no snapshot holds the query's answer.
+    NotInSnapshot,
 }
 
 impl GapReason {
@@ -298,6 +357,7 @@ impl GapReason {
             Self::Deadline => "deadline",
             Self::ProbeFailed => "probe-failed",
             Self::ProbeOutputIncomplete => "probe-output-incomplete",
+            Self::NotInSnapshot => "not-in-snapshot",
         }
     }
 
@@ -312,6 +372,7 @@ impl GapReason {
             Self::Deadline => "the check's deadline passed",
             Self::ProbeFailed => "the disk probe did not run",
             Self::ProbeOutputIncomplete => "the disk probe's output is incomplete",
+            Self::NotInSnapshot => "offline, and no snapshot covers it",
         }
     }
 }

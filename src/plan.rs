@@ -38,8 +38,11 @@ const INSTANCES_PER_SEND: usize = 50;
 /// Only ECS lists deliveries by `Name` or `InstanceId`; the eflo API takes
 /// nothing but an `InvokeId`. So only [`Query::FilesByInvokeId`] names a
 /// provider, and an eflo query by name cannot be written.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
+#[derive(
+    Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
 pub enum Query {
     /// ECS `DescribeSendFileResults` filtered by `Name`.
     FilesByName { region: String, name: String },

@@ -10,6 +10,8 @@ pub enum SchemaKind {
     Report,
     /// The simulator's state file.
     SimState,
+    /// A snapshot of a check's evidence (`check --save-snapshot`).
+    Snapshot,
 }
 
 /// `schemas/manifest.v1.schema.json`, generated from `manifest::model`.
@@ -21,11 +23,15 @@ pub const REPORT_V1: &str = include_str!("../schemas/report.v1.schema.json");
 /// `schemas/sim-state.v1.schema.json`, the simulator's state file.
 pub const SIM_STATE_V1: &str = include_str!("../schemas/sim-state.v1.schema.json");
 
+/// `schemas/snapshot.v1.schema.json`, generated from `snapshot`.
+pub const SNAPSHOT_V1: &str = include_str!("../schemas/snapshot.v1.schema.json");
+
 /// The schema text for `kind`.
 pub fn for_kind(kind: SchemaKind) -> &'static str {
     match kind {
         SchemaKind::Manifest => MANIFEST_V1,
         SchemaKind::Report => REPORT_V1,
         SchemaKind::SimState => SIM_STATE_V1,
+        SchemaKind::Snapshot => SNAPSHOT_V1,
     }
 }

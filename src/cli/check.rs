@@ -112,7 +112,7 @@ pub struct CheckArgs {
     /// Also read each declared file on its instances' disks with a read-only
     /// RunCommand (exists, mode, owner, group, size, SHA-256; never content).
     /// Needs ecs:RunCommand and ecs:DescribeInvocationResults.
-    #[arg(long, env = "SHIPCHECK_PROBE")]
+    #[arg(long, env = "SHIPCHECK_PROBE", conflicts_with = "offline")]
     pub probe: bool,
 
     /// With --probe: print the probe's script, the calls it would make and
@@ -139,6 +139,32 @@ pub struct CheckArgs {
     )]
     pub simulate: Option<PathBuf>,
 
+    /// Merge the evidence in this snapshot with the API's (repeatable): the
+    /// newest record per task and target wins, so a delivery the API has
+    /// forgotten is still known (with its age).
+    #[arg(
+        long = "from-snapshot",
+        env = "SHIPCHECK_FROM_SNAPSHOT",
+        value_name = "PATH"
+    )]
+    pub from_snapshot: Vec<PathBuf>,
+
+    /// Write the evidence this check used to a snapshot (on every exit code
+    /// with a report; never credentials; only digests of sensitive content).
+    #[arg(long, env = "SHIPCHECK_SAVE_SNAPSHOT", value_name = "PATH")]
+    pub save_snapshot: Option<PathBuf>,
+
+    /// Call no API and need no credentials: judge from --from-snapshot
+    /// evidence only (an --endpoint is never contacted); what no snapshot
+    /// covers is unverified.
+    #[arg(long, env = "SHIPCHECK_OFFLINE", conflicts_with = "simulate")]
+    pub offline: bool,
+
+    /// How long the API keeps delivery records (over the manifest's
+    /// `defaults.retention`), named when a declared delivery is not listed.
+    #[arg(long, env = "SHIPCHECK_RETENTION", value_name = "DURATION", value_parser = parse_duration)]
+    pub retention: Option<Duration>,
+
     #[command(flatten)]
     pub trust: ManifestTrust,
 
@@ -163,6 +189,10 @@ impl CheckArgs {
                 only: self.only.clone(),
                 instances: self.instances.clone(),
             },
+            // Loaded (and refused when unreadable) by `check` alone.
+            snapshots: Vec::new(),
+            save_snapshot: self.save_snapshot.is_some(),
+            retention: self.retention,
         }
     }
 
@@ -322,12 +352,20 @@ pub fn run(args: &CheckArgs, colors: Colors, runtime: &Runtime) -> Result<Exit, 
     if args.dry_run {
         return super::probe::dry_run(expectations, args);
     }
-    let options = args.check_options();
+    let mut options = args.check_options();
+    options.snapshots = args
+        .from_snapshot
+        .iter()
+        .map(|path| crate::snapshot::load(path).map_err(Failure::invalid))
+        .collect::<Result<_, _>>()?;
     let mut spinner = Spinner::new();
     let checked = runtime.block_on(crate::check::run(expectations, api, &options, &mut spinner));
     spinner.finish();
     match checked {
         Ok(mut checked) => {
+            if let (Some(path), Some(snapshot)) = (&args.save_snapshot, &checked.snapshot) {
+                save_snapshot(path, snapshot)?;
+            }
             // Written on every exit code: an unreachable API fixes nothing.
             if args.fix_script.is_some() || args.fix_plan.is_some() {
                 let fix = checked.fix.take().unwrap_or_default();
@@ -341,8 +379,23 @@ pub fn run(args: &CheckArgs, colors: Colors, runtime: &Runtime) -> Result<Exit, 
     }
 }
 
-/// The API the flags point at: the cloud, or the simulator on `--simulate`.
+/// Writes `--save-snapshot`, scrubbed like every other file.
+fn save_snapshot(path: &Path, snapshot: &crate::snapshot::Snapshot) -> Result<(), Failure> {
+    terminal::write_file(path, &crate::snapshot::to_json(snapshot), false).map_err(|err| {
+        Failure::invalid(miette::miette!(
+            help = "check that the directory exists and is writable",
+            "cannot write the snapshot to {}: {err}",
+            path.display()
+        ))
+    })
+}
+
+/// The API the flags point at: the cloud, the simulator on `--simulate`,
+/// or none at all with `--offline`.
 fn api(args: &CheckArgs) -> Result<Api, Failure> {
+    if args.offline {
+        return Ok(Api::Offline);
+    }
     let config = args.cloud.client_config();
     match &args.simulate {
         None => Ok(Api::Cloud(config)),

@@ -9,9 +9,11 @@
 
 mod check;
 mod completions;
+mod diff;
 mod plan;
 mod probe;
 mod progress;
+mod report;
 mod schema;
 mod sim;
 mod terminal;
@@ -26,6 +28,8 @@ use tokio::runtime::Runtime;
 
 use self::check::CheckArgs;
 use self::completions::{CompletionsArgs, ManArgs};
+use self::diff::DiffArgs;
+use self::report::ReportArgs;
 use self::schema::SchemaArgs;
 use self::sim::SimArgs;
 use self::terminal::ColorChoice;
@@ -73,6 +77,10 @@ enum Command {
     Plan(Box<CheckArgs>),
     /// Validate manifests without calling the API.
     Validate(ValidateArgs),
+    /// Render a saved JSON report again, in any format, with its exit code.
+    Report(ReportArgs),
+    /// Compare two JSON reports: findings added, resolved, unchanged (exit 1 on added drift).
+    Diff(DiffArgs),
     /// Print a JSON Schema (the manifest's, by default).
     Schema(SchemaArgs),
     /// Run a local Cloud Assistant API simulator.
@@ -108,6 +116,8 @@ where
         Command::Check(args) => runtime().and_then(|rt| check::run(&args, colors, &rt)),
         Command::Plan(args) => plan::run(&args, colors),
         Command::Validate(args) => validate::run(&args, colors),
+        Command::Report(args) => report::run(&args, colors),
+        Command::Diff(args) => diff::run(&args),
         Command::Schema(args) => schema::run(&args),
         Command::Sim(args) => runtime().and_then(|rt| sim::run(&args, &rt)),
         Command::Completions(args) => completions::completions(&args, Cli::command()),

@@ -91,6 +91,7 @@ value_enum!(SchemaKind {
     Manifest => "manifest", "The manifest (shipcheck.yaml)";
     Report => "report", "The JSON report (`--format json`)";
     SimState => "sim-state", "The simulator's state file";
+    Snapshot => "snapshot", "A snapshot of a check's evidence (`check --save-snapshot`)";
 });
 
 value_enum!(SignatureVersion {

@@ -208,6 +208,17 @@ impl CloudClient {
         }
     }
 
+    /// The host `provider`'s API in `region` is reached at (a snapshot
+    /// names it; a URL's credentials or path never appear).
+    pub fn endpoint_host(
+        &self,
+        provider: crate::protocol::Provider,
+        region: &str,
+    ) -> Option<String> {
+        let url = self.inner.endpoints.url(provider, region).ok()?;
+        Some(crate::protocol::endpoint::host_header(&url))
+    }
+
     /// The region the environment or the profile names, for entries that name none.
     pub fn region_hint(&self) -> Option<&str> {
         self.inner.rpc.credentials.region_hint()

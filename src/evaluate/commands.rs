@@ -91,6 +91,7 @@ pub(super) fn evaluate(
                 declared: true,
                 invoke_id: None,
                 finished_at: None,
+                evidence: None,
                 findings: vec![FindingBuilder::from_gap(
                     gap,
                     Some(id),
@@ -126,6 +127,7 @@ pub(super) fn evaluate(
                 declared: false,
                 invoke_id: Some(result.invoke_id.clone()),
                 finished_at: result.finished,
+                evidence: None,
                 findings: vec![finding],
             });
         }
@@ -151,6 +153,7 @@ fn judge(
         declared: true,
         invoke_id: result.map(|r| r.invoke_id.clone()),
         finished_at: result.and_then(|r| r.finished),
+        evidence: None,
         findings: Vec::new(),
     };
     let new = |code, location| FindingBuilder::new(code, Some(id), None, location);

@@ -15,7 +15,7 @@ use sha2::{Digest, Sha256};
 use similar::TextDiff;
 
 use crate::expect::ExpectedContent;
-use crate::observe::{ContentType, FileInvocation, decode_base64};
+use crate::observe::{ContentDigest, ContentType, FileInvocation, decode_base64};
 use crate::report::model::Detail;
 
 /// Lines of context around each change in a content diff.
@@ -40,6 +40,9 @@ pub(super) fn compare(
     invocation: &FileInvocation,
     sensitive: bool,
 ) -> Option<ContentDrift> {
+    if invocation.content_type == ContentType::Digests {
+        return compare_digests(expected, invocation);
+    }
     let readings = match readings(invocation) {
         Ok(readings) => readings,
         Err(()) => {
@@ -71,6 +74,74 @@ pub(super) fn compare(
     Some(ContentDrift { note, detail })
 }
 
+/// A snapshot kept only digests: the content matches when one reading's
+/// digest does, and a drift shows the digest a live check would have shown.
+fn compare_digests(
+    expected: &ExpectedContent,
+    invocation: &FileInvocation,
+) -> Option<ContentDrift> {
+    let digests = invocation
+        .content
+        .as_deref()
+        .and_then(ContentDigest::decode)
+        .unwrap_or_default();
+    let (expected_size, expected_sha256) = match expected {
+        ExpectedContent::Bytes(bytes) => (Some(bytes.len()), sha256_hex(bytes)),
+        ExpectedContent::Sha256(hash) => (None, hex::encode(hash)),
+    };
+    let matched = digests
+        .iter()
+        .any(|d| d.sha256 == expected_sha256 && expected_size.is_none_or(|size| size == d.size));
+    if matched {
+        return None;
+    }
+    let shown = digests.first();
+    Some(ContentDrift {
+        note: match shown {
+            Some(d) if d.decoded => " (the PlainText echo read as Base64)".to_owned(),
+            Some(_) => String::new(),
+            None => "; the snapshot's content digests are unreadable".to_owned(),
+        },
+        detail: Detail::Digest {
+            expected_size,
+            expected_sha256,
+            observed_size: shown.map_or(0, |d| d.size),
+            observed_sha256: shown.map_or_else(String::new, |d| d.sha256.clone()),
+        },
+    })
+}
+
+/// The digests of every reading of `invocation`'s content, the one a
+/// drift would show first: what a snapshot keeps instead of the bytes.
+/// Content that does not decode is digested as the raw text.
+pub(crate) fn reading_digests(invocation: &FileInvocation) -> Vec<ContentDigest> {
+    let digest = |bytes: &[u8], decoded: bool| ContentDigest {
+        size: bytes.len(),
+        sha256: sha256_hex(bytes),
+        decoded,
+    };
+    match readings(invocation) {
+        Ok(readings) => {
+            let shown = pick_reading(&readings);
+            let shown_at = readings
+                .iter()
+                .position(|r| std::ptr::eq(r, shown))
+                .unwrap_or_default();
+            let mut digests = vec![digest(&shown.bytes, !shown.how.is_empty())];
+            for (at, reading) in readings.iter().enumerate() {
+                if at != shown_at {
+                    digests.push(digest(&reading.bytes, !reading.how.is_empty()));
+                }
+            }
+            digests
+        }
+        Err(()) => vec![digest(
+            invocation.content.as_deref().unwrap_or_default().as_bytes(),
+            false,
+        )],
+    }
+}
+
 fn readings(invocation: &FileInvocation) -> Result<Vec<Reading>, ()> {
     let raw = invocation.content.as_deref().unwrap_or_default();
     match invocation.content_type {
@@ -78,7 +149,7 @@ fn readings(invocation: &FileInvocation) -> Result<Vec<Reading>, ()> {
             bytes: decode_base64(raw).ok_or(())?,
             how: "",
         }]),
-        ContentType::PlainText | ContentType::Other(_) => {
+        ContentType::PlainText | ContentType::Other(_) | ContentType::Digests => {
             let mut readings = vec![Reading {
                 bytes: raw.as_bytes().to_vec(),
                 how: "",

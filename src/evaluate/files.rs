@@ -160,6 +160,7 @@ fn judge(
         declared: true,
         invoke_id: None,
         finished_at: None,
+        evidence: None,
         findings: Vec::new(),
     };
     // Located only when a finding needs it: most targets have none.
@@ -187,12 +188,20 @@ fn judge(
             Some(id) => format!(" in task {}", id.value),
             None => String::new(),
         };
+        let window = match eval.expectations.retention {
+            Some(window) => format!(
+                "the API keeps records for {} (retention), so an older delivery is no longer \
+                 listed; a --from-snapshot ledger keeps it",
+                humantime::format_duration(window)
+            ),
+            None => "records age out of the API after 2 to 6 weeks, so an older delivery may \
+                     no longer be listed"
+                .to_owned(),
+        };
         report.findings.push(
             finding(FindingCode::NotDelivered, path, id, target_location())
                 .message(format!(
-                    "no delivery record of {path} on {noun} {id}{pin}{seen}; records age out \
-                     of the API after 2 to 6 weeks, so an older delivery may no longer be \
-                     listed"
+                    "no delivery record of {path} on {noun} {id}{pin}{seen}; {window}"
                 ))
                 .label(format!("no record on this {noun}"))
                 .build(),
@@ -352,6 +361,7 @@ fn unexpected_instances(
                 declared: false,
                 invoke_id: Some(task.clone()),
                 finished_at: success.when(),
+                evidence: None,
                 findings: vec![finding],
             })
         })

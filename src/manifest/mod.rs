@@ -130,6 +130,11 @@ pub fn load_with(
         match load_one(&sources[source_id], vars, env, options, &mut sink) {
             Some((resolved, names)) => {
                 declared_vars.extend(names);
+                // Of several manifests' windows, the shortest is the one to warn of.
+                expectations.retention = expectations
+                    .retention
+                    .min(resolved.retention)
+                    .or(expectations.retention.or(resolved.retention));
                 expectations.files.extend(resolved.files);
                 expectations.commands.extend(resolved.commands);
                 expectations.waivers.extend(resolved.waivers);

@@ -118,6 +118,10 @@ pub struct Defaults {
     /// Only deliveries created at or after this count: an RFC 3339 time, or
     /// a duration (2h, 30m) measured back from the check's clock.
     pub since: Option<String>,
+    /// How long the API keeps delivery records, named when one is not
+    /// listed (`not-delivered`); --retention overrides it. The documents
+    /// say 14d, 30d or 1d: see the README's "Evidence that outlives the API".
+    pub retention: Option<String>,
 }
 
 /// A mode as written: `"0644"` or the YAML number `644`, both octal digits.

@@ -18,7 +18,10 @@ use serde::Serialize;
 
 /// An API product that runs Cloud Assistant: which API a call goes to and
 /// which one a delivery came from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, PartialOrd, Ord)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, serde::Deserialize, PartialOrd, Ord,
+)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum Provider {
     /// ECS instances, `ecs` API 2014-05-26.

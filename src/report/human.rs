@@ -7,8 +7,8 @@ use std::fmt::{self, Write as _};
 use miette::{Diagnostic, GraphicalReportHandler, GraphicalTheme, LabeledSpan, SourceCode};
 
 use super::model::{
-    CommandReport, Detail, FileReport, Finding, Outcome, Report, StrictCoverage, TargetReport,
-    Verdict,
+    CommandReport, Detail, Evidence, EvidenceSource, FileReport, Finding, Outcome, Report,
+    StrictCoverage, TargetReport, Verdict,
 };
 use crate::findings::Severity;
 use crate::text::count;
@@ -72,6 +72,7 @@ fn render_with(report: &Report, options: &HumanOptions) -> String {
         printer.waived(&mut out);
     }
     printer.unverified(&mut out);
+    printer.snapshot_evidence(&mut out);
     printer.summary(&mut out);
     if let Some(line) = report.fix.as_ref().and_then(|fix| fix.line()) {
         let _ = writeln!(out, "{line}");
@@ -422,6 +423,44 @@ impl<'a> Printer<'a> {
         out.push('\n');
     }
 
+    /// Which checks rest on snapshots rather than the API, and how old
+    /// that evidence is.
+    fn snapshot_evidence(&self, out: &mut String) {
+        let mut sources: std::collections::BTreeMap<&str, (usize, jiff::Timestamp)> =
+            std::collections::BTreeMap::new();
+        let targets = self
+            .report
+            .files
+            .iter()
+            .flat_map(|f| &f.targets)
+            .chain(self.report.commands.iter().flat_map(|c| &c.targets));
+        for target in targets {
+            if let Some(Evidence {
+                source: EvidenceSource::Snapshot(path),
+                fetched_at,
+            }) = &target.evidence
+            {
+                let entry = sources.entry(path).or_insert((0, *fetched_at));
+                entry.0 += 1;
+                entry.1 = entry.1.min(*fetched_at);
+            }
+        }
+        if sources.is_empty() {
+            return;
+        }
+        let _ = writeln!(out, "{}", self.heading("evidence from snapshots"));
+        for (path, (checks, oldest)) in sources {
+            let age = self.report.checked_at.duration_since(oldest);
+            let line = format!(
+                "{INDENT}{} from snapshot {path}, {} old (fetched {oldest})",
+                count(checks, "check"),
+                age_text(age.as_secs().max(0).unsigned_abs()),
+            );
+            let _ = writeln!(out, "{}", wrap(&line, self.options.width, "      "));
+        }
+        out.push('\n');
+    }
+
     fn summary(&self, out: &mut String) {
         let s = self.report.summary();
         let verdict = self.report.verdict();
@@ -568,5 +607,14 @@ impl Diagnostic for FindingDiagnostic<'_> {
             self.finding.location.span,
         );
         Some(Box::new(std::iter::once(label)))
+    }
+}
+
+/// An age at a glance: `3 d`, `5 h`, `12 min`.
+fn age_text(seconds: u64) -> String {
+    match seconds {
+        s if s >= 86_400 => format!("{} d", s / 86_400),
+        s if s >= 3_600 => format!("{} h", s / 3_600),
+        s => format!("{} min", s / 60),
     }
 }

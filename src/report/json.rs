@@ -120,7 +120,17 @@ struct Target<'a> {
     reason: Option<GapReason>,
     invoke_id: Option<&'a str>,
     finished_at: Option<String>,
+    /// Where the evidence came from (absent when the caller did not say).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    evidence: Option<JsonEvidence>,
     findings: Vec<JsonFinding<'a>>,
+}
+
+#[derive(Serialize)]
+struct JsonEvidence {
+    /// `live` or `snapshot PATH`.
+    source: String,
+    fetched_at: String,
 }
 
 #[derive(Serialize)]
@@ -266,6 +276,10 @@ fn target<'a>(report: &'a Report, target: &'a TargetReport) -> Target<'a> {
         reason: target.unverified_reason(),
         invoke_id: target.invoke_id.as_deref(),
         finished_at: target.finished_at.map(|t| t.to_string()),
+        evidence: target.evidence.as_ref().map(|evidence| JsonEvidence {
+            source: evidence.source.label(),
+            fetched_at: evidence.fetched_at.to_string(),
+        }),
         findings: target.findings.iter().map(|f| finding(report, f)).collect(),
     }
 }

@@ -5,15 +5,17 @@
 //! so `--format` can never change the outcome of a check.
 
 pub mod diagnostics;
+pub mod diff;
 pub mod github;
 pub mod human;
 pub mod json;
 pub mod junit;
 pub mod markdown;
 pub mod model;
+pub mod parse;
 pub mod sarif;
 
-pub use model::{Outcome, Report, Summary, Verdict};
+pub use model::{Evidence, EvidenceSource, Outcome, Report, Summary, Verdict};
 
 /// Options that only the human format reads.
 pub use human::{HumanOptions, unbroken_ids};

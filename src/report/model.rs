@@ -215,7 +215,35 @@ pub struct TargetReport {
     pub invoke_id: Option<String>,
     /// When that delivery or run finished.
     pub finished_at: Option<Timestamp>,
+    /// Where the evidence for this verdict came from; `None` until the
+    /// check that fetched it says (a bare `evaluate` does not know).
+    pub evidence: Option<Evidence>,
     pub findings: Vec<Finding>,
+}
+
+/// Where a verdict's evidence came from, and when it was fetched.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Evidence {
+    pub source: EvidenceSource,
+    pub fetched_at: Timestamp,
+}
+
+/// The API during this check, or a snapshot saved by an earlier one.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum EvidenceSource {
+    Live,
+    /// The snapshot's path as the user gave it.
+    Snapshot(String),
+}
+
+impl EvidenceSource {
+    /// `live` or `snapshot PATH`, the JSON report's `evidence.source`.
+    pub fn label(&self) -> String {
+        match self {
+            EvidenceSource::Live => "live".to_owned(),
+            EvidenceSource::Snapshot(path) => format!("snapshot {path}"),
+        }
+    }
 }
 
 impl TargetReport {
@@ -248,7 +276,7 @@ pub struct FileReport {
 }
 
 /// How a declared command is identified, for display.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case", tag = "kind", content = "id")]
 pub enum CommandKey {
     CommandId(String),

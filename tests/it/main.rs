@@ -26,6 +26,8 @@ mod cli_validate;
 mod cloud;
 #[cfg(feature = "sim")]
 mod cloud_sim;
+#[cfg(feature = "sim")]
+mod evidence;
 mod examples;
 #[cfg(feature = "sim")]
 mod fetch_progress;

@@ -4,7 +4,8 @@
 //! request signature: against the simulator, and against a hostile server
 //! stand-in that echoes all three in `RequestId` (body and
 //! `x-acs-request-id` header), `Message`, `Recommend`, `HostId` and a
-//! plain-text error body. A new leak anywhere fails this test.
+//! plain-text error body. The `--save-snapshot` file is scanned too. A new
+//! leak anywhere fails this test.
 
 use std::io::{BufRead as _, BufReader, Read as _, Write as _};
 use std::net::TcpListener;
@@ -69,13 +70,16 @@ fn scan_every_format(home: &Path, args: &[&str], needles: &dyn Fn() -> Vec<Strin
         for (f, path) in FORMATS.iter().zip(&reports) {
             cmd.arg("--report").arg(format!("{f}={}", path.display()));
         }
+        let snapshot = out.path().join("snapshot.json");
+        cmd.arg("--save-snapshot").arg(&snapshot);
         let output = cmd.output().unwrap();
         let needles = needles();
         let stdout = String::from_utf8_lossy(&output.stdout);
         let stderr = String::from_utf8_lossy(&output.stderr);
         assert_clean(&format!("{format}: stdout"), &stdout, &needles);
         assert_clean(&format!("{format}: stderr"), &stderr, &needles);
-        for path in &reports {
+        assert!(snapshot.exists(), "{format}: the snapshot is written");
+        for path in reports.iter().chain([&snapshot]) {
             if let Ok(text) = std::fs::read_to_string(path) {
                 assert_clean(&path.display().to_string(), &text, &needles);
             }

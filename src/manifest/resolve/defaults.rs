@@ -23,6 +23,7 @@ pub(super) struct ResolvedDefaults {
     pub max_age: Option<Attr<Duration>>,
     pub task_tags: Option<Vec<(String, String)>>,
     pub since: Option<Attr<Since>>,
+    pub retention: Option<Attr<Duration>>,
 }
 
 impl Resolver<'_> {
@@ -59,6 +60,10 @@ impl Resolver<'_> {
                 .since
                 .as_ref()
                 .and_then(|since| self.since(since, "/defaults/since")),
+            retention: d
+                .retention
+                .as_ref()
+                .and_then(|window| self.duration(window, "/defaults/retention")),
         }
     }
 

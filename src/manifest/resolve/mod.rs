@@ -45,6 +45,8 @@ pub struct Sections {
 /// What one manifest resolves to.
 #[derive(Debug, Default)]
 pub struct Resolved {
+    /// `defaults.retention`.
+    pub retention: Option<std::time::Duration>,
     pub files: Vec<FileExpectation>,
     pub commands: Vec<CommandExpectation>,
     pub waivers: Vec<Waiver>,
@@ -70,7 +72,10 @@ impl Resolver<'_> {
         let provider = sections.provider;
         let sets = self.instance_sets(&sections.instance_sets, provider);
         let defaults = self.defaults(sections.defaults.as_ref());
-        let mut resolved = Resolved::default();
+        let mut resolved = Resolved {
+            retention: defaults.retention.as_ref().map(|r| r.value),
+            ..Resolved::default()
+        };
         // Counted before anything is expanded: a hostile manifest is refused
         // in the time it takes to read it.
         if !self.within_pair_budget(sections, &sets, provider) {
