@@ -18,6 +18,7 @@ use crate::check::{CheckError, CheckOptions};
 use crate::expect::Expectations;
 use crate::narrow::Narrowing;
 use crate::plan::{Query, StrictCoverage};
+use crate::probe::ProbeDescription;
 
 /// The queries a check would make, and what they need.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -30,6 +31,8 @@ pub struct DryRun {
     /// Instance sets listed through DescribeInstances before the queries
     /// for their members are planned: (region, set, filters).
     pub instance_sets: Vec<(String, String, String)>,
+    /// With `--probe`: the RunCommand calls that read the disks.
+    pub probe: Option<ProbeDescription>,
 }
 
 /// Plans `expectations` as a check with `options` would, without any call.
@@ -43,12 +46,14 @@ pub fn dry_run(
     let instance_sets = crate::fleet::listings(&expectations);
     crate::check::narrow(&mut expectations, options)?;
     let (plan, strict_coverage) = crate::check::planned(&expectations, options)?;
+    let probe = options.probe.then(|| crate::probe::describe(&expectations));
     Ok(DryRun {
         queries: plan.queries,
         estimated_pages: plan.estimated_pages,
         strict_coverage,
         narrowed: (!options.narrowing.is_empty()).then(|| options.narrowing.clone()),
         instance_sets,
+        probe,
     })
 }
 
@@ -74,6 +79,9 @@ impl DryRun {
         let mut actions: BTreeSet<String> = self.queries.iter().map(ram_action).collect();
         if !self.instance_sets.is_empty() {
             actions.insert("ecs:DescribeInstances".to_owned());
+        }
+        if let Some(probe) = &self.probe {
+            actions.extend(probe.ram_actions.iter().map(|a| (*a).to_owned()));
         }
         actions.into_iter().collect()
     }
@@ -104,6 +112,9 @@ impl DryRun {
         for query in &self.queries {
             let _ = writeln!(out, "  {}", query_line(query));
         }
+        if let Some(probe) = &self.probe {
+            out.push_str(&probe_section(probe));
+        }
         let _ = writeln!(out, "\nregions: {}", self.regions().join(", "));
         let _ = writeln!(out, "RAM actions: {}", self.ram_actions().join(", "));
         if let Some(coverage) = &self.strict_coverage {
@@ -133,12 +144,45 @@ impl DryRun {
                     filters,
                 })
                 .collect(),
+            probe: self.probe.as_ref(),
         };
         let mut text = serde_json::to_string_pretty(&document)
             .expect("the plan types serialise to JSON infallibly");
         text.push('\n');
         text
     }
+}
+
+/// `--probe`: each RunCommand with its parameters and its script.
+fn probe_section(probe: &ProbeDescription) -> String {
+    let mut out = String::new();
+    let runs = probe
+        .calls
+        .iter()
+        .filter(|c| c.action == "RunCommand")
+        .count();
+    let _ = writeln!(
+        out,
+        "\n--probe: {}, each followed by DescribeInvocationResults until it finishes",
+        crate::text::count(runs, "RunCommand")
+    );
+    for call in &probe.calls {
+        let _ = writeln!(out, "\n  {}", call.action);
+        for (name, value) in &call.parameters {
+            if name == "CommandContent" {
+                let _ = writeln!(out, "    CommandContent: (the script below)");
+            } else {
+                let _ = writeln!(out, "    {name}: {value}");
+            }
+        }
+        if let Some(script) = &call.script {
+            let _ = writeln!(out, "    script:");
+            for line in script.lines() {
+                let _ = writeln!(out, "      {line}");
+            }
+        }
+    }
+    out
 }
 
 fn count(n: usize, one: &str, many: &str) -> String {
@@ -226,6 +270,8 @@ struct JsonPlan<'a> {
     narrowed: Option<JsonNarrowed<'a>>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     instance_sets: Vec<JsonInstanceSet<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    probe: Option<&'a ProbeDescription>,
 }
 
 /// A set listed through DescribeInstances before planning.

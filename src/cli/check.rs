@@ -115,9 +115,10 @@ pub struct CheckArgs {
     #[arg(long, env = "SHIPCHECK_PROBE", conflicts_with = "offline")]
     pub probe: bool,
 
-    /// With --probe: print the probe's script, the calls it would make and
-    /// the RAM actions it needs, and stop (no credentials, no calls).
-    #[arg(long, env = "SHIPCHECK_DRY_RUN", requires = "probe")]
+    /// Print what the check would call (as `shipcheck plan` does; with
+    /// --probe, the probe's script and calls too) and stop: no
+    /// credentials, no calls.
+    #[arg(long, env = "SHIPCHECK_DRY_RUN")]
     pub dry_run: bool,
 
     /// Write a bash script of `aliyun ecs SendFile` calls that would fix
@@ -350,7 +351,7 @@ pub fn run(args: &CheckArgs, colors: Colors, runtime: &Runtime) -> Result<Exit, 
         Err(errors) => return emit_invalid(&errors, args, colors),
     };
     if args.dry_run {
-        return super::probe::dry_run(expectations, args);
+        return super::plan::print(expectations, args, colors);
     }
     let mut options = args.check_options();
     options.snapshots = args

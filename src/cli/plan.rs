@@ -10,10 +10,24 @@ use super::check::{CheckArgs, emit_invalid};
 use super::terminal::{self, Colors};
 use crate::check::CheckError;
 use crate::exit::{Exit, Failure};
+use crate::expect::Expectations;
 use crate::report::ReportFormat;
 
 /// Prints the plan of the check `args` describe.
 pub fn run(args: &CheckArgs, colors: Colors) -> Result<Exit, Failure> {
+    let expectations = match args.load() {
+        Ok(expectations) => expectations,
+        Err(errors) => return emit_invalid(&errors, args, colors),
+    };
+    print(expectations, args, colors)
+}
+
+/// Prints the plan of loaded `expectations` (also `check --dry-run`).
+pub fn print(
+    expectations: Expectations,
+    args: &CheckArgs,
+    colors: Colors,
+) -> Result<Exit, Failure> {
     if !matches!(args.format, ReportFormat::Human | ReportFormat::Json) {
         return Err(Failure::invalid(miette::miette!(
             "`plan` prints --format human or json, not {:?}",
@@ -25,10 +39,6 @@ pub fn run(args: &CheckArgs, colors: Colors) -> Result<Exit, Failure> {
             "`plan` writes no --report files: it prints the plan on stdout"
         )));
     }
-    let expectations = match args.load() {
-        Ok(expectations) => expectations,
-        Err(errors) => return emit_invalid(&errors, args, colors),
-    };
     match crate::dry_run::dry_run(expectations, &args.check_options()) {
         Ok(dry_run) => {
             terminal::stdout(&match args.format {

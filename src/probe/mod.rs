@@ -104,7 +104,7 @@ pub fn plan(expectations: &Expectations) -> Vec<ProbeGroup> {
 }
 
 /// What `check --probe` would do, without credentials or calls.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ProbeDescription {
     /// The calls in order: per group a RunCommand, then
     /// DescribeInvocationResults on its InvokeId until it finishes.
@@ -113,7 +113,7 @@ pub struct ProbeDescription {
 }
 
 /// One API call the probe would make.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct PlannedCall {
     pub action: &'static str,
     /// By the API's names; `InvokeId` is the one RunCommand returns.

@@ -260,13 +260,29 @@ fn dry_run_prints_the_script_calls_and_ram_actions_without_credentials() {
     for needed in [
         "RunCommand",
         "DescribeInvocationResults",
-        "ecs:RunCommand, ecs:DescribeInvocationResults",
+        "RAM actions: ecs:DescribeInvocationResults, ecs:DescribeSendFileResults, ecs:RunCommand",
         "# shipcheck-probe v1",
         "for p in '/etc/app/app.conf'; do",
         "InstanceId.5: i-bp1disk00000005",
     ] {
         assert!(stdout.contains(needed), "{needed}: {stdout}");
     }
+    // `plan --probe` is the same plan, and names the probe in JSON too.
+    let output = shipcheck()
+        .current_dir(data("check/cases/disk-drift-probe-exit1"))
+        .args(["plan", "manifest.yaml", "--probe", "--format", "json"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0));
+    let plan: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(plan["probe"]["calls"][0]["action"], "RunCommand", "{plan}");
+    assert!(
+        plan["ram_actions"]
+            .as_array()
+            .unwrap()
+            .contains(&"ecs:RunCommand".into()),
+        "{plan}"
+    );
 }
 
 #[test]
