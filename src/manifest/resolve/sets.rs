@@ -1,7 +1,7 @@
 //! `instance_sets:` and the target lists that use them: each entry's
 //! `instances:` (or `nodes:`) becomes ids, sets expanded, duplicates dropped.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 
 use super::Resolver;
 use crate::expect::TargetRef;
@@ -94,6 +94,9 @@ impl Resolver<'_> {
             );
         }
         let mut targets: Vec<TargetRef> = Vec::new();
+        // Ids already pushed: the first declaration wins and keeps its place,
+        // checked in constant time so a file on 50,000 instances stays linear.
+        let mut seen: HashSet<String> = HashSet::new();
         let list_pointer = pointer_push(entry_pointer, key);
         for (i, item) in list.into_iter().flatten().enumerate() {
             let pointer = pointer_push(&list_pointer, &i.to_string());
@@ -103,7 +106,7 @@ impl Resolver<'_> {
             };
             let origin = item.origin.expect("declared");
             let mut push = |id: &str, via_set: Option<&str>| {
-                if !targets.iter().any(|t| t.id == id) {
+                if seen.insert(id.to_owned()) {
                     targets.push(TargetRef {
                         id: id.to_owned(),
                         origin,
