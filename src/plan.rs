@@ -23,7 +23,7 @@
 //! Commands are fetched by `InvokeId` or `CommandId`, narrowed by
 //! `InstanceId` when the command names exactly one instance.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, BinaryHeap};
 
 use crate::expect::{CommandExpectation, CommandSelector, Expectations, FileExpectation};
 use crate::protocol::Provider;
@@ -403,6 +403,12 @@ enum Choice<'a> {
 
 /// Greedy weighted set cover of the (file, target) pairs of one group.
 /// Returns the chosen queries and their estimated pages.
+///
+/// Every pair is covered by exactly two candidates (its file's `Name` and its
+/// target's `InstanceId`), so covering a pair lowers two counts. The best
+/// candidate is found lazily from a heap: counts only fall, so an entry whose
+/// count is still current is the true best, and the whole cover stays
+/// O(pairs · log candidates) however many candidates there are.
 fn cover<'a>(files: &[&'a FileExpectation]) -> (Vec<Choice<'a>>, usize) {
     // Pairs, numbered; and which pairs each candidate query covers.
     let mut covers: BTreeMap<Choice<'a>, Vec<usize>> = BTreeMap::new();
@@ -429,9 +435,26 @@ fn cover<'a>(files: &[&'a FileExpectation]) -> (Vec<Choice<'a>>, usize) {
             Choice::Instance(_) => pair_count.div_ceil(PAGE).max(1),
         }
     };
-    let costs: BTreeMap<Choice<'a>, usize> = covers
+    // Candidates in `Choice` order, so a lower index is the earlier choice.
+    let candidates: Vec<(Choice<'a>, &[usize], usize)> = covers
         .iter()
-        .map(|(choice, covered)| (*choice, cost(choice, covered.len())))
+        .map(|(choice, covered)| (*choice, covered.as_slice(), cost(choice, covered.len())))
+        .collect();
+    let mut uncovered_by: Vec<usize> = candidates.iter().map(|(_, list, _)| list.len()).collect();
+    let mut covering: Vec<Vec<usize>> = vec![Vec::with_capacity(2); pairs];
+    for (index, (_, list, _)) in candidates.iter().enumerate() {
+        for pair in *list {
+            covering[*pair].push(index);
+        }
+    }
+    let mut heap: BinaryHeap<Gain> = candidates
+        .iter()
+        .enumerate()
+        .map(|(index, (_, list, cost))| Gain {
+            new: list.len(),
+            cost: *cost,
+            index,
+        })
         .collect();
 
     let mut covered = vec![false; pairs];
@@ -439,32 +462,60 @@ fn cover<'a>(files: &[&'a FileExpectation]) -> (Vec<Choice<'a>>, usize) {
     let mut chosen = Vec::new();
     let mut pages = 0;
     while remaining > 0 {
-        // Best ratio of newly covered pairs to pages; Names sort first, so
-        // they win ties.
-        let best = covers
-            .iter()
-            .map(|(choice, list)| (choice, list.iter().filter(|p| !covered[**p]).count()))
-            .filter(|(_, new)| *new > 0)
-            .max_by(|(a, new_a), (b, new_b)| {
-                let (cost_a, cost_b) = (costs[*a], costs[*b]);
-                // new_a / cost_a vs new_b / cost_b, then prefer the earlier choice.
-                (new_a * cost_b)
-                    .cmp(&(new_b * cost_a))
-                    .then_with(|| b.cmp(a))
-            })
-            .map(|(choice, _)| *choice)
+        let top = heap
+            .pop()
             .expect("uncovered pairs always have a covering query");
-        for pair in &covers[&best] {
+        let current = uncovered_by[top.index];
+        if current != top.new {
+            // Stale: its count fell since it was pushed; requeue it as it is now.
+            if current > 0 {
+                heap.push(Gain {
+                    new: current,
+                    ..top
+                });
+            }
+            continue;
+        }
+        let (choice, list, cost) = candidates[top.index];
+        for pair in list {
             if !covered[*pair] {
                 covered[*pair] = true;
                 remaining -= 1;
+                for other in &covering[*pair] {
+                    uncovered_by[*other] -= 1;
+                }
             }
         }
-        pages += costs[&best];
-        chosen.push(best);
+        pages += cost;
+        chosen.push(choice);
     }
     chosen.sort();
     (chosen, pages)
+}
+
+/// A candidate query in the cover's heap: the pairs it would newly cover
+/// when pushed, its estimated pages, and its place in `Choice` order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Gain {
+    new: usize,
+    cost: usize,
+    index: usize,
+}
+
+impl Ord for Gain {
+    /// Best ratio of newly covered pairs to pages first; on a tie the earlier
+    /// choice (Names sort before instances, so they win ties).
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        (self.new * other.cost)
+            .cmp(&(other.new * self.cost))
+            .then_with(|| other.index.cmp(&self.index))
+    }
+}
+
+impl PartialOrd for Gain {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
 }
 
 #[cfg(test)]
@@ -549,6 +600,24 @@ mod tests {
     fn equal_costs_prefer_names() {
         let plan = plan(&fleet(1, 1));
         assert_eq!(kinds(&plan), (1, 0, 0));
+    }
+
+    #[test]
+    fn thousands_of_one_instance_files_each_get_one_query() {
+        // 8,000 files, each on its own instance: every candidate covers one
+        // pair at one page, so the cover takes one query per file (names
+        // win the ties) without rescanning every candidate per choice.
+        let mut exp = fleet(1, 1);
+        let template = exp.files.pop().unwrap();
+        for n in 0..8_000 {
+            let mut one = template.clone();
+            one.name.value = format!("f{n}.conf");
+            one.targets[0].id = format!("i-{n}");
+            exp.files.push(one);
+        }
+        let plan = plan(&exp);
+        assert_eq!(kinds(&plan), (8_000, 0, 0));
+        assert_eq!(plan.estimated_pages, 8_000);
     }
 
     #[test]

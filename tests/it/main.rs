@@ -8,6 +8,8 @@
 //! Modules that drive the simulator need the `sim` feature (on by default);
 //! `without_sim` checks what a build without it says instead.
 
+#[cfg(feature = "sim")]
+mod bench_smoke;
 mod build_version;
 #[cfg(feature = "sim")]
 mod check_cases;

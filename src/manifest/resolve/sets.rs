@@ -6,7 +6,7 @@
 //! that only the cloud can answer: an entry that names one keeps it as a
 //! [`TargetSource`], and the check resolves it before planning.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 use std::path::Path;
 
 use super::Resolver;
@@ -334,6 +334,9 @@ impl Resolver<'_> {
         }
         let mut targets: Vec<TargetRef> = Vec::new();
         let mut sources: Vec<TargetSource> = Vec::new();
+        // Ids already pushed: the first declaration wins and keeps its place,
+        // checked in constant time so a file on 50,000 instances stays linear.
+        let mut seen: HashSet<String> = HashSet::new();
         let list_pointer = pointer_push(entry_pointer, key);
         for (i, item) in list.into_iter().flatten().enumerate() {
             let pointer = pointer_push(&list_pointer, &i.to_string());
@@ -343,7 +346,7 @@ impl Resolver<'_> {
             };
             let origin = item.origin.expect("declared");
             let mut push = |id: &str, via_set: Option<&str>| {
-                if !targets.iter().any(|t| t.id == id) {
+                if seen.insert(id.to_owned()) {
                     targets.push(TargetRef {
                         id: id.to_owned(),
                         origin,
