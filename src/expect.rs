@@ -280,6 +280,9 @@ pub struct CommandExpectation {
     /// The expected per-instance `InvocationStatus`, `Success` unless declared.
     pub status: Attr<String>,
     pub output: Option<Attr<OutputMatch>>,
+    /// Only runs started at or after this count (`since:`, `defaults`,
+    /// `--since`).
+    pub since: Option<Attr<Since>>,
 }
 
 impl CommandExpectation {
@@ -321,11 +324,14 @@ impl Expectations {
         &self.sources[origin.source]
     }
 
-    /// Gives every file that declares no `since:` (nor a default one) the
-    /// `--since` value.
+    /// Gives every file and command that declares no `since:` (nor a
+    /// default one) the `--since` value.
     pub fn apply_since_fallback(&mut self, since: Since) {
         for file in &mut self.files {
             file.since.get_or_insert(Attr::builtin(since));
+        }
+        for command in &mut self.commands {
+            command.since.get_or_insert(Attr::builtin(since));
         }
     }
 

@@ -25,7 +25,9 @@ pub(super) fn evaluate(
         CommandSelector::CommandId(id) => CommandKey::CommandId(id.clone()),
         CommandSelector::InvokeId(id) => CommandKey::InvokeId(id.clone()),
     };
-    // The latest execution on each target.
+    // The latest execution on each target, among those started at or after
+    // `since` (a run of unknown start does not count then).
+    let since = command.since.as_ref().map(|s| s.value.at(eval.options.now));
     let mut latest: BTreeMap<&str, &CommandResult> = BTreeMap::new();
     for result in results.iter().filter(|r| {
         r.region == command.region()
@@ -33,6 +35,7 @@ pub(super) fn evaluate(
                 CommandSelector::CommandId(id) => &r.command_id == id,
                 CommandSelector::InvokeId(id) => &r.invoke_id == id,
             }
+            && since.is_none_or(|since| r.started.is_some_and(|at| at >= since))
     }) {
         let slot = latest.entry(result.instance_id.as_str()).or_insert(result);
         if order(result) > order(slot) {

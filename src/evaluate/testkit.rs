@@ -154,6 +154,7 @@ pub(crate) fn command(
         exit_code: None,
         status: Attr::builtin("Success".to_owned()),
         output: None,
+        since: None,
     }
 }
 

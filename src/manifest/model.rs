@@ -214,6 +214,11 @@ pub struct CommandEntry {
     pub output: Option<OutputSpec>,
     /// The region, when not the default one.
     pub region: Option<String>,
+    /// Only runs started at or after this count: an RFC 3339 time, or a
+    /// duration (2h, 30m) measured back from the check's clock.
+    /// DescribeInvocationResults has no time filter: runs are filtered
+    /// after they are listed.
+    pub since: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]

@@ -336,3 +336,57 @@ fn since_excludes_older_deliveries() {
         .unwrap();
     assert_eq!(output.status.code(), Some(0));
 }
+
+#[test]
+fn since_excludes_older_command_runs() {
+    // `c-reload` ran on instance 0 long before the simulator's clock.
+    let state = json!({
+        "version": 1,
+        "region": "cn-hangzhou",
+        "clock": { "now": NOW },
+        "instances": [{ "id": id(0) }],
+        "commands": [{
+            "invoke_id": "t-reload0001",
+            "command_id": "c-reload",
+            "creation_time": "2026-05-20T00:00:00Z",
+            "targets": [{
+                "id": id(0),
+                "status": "Success",
+                "exit_code": 0,
+                "start_time": "2026-05-20T00:00:01Z",
+                "finished_time": "2026-05-20T00:00:02Z",
+            }],
+        }],
+    });
+    let manifest = |since: &str| {
+        format!(
+            "version: 1\ndefaults:\n  region: cn-hangzhou\ncommands:\n  - command_id: c-reload\n    instances: [{}]\n{since}",
+            id(0)
+        )
+    };
+    let (code, report) = check(world(&state, &manifest("")).path());
+    assert_eq!(code, 0, "{report:#}");
+
+    let (code, report) = check(world(&state, &manifest("    since: 2d\n")).path());
+    assert_ne!(code, 0, "{report:#}");
+    let findings = report["commands"][0]["targets"][0]["findings"]
+        .as_array()
+        .unwrap();
+    assert!(!findings.is_empty(), "{report:#}");
+
+    // --since reaches commands that set none.
+    let dir = world(&state, &manifest(""));
+    let output = shipcheck()
+        .current_dir(dir.path())
+        .args([
+            "check",
+            "shipcheck.yaml",
+            "--simulate",
+            "state.json",
+            "--since",
+            "2d",
+        ])
+        .output()
+        .unwrap();
+    assert_ne!(output.status.code(), Some(0));
+}

@@ -101,6 +101,14 @@ impl Resolver<'_> {
             None => None,
         };
         let region = self.region(entry.region.as_ref(), &at("region"), defaults);
+        let since = match &entry.since {
+            Some(since) => {
+                let since = self.since(since, &at("since"));
+                ok &= since.is_some();
+                since
+            }
+            None => defaults.since.clone(),
+        };
         if !ok {
             return None;
         }
@@ -114,6 +122,7 @@ impl Resolver<'_> {
             exit_code,
             status,
             output,
+            since,
         })
     }
 
