@@ -238,6 +238,17 @@ async fn check(
             "offline: instance sets are listed through DescribeInstances",
         ),
     };
+    if let Some(max) = expectations.max_pairs
+        && !sets.is_empty()
+        && expectations.pairs() > max
+    {
+        let pairs = expectations.pairs();
+        return Err(CheckError::Manifest(crate::manifest::resolved_over_budget(
+            expectations,
+            pairs,
+            max,
+        )));
+    }
     narrow(&mut expectations, options)?;
     let (plan, coverage) = planned(&expectations, options)?;
     tracing::info!(

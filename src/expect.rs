@@ -317,9 +317,20 @@ pub struct Expectations {
     /// How long the API keeps records (`defaults.retention`, `--retention`),
     /// named by `not-delivered`; `None`: the documents' range.
     pub retention: Option<std::time::Duration>,
+    /// The (entry, target) pair budget the manifests were loaded under
+    /// (`--max-pairs`), checked again once instance sets named by tags or
+    /// a resource group have resolved; `None`: no budget.
+    pub max_pairs: Option<u64>,
 }
 
 impl Expectations {
+    /// (file, target) and (command, target) pairs as declared now.
+    pub fn pairs(&self) -> u64 {
+        let files = self.files.iter().map(|f| f.targets.len() as u64);
+        let commands = self.commands.iter().map(|c| c.targets.len() as u64);
+        files.chain(commands).sum()
+    }
+
     pub fn source(&self, origin: Origin) -> &Source {
         &self.sources[origin.source]
     }

@@ -143,6 +143,7 @@ pub fn load_with(
         }
         diagnostics.extend(sink.diagnostics);
     }
+    expectations.max_pairs = Some(options.max_pairs);
     duplicate_files(&expectations.files, &sources, &mut diagnostics);
     if all_parsed {
         unknown_overrides(vars, &declared_vars, &mut diagnostics);
@@ -267,6 +268,39 @@ pub fn malformed_fallback_region(
             "set `defaults.region` or `region:` on the entry, or pass --region; region ids are \
              lowercase letters, digits and hyphens, such as cn-hangzhou",
         )
+    })
+}
+
+/// The diagnostic for instance sets that resolved, when the check ran, to
+/// more (entry, target) pairs than the budget the manifest was loaded under:
+/// a query set counts as one target at load, so this is where a tag that
+/// matches the whole fleet is refused.
+pub fn resolved_over_budget(expectations: Expectations, pairs: u64, max: u64) -> ManifestErrors {
+    let entries: Vec<Origin> = expectations
+        .files
+        .iter()
+        .filter(|f| !f.target_sources.is_empty())
+        .map(|f| f.origin)
+        .chain(
+            expectations
+                .commands
+                .iter()
+                .filter(|c| !c.target_sources.is_empty())
+                .map(|c| c.origin),
+        )
+        .take(1)
+        .collect();
+    on_entries(expectations, &entries, |entry| {
+        ManifestDiagnostic::new(
+            Code::TooManyPairs,
+            format!(
+                "the instance sets resolved to {pairs} (entry, target) pairs, over the budget of {max}"
+            ),
+        )
+        .label(entry, "its sets resolved when the check ran")
+        .help(format!(
+            "if this fleet is real, raise the budget with --max-pairs {pairs}; otherwise narrow the sets' tags"
+        ))
     })
 }
 

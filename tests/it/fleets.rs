@@ -390,3 +390,41 @@ fn since_excludes_older_command_runs() {
         .unwrap();
     assert_ne!(output.status.code(), Some(0));
 }
+
+#[test]
+fn a_tag_set_that_resolves_past_the_pair_budget_is_refused() {
+    // Twelve tagged instances; the manifest was loaded under a budget of 10
+    // pairs, which a query set (one target at load) passed.
+    let instances: Vec<Value> = (0..12)
+        .map(|n| json!({ "id": id(n), "tags": { "role": "web" } }))
+        .collect();
+    let ids: Vec<String> = (0..12).map(id).collect();
+    let dir = world(
+        &state(instances, &ids),
+        &manifest("  web:\n    tags: { role: web }\n", "[web]"),
+    );
+    let output = shipcheck()
+        .current_dir(dir.path())
+        .args([
+            "check",
+            "shipcheck.yaml",
+            "--simulate",
+            "state.json",
+            "--max-pairs",
+            "10",
+            "--format",
+            "json",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let report: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(report["verdict"], "invalid", "{report:#}");
+    let text = report.to_string();
+    assert!(text.contains("manifest::too-many-pairs"), "{text}");
+    assert!(text.contains("resolved to 12"), "{text}");
+
+    // Within the budget, the same check runs.
+    let (code, report) = check(dir.path());
+    assert_eq!(code, 0, "{report:#}");
+}
