@@ -14,6 +14,7 @@ pub mod exit;
 pub mod expect;
 pub mod fetch;
 pub mod findings;
+pub mod import;
 pub mod manifest;
 pub mod mode;
 pub mod observe;
