@@ -26,11 +26,13 @@ use serde::Serialize;
 use sha2::{Digest as _, Sha256};
 
 use crate::check::{Api, Connection};
-use crate::cloud::{CloudError, Deadline, Env, SendFileFilter};
+use crate::cloud::{CloudError, Deadline, Env, InvocationFilter, SendFileFilter};
 use crate::exit::Failure;
 use crate::manifest::model::ModeSpec;
 use crate::mode::FileMode;
-use crate::observe::{ContentDigest, ContentType, FileInvocation, FileTarget, Observations};
+use crate::observe::{
+    CommandResult, ContentDigest, ContentType, FileInvocation, FileTarget, Observations,
+};
 use crate::protocol::Provider;
 use crate::protocol::endpoint::check_region;
 use crate::snapshot::Loaded;
@@ -57,6 +59,8 @@ pub struct ImportOptions {
     pub since: Option<Since>,
     /// Earlier evidence, merged with the API's (or alone, offline).
     pub snapshots: Vec<Loaded>,
+    /// Also import the latest command runs (`--commands`).
+    pub commands: bool,
     /// How long the listing may take.
     pub timeout: Duration,
 }
@@ -82,6 +86,8 @@ pub struct Imported {
     pub files: usize,
     /// Distinct instances imported.
     pub instances: usize,
+    /// Distinct commands imported.
+    pub commands: usize,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -128,13 +134,16 @@ pub async fn run(api: Api, options: &ImportOptions) -> Result<Imported, Failure>
     };
     let now = connection.now();
     let listed = match &connection.client {
-        Some(client) => list(client, &region, options).await.map(|files| {
-            Some(Observations {
-                files,
-                fetched_at: Some(now),
-                ..Observations::default()
-            })
-        }),
+        Some(client) => list(client, &region, options)
+            .await
+            .map(|(files, commands)| {
+                Some(Observations {
+                    files,
+                    commands,
+                    fetched_at: Some(now),
+                    ..Observations::default()
+                })
+            }),
         None => Ok(None),
     };
     connection.close().await;
@@ -150,16 +159,17 @@ pub async fn run(api: Api, options: &ImportOptions) -> Result<Imported, Failure>
             .checked_sub(jiff::SignedDuration::try_from(ago).unwrap_or(jiff::SignedDuration::MAX))
             .unwrap_or(Timestamp::MIN),
     });
-    build(&merged.observations.files, &region, options, since).map_err(Failure::unverified)
+    build(&merged.observations, &region, options, since).map_err(Failure::unverified)
 }
 
-/// The region's SendFile tasks, narrowed by the API where one filter value
-/// allows it (the rest is filtered in [`build`]).
+/// The region's SendFile tasks (and command runs, with `commands`),
+/// narrowed by the API where one filter value allows it (the rest is
+/// filtered in [`build`]).
 async fn list(
     client: &crate::cloud::CloudClient,
     region: &str,
     options: &ImportOptions,
-) -> Result<Vec<FileInvocation>, CloudError> {
+) -> Result<(Vec<FileInvocation>, Vec<CommandResult>), CloudError> {
     let only = |values: &[String]| match values {
         [one] => Some(one.clone()),
         _ => None,
@@ -173,7 +183,17 @@ async fn list(
     client
         .describe_send_file_results(region, &filter, |page| files.extend(page))
         .await?;
-    Ok(files)
+    let mut runs = Vec::new();
+    if options.commands {
+        let filter = InvocationFilter {
+            instance_id: only(&options.instances),
+            ..InvocationFilter::default()
+        };
+        client
+            .describe_invocation_results(region, &filter, |page| runs.extend(page))
+            .await?;
+    }
+    Ok((files, runs))
 }
 
 /// One file's identity, as the evaluation keys it.
@@ -198,7 +218,7 @@ enum Content {
 
 /// Builds the manifest from `files` (the listing, merged with snapshots).
 pub fn build(
-    files: &[FileInvocation],
+    observations: &Observations,
     region: &str,
     options: &ImportOptions,
     since: Option<Timestamp>,
@@ -214,7 +234,7 @@ pub fn build(
     // Every attempt per file and target, ordered as the evaluation orders them.
     let mut attempts: BTreeMap<FileKey, BTreeMap<&str, Vec<(&FileInvocation, &FileTarget)>>> =
         BTreeMap::new();
-    for invocation in files {
+    for invocation in &observations.files {
         let dir = normalize_dir(&invocation.target_dir);
         if invocation.provider != Provider::Ecs
             || invocation.region != region
@@ -274,14 +294,70 @@ pub fn build(
         .map(|(key, ..)| key)
         .collect::<HashSet<_>>()
         .len();
-    let (manifest, side_files) = render(region, &entries)?;
+    let commands = if options.commands {
+        latest_runs(&observations.commands, region, &instances, since)
+    } else {
+        Vec::new()
+    };
+    for (_, _, on) in &commands {
+        all_instances.extend(on.iter().cloned());
+    }
+    let commands_count = commands
+        .iter()
+        .map(|(id, ..)| id)
+        .collect::<HashSet<_>>()
+        .len();
+    let (manifest, side_files) = render(region, &entries, &commands)?;
     Ok(Imported {
         manifest,
         side_files,
         skipped,
         files: files_count,
         instances: all_instances.len(),
+        commands: commands_count,
     })
+}
+
+/// Commands whose latest run on an instance succeeded, as (command id,
+/// exit code, instances): the check judges the latest run, so an instance
+/// whose latest run failed or is still running is left out.
+fn latest_runs(
+    runs: &[CommandResult],
+    region: &str,
+    instances: &HashSet<&str>,
+    since: Option<Timestamp>,
+) -> Vec<(String, Option<i64>, Vec<String>)> {
+    let order = |r: &CommandResult| (r.finished.or(r.started), r.invoke_id.clone());
+    let mut latest: BTreeMap<(&str, &str), &CommandResult> = BTreeMap::new();
+    for run in runs.iter().filter(|r| {
+        r.region == region
+            && !r.command_id.trim().is_empty()
+            && (instances.is_empty() || instances.contains(r.instance_id.as_str()))
+    }) {
+        let slot = latest
+            .entry((run.command_id.as_str(), run.instance_id.as_str()))
+            .or_insert(run);
+        if order(run) > order(slot) {
+            *slot = run;
+        }
+    }
+    let mut grouped: BTreeMap<(&str, Option<i64>), Vec<String>> = BTreeMap::new();
+    for ((command, instance), run) in latest {
+        let recent = match (since, run.finished.or(run.started)) {
+            (Some(since), Some(at)) => at >= since,
+            _ => true,
+        };
+        if run.status == "Success" && recent {
+            grouped
+                .entry((command, run.exit_code))
+                .or_default()
+                .push(instance.to_owned());
+        }
+    }
+    grouped
+        .into_iter()
+        .map(|((command, exit_code), on)| (command.to_owned(), exit_code, on))
+        .collect()
 }
 
 /// When an attempt happened, the way the evaluation dates it.
@@ -390,7 +466,21 @@ struct ManifestOut {
     defaults: DefaultsOut,
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     instance_sets: BTreeMap<String, Vec<String>>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     files: Vec<FileOut>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    commands: Vec<CommandOut>,
+}
+
+#[derive(Serialize)]
+struct CommandOut {
+    command_id: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    exit_code: Option<i64>,
+    /// Only when the exit code is not 0 (the default status is then Failed).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    status: Option<&'static str>,
+    instances: Vec<String>,
 }
 
 #[derive(Serialize)]
@@ -438,25 +528,29 @@ impl Serialize for InlineText {
 fn render(
     region: &str,
     entries: &[(FileKey, Delivered, Vec<String>)],
+    commands: &[(String, Option<i64>, Vec<String>)],
 ) -> Result<(String, Vec<SideFile>), miette::Report> {
-    let mut set_names: HashMap<&[String], String> = HashMap::new();
+    let mut set_names: HashMap<Vec<String>, String> = HashMap::new();
     let mut instance_sets = BTreeMap::new();
+    let mut targets = |on: &[String]| {
+        if on.len() > 1 {
+            let next = set_names.len() + 1;
+            let set = set_names
+                .entry(on.to_vec())
+                .or_insert_with(|| format!("set-{next}"));
+            instance_sets
+                .entry(set.clone())
+                .or_insert_with(|| on.to_vec());
+            vec![set.clone()]
+        } else {
+            on.to_vec()
+        }
+    };
     let mut side_files = Vec::new();
     let mut used_paths = HashSet::new();
     let mut files = Vec::with_capacity(entries.len());
     for ((dir, name), delivered, on) in entries {
-        let instances = if on.len() > 1 {
-            let next = set_names.len() + 1;
-            let set = set_names
-                .entry(on.as_slice())
-                .or_insert_with(|| format!("set-{next}"));
-            instance_sets
-                .entry(set.clone())
-                .or_insert_with(|| on.clone());
-            vec![set.clone()]
-        } else {
-            on.clone()
-        };
+        let instances = targets(on);
         let mut file = FileOut {
             name: name.clone(),
             target_dir: dir.clone(),
@@ -487,6 +581,15 @@ fn render(
         }
         files.push(file);
     }
+    let commands = commands
+        .iter()
+        .map(|(command_id, exit_code, on)| CommandOut {
+            command_id: command_id.clone(),
+            exit_code: *exit_code,
+            status: exit_code.is_some_and(|code| code != 0).then_some("Success"),
+            instances: targets(on),
+        })
+        .collect();
     let manifest = ManifestOut {
         version: 1,
         defaults: DefaultsOut {
@@ -494,6 +597,7 @@ fn render(
         },
         instance_sets,
         files,
+        commands,
     };
     let options = serde_saphyr::ser_options! {
         quote_all: true,
@@ -571,7 +675,19 @@ fn verify(manifest: &ManifestOut, yaml: &str) -> Result<(), miette::Report> {
                 && read.sha256 == written.sha256
                 && read.instances.as_ref() == Some(&written.instances)
         })
-        && parsed.instance_sets.unwrap_or_default() == manifest.instance_sets;
+        && parsed.instance_sets.unwrap_or_default() == manifest.instance_sets
+        && parsed
+            .commands
+            .unwrap_or_default()
+            .iter()
+            .map(|c| (c.command_id.as_deref(), c.instances.as_deref(), c.exit_code))
+            .eq(manifest.commands.iter().map(|c| {
+                (
+                    Some(c.command_id.as_str()),
+                    Some(c.instances.as_slice()),
+                    c.exit_code,
+                )
+            }));
     if same {
         Ok(())
     } else {

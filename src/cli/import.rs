@@ -54,6 +54,11 @@ pub struct ImportArgs {
     #[arg(long = "from-snapshot", value_name = "PATH")]
     pub from_snapshot: Vec<PathBuf>,
 
+    /// Also import the commands whose latest run on an instance succeeded
+    /// (their exit code, not their output).
+    #[arg(long)]
+    pub commands: bool,
+
     /// Call no API: import from --from-snapshot evidence only.
     #[arg(long, conflicts_with = "simulate", requires = "from_snapshot")]
     pub offline: bool,
@@ -95,6 +100,7 @@ pub fn run(args: &ImportArgs, runtime: &Runtime) -> Result<Exit, Failure> {
             .iter()
             .map(|path| crate::snapshot::load(path).map_err(Failure::invalid))
             .collect::<Result<_, _>>()?,
+        commands: args.commands,
         timeout: args.timeout,
     };
     let imported = runtime.block_on(crate::import::run(api(args)?, &options))?;
@@ -167,11 +173,17 @@ fn write(args: &ImportArgs, imported: &Imported) -> Result<(), Failure> {
 }
 
 fn summary(args: &ImportArgs, imported: &Imported) -> String {
-    let mut text = format!(
-        "imported {} on {}",
-        crate::text::count(imported.files, "file"),
-        crate::text::count(imported.instances, "instance"),
-    );
+    let mut text = format!("imported {}", crate::text::count(imported.files, "file"));
+    if args.commands {
+        text.push_str(&format!(
+            " and {}",
+            crate::text::count(imported.commands, "command")
+        ));
+    }
+    text.push_str(&format!(
+        " on {}",
+        crate::text::count(imported.instances, "instance")
+    ));
     if args.dry_run {
         text.push_str(" (dry run: nothing written");
         if !imported.side_files.is_empty() {

@@ -32,6 +32,8 @@ mod examples;
 #[cfg(feature = "sim")]
 mod hostile_listings;
 mod hostile_manifests;
+#[cfg(feature = "sim")]
+mod import;
 mod layout;
 mod manifest_invalid;
 mod properties;
