@@ -196,8 +196,14 @@ async fn list(
     Ok((files, runs))
 }
 
-/// One file's identity, as the evaluation keys it.
+/// One file's identity, as the evaluation keys it: (directory, name).
 type FileKey = (String, String);
+/// One delivery attempt of a file on one target.
+type Attempt<'a> = (&'a FileInvocation, &'a FileTarget);
+/// One `files:` entry: the file, what it holds, its instances.
+type FileEntry = (FileKey, Delivered, Vec<String>);
+/// One `commands:` entry: the command id, its exit code, its instances.
+type CommandEntry = (String, Option<i64>, Vec<String>);
 
 /// What one target got: the manifest entry's attributes.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -232,8 +238,7 @@ pub fn build(
     let instances: HashSet<&str> = options.instances.iter().map(String::as_str).collect();
 
     // Every attempt per file and target, ordered as the evaluation orders them.
-    let mut attempts: BTreeMap<FileKey, BTreeMap<&str, Vec<(&FileInvocation, &FileTarget)>>> =
-        BTreeMap::new();
+    let mut attempts: BTreeMap<FileKey, BTreeMap<&str, Vec<Attempt<'_>>>> = BTreeMap::new();
     for invocation in &observations.files {
         let dir = normalize_dir(&invocation.target_dir);
         if invocation.provider != Provider::Ecs
@@ -257,7 +262,7 @@ pub fn build(
     }
 
     let mut skipped = Vec::new();
-    let mut entries: Vec<(FileKey, Delivered, Vec<String>)> = Vec::new();
+    let mut entries: Vec<FileEntry> = Vec::new();
     let mut all_instances = HashSet::new();
     for ((dir, name), targets) in &mut attempts {
         let path = crate::protocol::join_path(dir, name);
@@ -326,7 +331,7 @@ fn latest_runs(
     region: &str,
     instances: &HashSet<&str>,
     since: Option<Timestamp>,
-) -> Vec<(String, Option<i64>, Vec<String>)> {
+) -> Vec<CommandEntry> {
     let order = |r: &CommandResult| (r.finished.or(r.started), r.invoke_id.clone());
     let mut latest: BTreeMap<(&str, &str), &CommandResult> = BTreeMap::new();
     for run in runs.iter().filter(|r| {
@@ -361,7 +366,7 @@ fn latest_runs(
 }
 
 /// When an attempt happened, the way the evaluation dates it.
-fn when((invocation, target): &(&FileInvocation, &FileTarget)) -> Option<Timestamp> {
+fn when((invocation, target): &Attempt<'_>) -> Option<Timestamp> {
     target.when().or(invocation.created)
 }
 
@@ -369,7 +374,7 @@ fn when((invocation, target): &(&FileInvocation, &FileTarget)) -> Option<Timesta
 /// when there is no success (or none since `since`), `Err` when the check
 /// could not call the target in sync whatever the manifest said.
 fn effective(
-    attempts: &[(&FileInvocation, &FileTarget)],
+    attempts: &[Attempt<'_>],
     since: Option<Timestamp>,
 ) -> Result<Option<Delivered>, String> {
     let Some(latest) = attempts.last() else {
@@ -527,8 +532,8 @@ impl Serialize for InlineText {
 /// longer than one, become `set-1`, `set-2`, … in order of first use.
 fn render(
     region: &str,
-    entries: &[(FileKey, Delivered, Vec<String>)],
-    commands: &[(String, Option<i64>, Vec<String>)],
+    entries: &[FileEntry],
+    commands: &[CommandEntry],
 ) -> Result<(String, Vec<SideFile>), miette::Report> {
     let mut set_names: HashMap<Vec<String>, String> = HashMap::new();
     let mut instance_sets = BTreeMap::new();

@@ -21,7 +21,7 @@ use crate::text::inert;
 #[derive(Debug, Args)]
 pub struct ImportArgs {
     /// Where to write the manifest; content files go beside it, in `files/`.
-    #[arg(long, short, env = "SHIPCHECK_OUTPUT", value_name = "PATH")]
+    #[arg(long, short, value_name = "PATH")]
     pub output: PathBuf,
 
     /// Print the manifest on stdout and write nothing.
