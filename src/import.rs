@@ -722,6 +722,49 @@ mod tests {
         assert_eq!(side_path("/../x", "..", b"c", &mut used), "files/__/x/__");
     }
 
+    /// Text a literal block or a quoted scalar could get wrong: each is
+    /// rendered and read back exactly (`render` refuses anything else).
+    #[test]
+    fn awkward_text_reads_back_exactly() {
+        let awkward = [
+            "",
+            "no newline",
+            "  leading spaces\nsecond\n",
+            "trailing spaces  \nx\n",
+            "two trailing newlines\n\n",
+            "\nstarts with a newline\n",
+            "---\n...\n# not a comment\n",
+            "tab\tinside\n\tand leading\n",
+            "unicode: héllo ✓\n",
+            "key: value\n- item\n{flow: [x]}\n",
+            "'single' \"double\" \\ backslash\n",
+            "null",
+            "0644",
+        ];
+        for (i, text) in awkward.iter().enumerate() {
+            let delivered = Delivered {
+                mode: "0644".parse().unwrap(),
+                owner: "root".to_owned(),
+                group: "root".to_owned(),
+                overwrite: true,
+                content: Content::Bytes(text.as_bytes().to_vec()),
+            };
+            let name = format!("{text}-{i}");
+            let entries = [(
+                ("/etc".to_owned(), name.clone()),
+                delivered,
+                vec!["i-1".to_owned()],
+            )];
+            let (yaml, side) = render("cn-hangzhou", &entries, &[])
+                .unwrap_or_else(|err| panic!("{text:?}: {err}"));
+            assert!(side.is_empty(), "{text:?}");
+            let parsed: crate::manifest::model::Manifest = serde_saphyr::from_str(&yaml).unwrap();
+            let file = &parsed.files.unwrap()[0];
+            assert_eq!(file.content.as_deref(), Some(*text), "{yaml}");
+            assert_eq!(file.name, name, "{yaml}");
+        }
+    }
+
     #[test]
     fn only_clean_short_text_is_inline() {
         assert!(inline("a: b\n\tc\n"));
