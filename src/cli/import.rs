@@ -21,10 +21,10 @@ use crate::text::inert;
 #[derive(Debug, Args)]
 pub struct ImportArgs {
     /// Where to write the manifest; content files go beside it, in `files/`.
-    #[arg(long, short, value_name = "PATH")]
-    pub output: PathBuf,
+    #[arg(long, short, value_name = "PATH", required_unless_present = "dry_run")]
+    pub output: Option<PathBuf>,
 
-    /// Print the manifest on stdout and write nothing.
+    /// Print the manifest on stdout and write nothing (no --output needed).
     #[arg(long)]
     pub dry_run: bool,
 
@@ -86,8 +86,16 @@ fn parse_since(text: &str) -> Result<Since, String> {
 }
 
 pub fn run(args: &ImportArgs, runtime: &Runtime) -> Result<Exit, Failure> {
-    if !args.dry_run && !args.force && args.output.exists() {
-        return Err(refuse(&args.output));
+    // Where to write: nowhere on a dry run.
+    let output = match (&args.output, args.dry_run) {
+        (Some(output), false) => Some(output.as_path()),
+        _ => None,
+    };
+    if let Some(output) = output
+        && !args.force
+        && output.exists()
+    {
+        return Err(refuse(output));
     }
     let options = ImportOptions {
         region: args.cloud.region.clone(),
@@ -104,12 +112,11 @@ pub fn run(args: &ImportArgs, runtime: &Runtime) -> Result<Exit, Failure> {
         timeout: args.timeout,
     };
     let imported = runtime.block_on(crate::import::run(api(args)?, &options))?;
-    if args.dry_run {
-        terminal::stdout(&imported.manifest)?;
-    } else {
-        write(args, &imported)?;
+    match output {
+        Some(output) => write(output, args.force, &imported)?,
+        None => terminal::stdout(&imported.manifest)?,
     }
-    terminal::stderr(&summary(args, &imported))?;
+    terminal::stderr(&summary(args, output, &imported))?;
     Ok(Exit::Ok)
 }
 
@@ -140,9 +147,8 @@ fn refuse(path: &Path) -> Failure {
 
 /// Writes the content files, then the manifest, after checking that none
 /// exists (unless `--force`).
-fn write(args: &ImportArgs, imported: &Imported) -> Result<(), Failure> {
-    let dir = args
-        .output
+fn write(output: &Path, force: bool, imported: &Imported) -> Result<(), Failure> {
+    let dir = output
         .parent()
         .filter(|d| !d.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
@@ -151,9 +157,7 @@ fn write(args: &ImportArgs, imported: &Imported) -> Result<(), Failure> {
         .iter()
         .map(|f| (dir.join(&f.path), f.bytes.as_slice()))
         .collect();
-    if !args.force
-        && let Some((taken, _)) = side.iter().find(|(path, _)| path.exists())
-    {
+    if !force && let Some((taken, _)) = side.iter().find(|(path, _)| path.exists()) {
         return Err(refuse(taken));
     }
     let cannot = |path: &Path, err: std::io::Error| {
@@ -168,11 +172,10 @@ fn write(args: &ImportArgs, imported: &Imported) -> Result<(), Failure> {
         let text = String::from_utf8_lossy(bytes);
         terminal::write_file(path, &text, false).map_err(|err| cannot(path, err))?;
     }
-    terminal::write_file(&args.output, &imported.manifest, false)
-        .map_err(|err| cannot(&args.output, err))
+    terminal::write_file(output, &imported.manifest, false).map_err(|err| cannot(output, err))
 }
 
-fn summary(args: &ImportArgs, imported: &Imported) -> String {
+fn summary(args: &ImportArgs, output: Option<&Path>, imported: &Imported) -> String {
     let mut text = format!("imported {}", crate::text::count(imported.files, "file"));
     if args.commands {
         text.push_str(&format!(
@@ -184,7 +187,15 @@ fn summary(args: &ImportArgs, imported: &Imported) -> String {
         " on {}",
         crate::text::count(imported.instances, "instance")
     ));
-    if args.dry_run {
+    if let Some(output) = output {
+        text.push_str(&format!(" into {}", output.display()));
+        if !imported.side_files.is_empty() {
+            text.push_str(&format!(
+                " and {}",
+                crate::text::count(imported.side_files.len(), "content file")
+            ));
+        }
+    } else {
         text.push_str(" (dry run: nothing written");
         if !imported.side_files.is_empty() {
             text.push_str(&format!(
@@ -193,14 +204,6 @@ fn summary(args: &ImportArgs, imported: &Imported) -> String {
             ));
         }
         text.push(')');
-    } else {
-        text.push_str(&format!(" into {}", args.output.display()));
-        if !imported.side_files.is_empty() {
-            text.push_str(&format!(
-                " and {}",
-                crate::text::count(imported.side_files.len(), "content file")
-            ));
-        }
     }
     text.push('\n');
     for skipped in &imported.skipped {

@@ -217,6 +217,19 @@ fn dry_run_prints_and_writes_nothing_and_an_existing_output_needs_force() {
 
     let written = import(&state, &manifest, &[]);
     assert_eq!(written, stdout, "--dry-run prints what import writes");
+    // A dry run needs no --output.
+    let (code, bare, stderr) = run(&[
+        "import",
+        "--simulate",
+        s(&state),
+        "--region",
+        "cn-hangzhou",
+        "--dry-run",
+    ]);
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(bare, stdout);
+    let (code, _, _) = run(&["import", "--simulate", s(&state), "--region", "cn-hangzhou"]);
+    assert_eq!(code, 2, "--output is required without --dry-run");
 
     std::fs::write(&manifest, "mine\n").unwrap();
     let (code, _, stderr) = run(&[
