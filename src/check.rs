@@ -529,14 +529,16 @@ async fn observe(
 }
 
 /// The client (none offline), and the simulator it talks to when there is one.
-struct Connection {
-    client: Option<CloudClient>,
+/// `import` opens one the same way, so `--simulate` and `--offline` mean the
+/// same there.
+pub(crate) struct Connection {
+    pub(crate) client: Option<CloudClient>,
     #[cfg(feature = "sim")]
     simulator: Option<crate::sim::SimServer>,
 }
 
 impl Connection {
-    async fn open(api: Api, deadline: Deadline) -> Result<Self, Failure> {
+    pub(crate) async fn open(api: Api, deadline: Deadline) -> Result<Self, Failure> {
         match api {
             Api::Cloud(mut config) => Ok(Self {
                 client: Some(
@@ -568,7 +570,7 @@ impl Connection {
 
     /// The time evidence is judged at: the simulator's clock when checking
     /// against it, so its states can pin "now".
-    fn now(&self) -> Timestamp {
+    pub(crate) fn now(&self) -> Timestamp {
         #[cfg(feature = "sim")]
         if let Some(simulator) = &self.simulator {
             return simulator.now();
@@ -589,7 +591,7 @@ impl Connection {
         hosts.into_iter().collect()
     }
 
-    async fn close(self) {
+    pub(crate) async fn close(self) {
         #[cfg(feature = "sim")]
         if let Some(simulator) = self.simulator {
             simulator.shutdown().await;

@@ -36,7 +36,7 @@ use crate::expect::{Attr, Expectations, Origin};
 use crate::expect::{CommandExpectation, FileExpectation};
 use crate::findings::FindingCode;
 use crate::observe::{DiskObservations, Gap, GapReason, Observations};
-use crate::protocol::join_path;
+use crate::protocol::{join_path, normalize_dir};
 use crate::report::model::{Detail, Finding, Location, Locator, ManifestFile, Report};
 
 /// What the evaluation needs besides the two inputs.
@@ -107,16 +107,6 @@ struct Evaluator<'a> {
     /// What `--probe` read on the disks.
     disk: Option<&'a DiskObservations>,
     locator: Locator<'a>,
-}
-
-/// Directories compare without surrounding space or a trailing slash
-/// (`/etc/nginx/` is `/etc/nginx`; the eflo sample even has a leading tab).
-fn normalize_dir(dir: &str) -> &str {
-    let dir = dir.trim();
-    match dir.trim_end_matches('/') {
-        "" if dir.starts_with('/') => "/",
-        trimmed => trimmed,
-    }
 }
 
 /// A full path, normalised the same way, for matching waivers.

@@ -17,6 +17,7 @@ pub mod fetch;
 pub mod findings;
 pub mod fix;
 pub mod fleet;
+pub mod import;
 pub mod manifest;
 pub mod mode;
 pub mod narrow;

@@ -270,6 +270,12 @@ pub struct CommandResult {
 }
 
 impl CommandResult {
+    /// What orders two runs on one instance: the later finish (or start),
+    /// then the invocation id; the greatest is the latest run.
+    pub fn recency(&self) -> (Option<Timestamp>, &str) {
+        (self.finished.or(self.started), &self.invoke_id)
+    }
+
     pub fn is_in_flight(&self) -> bool {
         matches!(
             self.status.as_str(),

@@ -278,7 +278,7 @@ pub struct CloudArgs {
 
 impl CloudArgs {
     /// The client these flags and the process environment describe.
-    fn client_config(&self) -> ClientConfig {
+    pub(super) fn client_config(&self) -> ClientConfig {
         ClientConfig {
             endpoint: self.endpoint.clone(),
             vpc: self.vpc,

@@ -10,6 +10,7 @@
 mod check;
 mod completions;
 mod diff;
+mod import;
 mod plan;
 mod probe;
 mod progress;
@@ -29,6 +30,7 @@ use tokio::runtime::Runtime;
 use self::check::CheckArgs;
 use self::completions::{CompletionsArgs, ManArgs};
 use self::diff::DiffArgs;
+use self::import::ImportArgs;
 use self::report::ReportArgs;
 use self::schema::SchemaArgs;
 use self::sim::SimArgs;
@@ -81,6 +83,8 @@ enum Command {
     Report(ReportArgs),
     /// Compare two JSON reports: findings added, resolved, unchanged (exit 1 on added drift).
     Diff(DiffArgs),
+    /// Write a manifest of the latest successful deliveries (the fleet as it is).
+    Import(Box<ImportArgs>),
     /// Print a JSON Schema (the manifest's, by default).
     Schema(SchemaArgs),
     /// Run a local Cloud Assistant API simulator.
@@ -118,6 +122,7 @@ where
         Command::Validate(args) => validate::run(&args, colors),
         Command::Report(args) => report::run(&args, colors),
         Command::Diff(args) => diff::run(&args),
+        Command::Import(args) => runtime().and_then(|rt| import::run(&args, &rt)),
         Command::Schema(args) => schema::run(&args),
         Command::Sim(args) => runtime().and_then(|rt| sim::run(&args, &rt)),
         Command::Completions(args) => completions::completions(&args, Cli::command()),

@@ -38,7 +38,7 @@ pub(super) fn evaluate(
             && since.is_none_or(|since| r.started.is_some_and(|at| at >= since))
     }) {
         let slot = latest.entry(result.instance_id.as_str()).or_insert(result);
-        if order(result) > order(slot) {
+        if result.recency() > slot.recency() {
             *slot = result;
         }
     }
@@ -136,11 +136,6 @@ pub(super) fn evaluate(
         }
     }
     report
-}
-
-/// Later executions sort last; the task id breaks ties deterministically.
-fn order(result: &CommandResult) -> (Option<jiff::Timestamp>, &str) {
-    (result.finished.or(result.started), &result.invoke_id)
 }
 
 fn judge(

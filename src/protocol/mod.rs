@@ -99,6 +99,16 @@ impl Provider {
     }
 }
 
+/// A `TargetDir` as compared: trimmed, without trailing slashes (`/` stays
+/// `/`), so `/etc/app/` and `/etc/app` are one directory.
+pub fn normalize_dir(dir: &str) -> &str {
+    let dir = dir.trim();
+    match dir.trim_end_matches('/') {
+        "" if dir.starts_with('/') => "/",
+        trimmed => trimmed,
+    }
+}
+
 /// Where SendFile puts a file: `TargetDir` + `/` + `Name`, without doubling
 /// a trailing slash.
 pub fn join_path(dir: &str, name: &str) -> String {
