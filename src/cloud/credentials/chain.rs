@@ -295,6 +295,46 @@ mod tests {
     }
 
     #[test]
+    fn oidc_from_the_environment_and_from_a_profile() {
+        let oidc_env = [
+            ("ALIBABA_CLOUD_ROLE_ARN", "acs:ram::1:role/env"),
+            (
+                "ALIBABA_CLOUD_OIDC_PROVIDER_ARN",
+                "acs:ram::1:oidc-provider/p",
+            ),
+            ("ALIBABA_CLOUD_OIDC_TOKEN_FILE", "/var/run/token"),
+        ];
+        let p = resolve(&opts(&oidc_env, None, None)).unwrap();
+        assert!(matches!(&p.plan, Plan::Oidc(o) if o.role_arn == "acs:ram::1:role/env"));
+        // A partial set is skipped, as in the official chain.
+        let p = resolve(&opts(&oidc_env[..2], None, None)).unwrap();
+        assert!(matches!(p.plan, Plan::FirstOf(_)), "{:?}", p.plan);
+
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("config.json");
+        std::fs::write(
+            &path,
+            r#"{"profiles": [
+                {"name": "rrsa", "mode": "OIDC", "ram_role_arn": "acs:ram::1:role/cli",
+                 "oidc_provider_arn": "acs:ram::1:oidc-provider/p", "oidc_token_file": "/t",
+                 "sts_region": "cn-beijing"},
+                {"name": "half", "mode": "OIDC", "ram_role_arn": "acs:ram::1:role/cli"}
+            ]}"#,
+        )
+        .unwrap();
+        let p = resolve(&opts(&[], Some("rrsa"), Some(&path))).unwrap();
+        let Plan::Oidc(o) = &p.plan else {
+            panic!("{:?}", p.plan)
+        };
+        assert_eq!(o.sts_url.as_str(), "https://sts.cn-beijing.aliyuncs.com/");
+        let err = resolve(&opts(&[], Some("half"), Some(&path))).unwrap_err();
+        assert!(
+            err.to_string().contains("without oidc_provider_arn"),
+            "{err}"
+        );
+    }
+
+    #[test]
     fn chainable_profiles_detect_cycles() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("config.json");
