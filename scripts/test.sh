@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 venv=target/sdk-venv
-if ! "$venv/bin/python" -c 'import alibabacloud_ecs20140526' 2>/dev/null; then
+if ! "$venv/bin/python" -c 'import alibabacloud_ecs20140526, aliyunsdkcore' 2>/dev/null; then
   python3 -m venv "$venv"
   "$venv/bin/pip" install --quiet --disable-pip-version-check -r tests/data/sdk/requirements.txt
 fi

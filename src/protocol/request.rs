@@ -223,18 +223,33 @@ impl RpcRequest<'_> {
     }
 }
 
-/// The V1 string-to-sign of a request: every query and form parameter
-/// except `Signature`, in any order.
+/// A V1 request's parameters as the API reads them: the query's, then the
+/// form body's, a name in both taken once with the body's value. The old
+/// Python SDK (aliyun-python-sdk-core `rpc_signature_composer.py`) signs
+/// exactly that union (`dict(query).update(body)`) when a `CommonRequest`
+/// puts a parameter in both places; shipcheck itself never does.
+pub fn v1_params<'a>(
+    query: &'a [(String, String)],
+    form: &'a [(String, String)],
+) -> Vec<(&'a str, &'a str)> {
+    query
+        .iter()
+        .filter(|(name, _)| !form.iter().any(|(in_form, _)| in_form == name))
+        .chain(form)
+        .map(|(name, value)| (name.as_str(), value.as_str()))
+        .collect()
+}
+
+/// The V1 string-to-sign of a request: its [`v1_params`] except
+/// `Signature`, in any order.
 pub fn v1_string_to_sign_for(
     method: &str,
     query: &[(String, String)],
     form: &[(String, String)],
 ) -> String {
-    let signed: Vec<(&str, &str)> = query
-        .iter()
-        .chain(form)
-        .filter(|(name, _)| name != "Signature")
-        .map(|(name, value)| (name.as_str(), value.as_str()))
+    let signed: Vec<(&str, &str)> = v1_params(query, form)
+        .into_iter()
+        .filter(|(name, _)| *name != "Signature")
         .collect();
     sign::v1_string_to_sign(method, &signed)
 }

@@ -145,9 +145,10 @@ fn verify_v1(
     nonces: &NonceCache,
     tolerance: Duration,
 ) -> Result<String, ApiError> {
+    // The body's value wins, as in `v1_params`.
     let get = |name: &str| {
-        first(request.query, name)
-            .or_else(|| first(request.form, name))
+        first(request.form, name)
+            .or_else(|| first(request.query, name))
             .filter(|v| !v.is_empty())
     };
     let access_key_id =
@@ -329,6 +330,41 @@ mod tests {
             check(&params, &nonces).unwrap_err().code,
             "SignatureNonceUsed"
         );
+    }
+
+    /// aliyun-python-sdk-core signs `dict(query).update(body)`: a name in
+    /// both places once, with the body's value.
+    #[test]
+    fn v1_a_parameter_in_both_query_and_body_is_signed_once() {
+        let nonces = NonceCache::default();
+        let mut query = v1_params("n-5", &now_text());
+        query.retain(|(k, _)| k != "Signature");
+        query.push(("PageSize".to_owned(), "10".to_owned()));
+        let form = vec![("PageSize".to_owned(), "20".to_owned())];
+        let mut union: Vec<(String, String)> = query
+            .iter()
+            .filter(|(k, _)| k != "PageSize")
+            .cloned()
+            .collect();
+        union.extend(form.iter().cloned());
+        let signature = sign::v1_signature("testsecret", &sign::v1_string_to_sign("POST", &union));
+        query.push(("Signature".to_owned(), signature));
+        let headers = HeaderMap::new();
+        let request = |query: &[(String, String)]| {
+            verify(
+                &SignedRequest {
+                    method: "POST",
+                    query,
+                    form: &form,
+                    headers: &headers,
+                    body: b"",
+                },
+                &keyring(),
+                &nonces,
+                Duration::from_secs(900),
+            )
+        };
+        assert_eq!(request(&query).unwrap(), "testid");
     }
 
     #[test]

@@ -43,6 +43,7 @@ mod stats;
 mod store;
 mod synth;
 mod tables;
+mod xml;
 
 pub use self::config::{
     ClockSetting, DEFAULT_RETENTION, DEFAULT_TIMESTAMP_TOLERANCE, SimConfig, SimError,

@@ -33,7 +33,9 @@ use super::faults::Fault;
 use super::hostile;
 use super::params::Params;
 use super::stats::Stats;
+use super::xml;
 use crate::protocol::Provider;
+use crate::protocol::request::v1_params;
 
 /// Lets a handler close its own connection without answering.
 #[derive(Debug, Clone)]
@@ -114,14 +116,20 @@ async fn api(
     let is_form = header_str(&headers, "content-type")
         .is_some_and(|t| t.starts_with("application/x-www-form-urlencoded"));
     let form = if is_form { pairs(&body) } else { Vec::new() };
+    // A name in both the query and the body counts once, the body's value
+    // winning, as the old Python SDK signs it.
+    let merged: Vec<(String, String)> = v1_params(&query, &form)
+        .into_iter()
+        .map(|(name, value)| (name.to_owned(), value.to_owned()))
+        .collect();
+    let as_xml = xml::wants_xml(&merged);
     let v3 = auth::is_v3(&headers);
     let lookup = |name: &str, header_name: &str| -> Option<String> {
         if v3 {
             header_str(&headers, header_name).map(str::to_owned)
         } else {
-            query
+            merged
                 .iter()
-                .chain(&form)
                 .find(|(k, _)| k == name)
                 .map(|(_, v)| v.clone())
                 .filter(|v| !v.is_empty())
@@ -144,9 +152,11 @@ async fn api(
             &host_id,
             product.unwrap_or(Provider::Ecs),
             &label,
+            as_xml,
         )
     };
 
+    let xml_root = as_xml.then(|| format!("{}Response", action_name.as_deref().unwrap_or("")));
     let mut truncate = false;
     if sim
         .faults
@@ -205,7 +215,7 @@ async fn api(
     let Some(action) = Action::find(product, &action_name) else {
         return reply(ApiError::action_not_found(&action_name, &version));
     };
-    let mut pairs: Vec<(String, String)> = query.into_iter().chain(form).collect();
+    let mut pairs = merged;
     let hostile = sim
         .faults
         .hostile()
@@ -215,7 +225,7 @@ async fn api(
             hostile::Before::Run(rewritten) => pairs = rewritten,
             hostile::Before::Answer(body) => {
                 sim.counters.fault(spec.kind.name());
-                return success_response(body, &request_id, truncate);
+                return success_response(body, &request_id, truncate, xml_root.as_deref());
             }
         }
     }
@@ -228,11 +238,19 @@ async fn api(
         answer = hostile::after(spec, shape, &pairs, answer, &sim.hostile, &request_id);
     }
     tracing::info!(action = %label, status = 200, "served");
-    success_response(answer, &request_id, truncate)
+    success_response(answer, &request_id, truncate, xml_root.as_deref())
 }
 
-fn success_response(answer: Vec<u8>, request_id: &str, truncate: bool) -> Response {
-    let body = Bytes::from(answer);
+/// The answer, as XML under `xml_root` when the request asked for it.
+fn success_response(
+    answer: Vec<u8>,
+    request_id: &str,
+    truncate: bool,
+    xml_root: Option<&str>,
+) -> Response {
+    let xml = xml_root.and_then(|root| xml::from_json(root, &answer));
+    let is_xml = xml.is_some();
+    let body = Bytes::from(xml.unwrap_or(answer));
     let mut response = if truncate {
         // The full length is announced, half is sent, then the connection
         // fails: what a client sees when a proxy dies mid-response.
@@ -258,7 +276,7 @@ fn success_response(answer: Vec<u8>, request_id: &str, truncate: bool) -> Respon
     } else {
         Response::new(Body::from(body))
     };
-    set_common_headers(response.headers_mut(), request_id);
+    set_common_headers(response.headers_mut(), request_id, is_xml);
     response
 }
 
@@ -269,13 +287,22 @@ fn error_response(
     host_id: &str,
     product: Provider,
     label: &str,
+    as_xml: bool,
 ) -> Response {
     sim.counters.error(error.code);
     // The code only: messages can carry a string-to-sign.
     tracing::info!(action = %label, status = error.status.as_u16(), code = error.code, "refused");
     let envelope = Envelope::new(error, request_id, host_id, product);
-    let mut response = (error.status, Json(envelope)).into_response();
-    set_common_headers(response.headers_mut(), request_id);
+    let xml = as_xml
+        .then(|| serde_json::to_vec(&envelope).ok())
+        .flatten()
+        .and_then(|json| xml::from_json("Error", &json));
+    let is_xml = xml.is_some();
+    let mut response = match xml {
+        Some(xml) => (error.status, xml).into_response(),
+        None => (error.status, Json(envelope)).into_response(),
+    };
+    set_common_headers(response.headers_mut(), request_id, is_xml);
     if let Some(ms) = error.retry_after_ms {
         response
             .headers_mut()
@@ -284,10 +311,14 @@ fn error_response(
     response
 }
 
-fn set_common_headers(headers: &mut HeaderMap, request_id: &str) {
+fn set_common_headers(headers: &mut HeaderMap, request_id: &str, is_xml: bool) {
     headers.insert(
         header::CONTENT_TYPE,
-        HeaderValue::from_static("application/json;charset=utf-8"),
+        HeaderValue::from_static(if is_xml {
+            "application/xml;charset=utf-8"
+        } else {
+            "application/json;charset=utf-8"
+        }),
     );
     if let Ok(value) = HeaderValue::from_str(request_id) {
         headers.insert("x-acs-request-id", value);
@@ -334,5 +365,6 @@ async fn not_found(State(sim): State<Arc<Sim>>, uri: Uri, headers: HeaderMap) ->
         &host_id,
         Provider::Ecs,
         "unknown/-",
+        false,
     )
 }

@@ -58,6 +58,8 @@ mod sim_http;
 mod sim_sdk;
 #[cfg(feature = "sim")]
 mod sim_seeds;
+#[cfg(feature = "sim")]
+mod sim_xml;
 mod support;
 mod unverified;
 #[cfg(not(feature = "sim"))]

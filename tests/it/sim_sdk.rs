@@ -2,8 +2,9 @@
 //! the simulator: SendFile, RunCommand, DescribeSendFileResults and
 //! DescribeInvocationResults, signed with the SDK's default V3 and with
 //! `signature_algorithm='v2'` (V1); a wrong secret gets
-//! SignatureDoesNotMatch. scripts/test.sh builds the virtualenv and sets
-//! SHIPCHECK_SDK_PYTHON.
+//! SignatureDoesNotMatch. The old SDK (aliyun-python-sdk-core) asks for
+//! XML and signs a parameter sent in both the query and the body once.
+//! scripts/test.sh builds the virtualenv and sets SHIPCHECK_SDK_PYTHON.
 
 use serde_json::{Value, json};
 
@@ -196,4 +197,86 @@ async fn the_official_python_sdk_runs_the_probe_and_reads_its_output() {
     assert_eq!(states[1], DiskState::Absent);
     assert_eq!(server.stats().requests["ecs/RunCommand"], 1);
     server.shutdown().await;
+}
+
+/// The old Python SDK (aliyun-python-sdk-core): `CommonRequest`s with
+/// `RegionId` both in the query and in the form body, signed once by that
+/// SDK, are accepted; `set_accept_format('XML')` gets XML shaped like the
+/// documents' samples (every element path of the sample is in the answer).
+#[tokio::test]
+#[ignore = "needs the Python SDK: run scripts/test.sh"]
+async fn the_old_python_sdk_gets_xml_and_is_verified_as_it_signs() {
+    let python = std::env::var("SHIPCHECK_SDK_PYTHON")
+        .expect("SHIPCHECK_SDK_PYTHON names the SDK virtualenv's python (scripts/test.sh sets it)");
+    let server = start(config("sim/sdk.yaml")).await;
+    let script = data("sdk/old_sdk_xml.py");
+    let endpoint = server.addr().to_string();
+    let samples = std::env::join_paths([
+        crate::support::fixture("seeds/ecs-describe-send-file-results.en.xml"),
+        crate::support::fixture("seeds/ecs-describe-invocation-results.xml"),
+    ])
+    .unwrap();
+    let output = tokio::task::spawn_blocking(move || {
+        std::process::Command::new(&python)
+            .arg(&script)
+            .env("SIM_ENDPOINT", endpoint)
+            .env("SIM_ACCESS_KEY_ID", sim::KEY_ID)
+            .env("SIM_ACCESS_KEY_SECRET", sim::SECRET)
+            .env("SIM_INSTANCE", INSTANCE)
+            .env("SIM_XML_SAMPLES", samples)
+            .output()
+    })
+    .await
+    .unwrap()
+    .expect("the SDK python runs");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "the SDK script failed:\n{stderr}");
+    let outcome: Value = serde_json::from_slice(&output.stdout).unwrap();
+
+    // Accepted although RegionId was sent twice: the SDK signed it once.
+    for call in ["send_file", "run_command"] {
+        assert!(outcome[call]["body"].is_string(), "{call}: {outcome}");
+    }
+
+    let files = &outcome["files_xml"];
+    assert_eq!(
+        files["root"], "DescribeSendFileResultsResponse",
+        "{outcome}"
+    );
+    assert_eq!(files["total_count"], "1");
+    assert_eq!(files["invocations"], 1);
+    assert_eq!(files["name"], "old-sdk.conf");
+    assert_eq!(files["target_dir"], "/etc/old-sdk");
+    assert_eq!(files["file_mode"], "0600");
+    assert_eq!(files["overwrite"], "true");
+    assert_eq!(
+        files["instances"],
+        json!([{"id": INSTANCE, "status": "Success"}])
+    );
+    let results = &outcome["results_xml"];
+    assert_eq!(
+        results["root"], "DescribeInvocationResultsResponse",
+        "{outcome}"
+    );
+    assert_eq!(results["instance_id"], INSTANCE);
+    assert_eq!(results["exit_code"], "0");
+    assert_eq!(results["output"], "hello\n");
+    for shape in [files, results] {
+        let answer: Vec<&Value> = shape["paths"].as_array().unwrap().iter().collect();
+        let missing: Vec<&Value> = shape["sample_paths"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|p| !answer.contains(p))
+            .collect();
+        assert!(
+            missing.is_empty(),
+            "the sample has {missing:?}; the answer {answer:?}"
+        );
+    }
+
+    let stats = server.stats();
+    assert_eq!(stats.requests["ecs/DescribeSendFileResults"], 1);
+    assert_eq!(stats.requests["ecs/DescribeInvocationResults"], 1);
+    assert!(stats.errors.is_empty(), "{stats:?}");
 }

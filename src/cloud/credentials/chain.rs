@@ -1,12 +1,17 @@
 //! The default chain: which source to use, decided without the network.
 //!
-//! The environment's keys, then a `~/.aliyun/config.json` profile, then the
-//! network tail (the metadata service, a credentials URI), in the official
-//! SDKs' order (PROTOCOL.md §4.1).
+//! The environment's keys, then OIDC/RRSA, then a `~/.aliyun/config.json`
+//! profile, then the INI credentials file, then the network tail (the
+//! metadata service, a credentials URI), in the official default chain's
+//! order (PROTOCOL.md §4.1; credentials-go `providers/default.go`). Unlike
+//! the aliyun CLI, which reads its profile before the environment, the
+//! environment wins unless `--profile` names a profile.
 
 use super::env::{ChainOptions, ENV_KEY_ID, ENV_KEY_SECRET, ENV_TOKEN};
 use super::imds::Imds;
+use super::ini;
 use super::key::{Credentials, cred_error};
+use super::oidc::AssumeRoleWithOidc;
 use super::plan::{Plan, Resolved};
 use super::profile::ProfileFile;
 use super::uri::parse_source_url;
@@ -45,16 +50,47 @@ pub(super) fn resolve(opts: &ChainOptions) -> Result<Resolved, CloudError> {
         }
     }
 
-    // 2. The CLI's profile file.
-    let profiles_disabled = env.is_true("ALIBABA_CLOUD_CLI_PROFILE_DISABLED")
-        || env.is_true("ALIBABA_CLOUD_IGNORE_PROFILE");
-    if (!profiles_disabled || opts.profile.is_some())
-        && let Some(found) = ProfileFile::load_for(opts)?
+    // 2. OIDC/RRSA, unless a profile was asked for by name.
+    if opts.profile.is_none()
+        && let Some(oidc) = AssumeRoleWithOidc::from_env(opts)?
     {
-        return found.resolve(opts, env_region);
+        return Ok(Resolved {
+            source: oidc.describe(),
+            plan: Plan::Oidc(oidc),
+            region_hint: env_region,
+        });
     }
 
-    // 3 and 4. The network tail.
+    // 3. The CLI's profile file, then 4. the INI credentials file. As in the
+    // official chain, a profile the CLI's file cannot give is looked for in
+    // the INI file before its error counts.
+    let profiles_disabled = env.is_true("ALIBABA_CLOUD_CLI_PROFILE_DISABLED")
+        || env.is_true("ALIBABA_CLOUD_IGNORE_PROFILE");
+    let from_cli = if !profiles_disabled || opts.profile.is_some() {
+        ProfileFile::load_for(opts).and_then(|found| {
+            found
+                .map(|f| f.resolve(opts, env_region.clone()))
+                .transpose()
+        })
+    } else {
+        Ok(None)
+    };
+    match from_cli {
+        Ok(Some(resolved)) => return Ok(resolved),
+        Ok(None) => {
+            if let Some(resolved) = ini::resolve(opts, env_region.clone())? {
+                return Ok(resolved);
+            }
+        }
+        Err(cli_error) => {
+            return match ini::resolve(opts, env_region) {
+                Ok(Some(resolved)) => Ok(resolved),
+                _ => Err(cli_error),
+            };
+        }
+    }
+
+    // 5 and 6. The network tail.
     let mut tail = Vec::new();
     if !env.is_true("ALIBABA_CLOUD_ECS_METADATA_DISABLED") {
         tail.push((
@@ -88,8 +124,9 @@ pub(super) fn resolve(opts: &ChainOptions) -> Result<Resolved, CloudError> {
 fn no_credentials() -> CloudError {
     cred_error(
         "the default chain",
-        "no credentials found: the environment has no access key, there is no usable \
-         ~/.aliyun/config.json profile, and the metadata service is disabled"
+        "no credentials found: the environment has no access key and no OIDC role, there \
+         is no usable ~/.aliyun/config.json profile or ~/.alibabacloud/credentials section, \
+         and the metadata service is disabled"
             .to_owned(),
         "Set ALIBABA_CLOUD_ACCESS_KEY_ID and ALIBABA_CLOUD_ACCESS_KEY_SECRET, or run \
          `aliyun configure`, or pass --profile.",
@@ -255,6 +292,46 @@ mod tests {
             Some(&path),
         ));
         assert!(matches!(p.unwrap().plan, Plan::FirstOf(_)));
+    }
+
+    #[test]
+    fn oidc_from_the_environment_and_from_a_profile() {
+        let oidc_env = [
+            ("ALIBABA_CLOUD_ROLE_ARN", "acs:ram::1:role/env"),
+            (
+                "ALIBABA_CLOUD_OIDC_PROVIDER_ARN",
+                "acs:ram::1:oidc-provider/p",
+            ),
+            ("ALIBABA_CLOUD_OIDC_TOKEN_FILE", "/var/run/token"),
+        ];
+        let p = resolve(&opts(&oidc_env, None, None)).unwrap();
+        assert!(matches!(&p.plan, Plan::Oidc(o) if o.role_arn == "acs:ram::1:role/env"));
+        // A partial set is skipped, as in the official chain.
+        let p = resolve(&opts(&oidc_env[..2], None, None)).unwrap();
+        assert!(matches!(p.plan, Plan::FirstOf(_)), "{:?}", p.plan);
+
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("config.json");
+        std::fs::write(
+            &path,
+            r#"{"profiles": [
+                {"name": "rrsa", "mode": "OIDC", "ram_role_arn": "acs:ram::1:role/cli",
+                 "oidc_provider_arn": "acs:ram::1:oidc-provider/p", "oidc_token_file": "/t",
+                 "sts_region": "cn-beijing"},
+                {"name": "half", "mode": "OIDC", "ram_role_arn": "acs:ram::1:role/cli"}
+            ]}"#,
+        )
+        .unwrap();
+        let p = resolve(&opts(&[], Some("rrsa"), Some(&path))).unwrap();
+        let Plan::Oidc(o) = &p.plan else {
+            panic!("{:?}", p.plan)
+        };
+        assert_eq!(o.sts_url.as_str(), "https://sts.cn-beijing.aliyuncs.com/");
+        let err = resolve(&opts(&[], Some("half"), Some(&path))).unwrap_err();
+        assert!(
+            err.to_string().contains("without oidc_provider_arn"),
+            "{err}"
+        );
     }
 
     #[test]

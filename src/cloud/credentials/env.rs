@@ -84,9 +84,13 @@ pub const ENV_PROFILE: &[&str] = &[
 ];
 /// Where the CLI's `config.json` is, instead of `~/.aliyun/config.json`.
 pub const ENV_CONFIG_FILE: &str = "ALIBABA_CLOUD_CONFIG_FILE";
+/// Where the official libraries' INI file is, instead of
+/// `~/.alibabacloud/credentials`.
+pub const ENV_CREDENTIALS_FILE: &str = "ALIBABA_CLOUD_CREDENTIALS_FILE";
 /// The other variables that choose a credential source.
 pub const ENV_SOURCES: &[&str] = &[
     ENV_CONFIG_FILE,
+    ENV_CREDENTIALS_FILE,
     "ALIBABA_CLOUD_CREDENTIALS_URI",
     "ALIBABA_CLOUD_ECS_METADATA",
     "ALIBABA_CLOUD_ROLE_ARN",
@@ -95,6 +99,7 @@ pub const ENV_SOURCES: &[&str] = &[
     "ALIBABA_CLOUD_ROLE_SESSION_NAME",
     "ALIBABA_CLOUD_STS_ENDPOINT",
     "ALIBABA_CLOUD_STS_REGION",
+    "ALIBABA_CLOUD_VPC_ENDPOINT_ENABLED",
 ];
 
 /// The variables that hold a secret or a token.

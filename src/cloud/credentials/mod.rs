@@ -5,17 +5,23 @@
 //! 1. environment: `ALIBABA_CLOUD_ACCESS_KEY_ID` / `_SECRET` / `_SECURITY_TOKEN`,
 //!    also spelled `ALIBABACLOUD_*`, `ALICLOUD_*` (the CLI) and
 //!    `ALICLOUD_ACCESS_KEY` / `ALICLOUD_SECRET_KEY` (Terraform);
-//! 2. the CLI's `~/.aliyun/config.json`, profile from `--profile`, then
-//!    `ALIBABA_CLOUD_PROFILE`, then the file's `current`; modes `AK`,
-//!    `StsToken`, `RamRoleArn`, `ChainableRamRoleArn`, `EcsRamRole`,
-//!    `CredentialsURI` and `External`;
-//! 3. the ECS metadata service (IMDSv2 token first), unless
+//! 2. OIDC/RRSA: `ALIBABA_CLOUD_ROLE_ARN`, `ALIBABA_CLOUD_OIDC_PROVIDER_ARN`
+//!    and `ALIBABA_CLOUD_OIDC_TOKEN_FILE`, exchanged with STS
+//!    `AssumeRoleWithOIDC`;
+//! 3. the CLI's `~/.aliyun/config.json` (or `ALIBABA_CLOUD_CONFIG_FILE`),
+//!    profile from `--profile`, then `ALIBABA_CLOUD_PROFILE`, then the
+//!    file's `current`; modes `AK`, `StsToken`, `RamRoleArn`,
+//!    `ChainableRamRoleArn`, `EcsRamRole`, `OIDC`, `CredentialsURI` and
+//!    `External`;
+//! 4. the official libraries' INI file, `~/.alibabacloud/credentials` (or
+//!    `ALIBABA_CLOUD_CREDENTIALS_FILE`), section `default` or the profile;
+//! 5. the ECS metadata service (IMDSv2 token first), unless
 //!    `ALIBABA_CLOUD_ECS_METADATA_DISABLED=true`;
-//! 4. `ALIBABA_CLOUD_CREDENTIALS_URI`.
+//! 6. `ALIBABA_CLOUD_CREDENTIALS_URI`.
 //!
-//! Deciding the source reads only the environment and the config file
-//! (`env`, `chain`, `profile`); sources that need the network (`sts`,
-//! `imds`, `uri`) or a command (`external`) run on first use, through the
+//! Deciding the source reads only the environment and the files (`env`,
+//! `chain`, `profile`, `ini`); sources that need the network (`sts`,
+//! `oidc`, `imds`, `uri`) or a command (`external`) run on first use, through the
 //! client's transport, and again shortly before their credentials expire.
 //! Every secret and token is a [`Secret`](crate::secret::Secret) from the
 //! moment it is read.
@@ -24,7 +30,9 @@ mod chain;
 mod env;
 mod external;
 mod imds;
+mod ini;
 mod key;
+mod oidc;
 mod plan;
 mod profile;
 mod remote;

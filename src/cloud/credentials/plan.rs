@@ -5,6 +5,7 @@ use url::Url;
 use super::external::run_external;
 use super::imds::Imds;
 use super::key::{Credentials, cred_error};
+use super::oidc::AssumeRoleWithOidc;
 use super::sts::AssumeRole;
 use super::uri::fetch_uri;
 use crate::cloud::error::CloudError;
@@ -19,6 +20,8 @@ pub(super) enum Plan {
         source: Box<Plan>,
         role: AssumeRole,
     },
+    /// STS AssumeRoleWithOIDC with the token a file holds.
+    Oidc(AssumeRoleWithOidc),
     Imds(Imds),
     Uri(Url),
     External(String),
@@ -51,6 +54,7 @@ impl Plan {
                     let source = source.fetch(transport).await?;
                     role.fetch(transport, &source).await
                 }
+                Plan::Oidc(oidc) => oidc.fetch(transport).await,
                 Plan::Imds(imds) => imds.fetch(transport).await,
                 Plan::Uri(url) => fetch_uri(transport, url).await,
                 Plan::External(command) => run_external(command).await,

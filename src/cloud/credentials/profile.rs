@@ -2,7 +2,7 @@
 //!
 //! The profile comes from `--profile`, then `ALIBABA_CLOUD_PROFILE`, then
 //! the file's `current`; modes `AK`, `StsToken`, `RamRoleArn`,
-//! `ChainableRamRoleArn`, `EcsRamRole`, `CredentialsURI` and `External`
+//! `ChainableRamRoleArn`, `EcsRamRole`, `OIDC`, `CredentialsURI` and `External`
 //! become plans, the other modes an error that says so. A profile without
 //! `mode` gets the one its fields name, as the CLI's `AutoModeRecognition`
 //! does: taking it as AK would drop an STS profile's token.
@@ -10,16 +10,15 @@
 use std::path::PathBuf;
 
 use serde::Deserialize;
-use url::Url;
 
 use super::env::{ChainOptions, ENV_PROFILE};
 use super::imds::Imds;
 use super::key::{Credentials, cred_error};
+use super::oidc::{AssumeRoleWithOidc, OidcSettings};
 use super::plan::{Plan, Resolved};
-use super::sts::{AssumeRole, DEFAULT_STS_URL};
+use super::sts::{AssumeRole, sts_url};
 use super::uri::parse_source_url;
 use crate::cloud::error::CloudError;
-use crate::protocol::endpoint::parse_endpoint;
 use crate::secret::Secret;
 
 /// `~/.aliyun/config.json` (CLI `config/configuration.go`).
@@ -261,6 +260,33 @@ impl FoundProfile {
                 role: Some(p.ram_role_name.clone()).filter(|r| !r.is_empty()),
                 v1_fallback: !opts.env.is_true("ALIBABA_CLOUD_IMDSV1_DISABLED"),
             })),
+            "oidc" => {
+                for (key, value) in [
+                    ("ram_role_arn", &p.ram_role_arn),
+                    ("oidc_provider_arn", &p.oidc_provider_arn),
+                    ("oidc_token_file", &p.oidc_token_file),
+                ] {
+                    if value.trim().is_empty() {
+                        return Err(self.bad(
+                            p,
+                            format!("mode OIDC without {key}"),
+                            &format!("Set {key}."),
+                        ));
+                    }
+                }
+                Ok(Plan::Oidc(AssumeRoleWithOidc::new(
+                    opts,
+                    &OidcSettings {
+                        role_arn: &p.ram_role_arn,
+                        provider_arn: &p.oidc_provider_arn,
+                        token_file: &p.oidc_token_file,
+                        session_name: &p.ram_session_name,
+                        policy: "",
+                        sts_endpoint: &p.sts_endpoint,
+                        sts_region: &p.sts_region,
+                    },
+                )?))
+            }
             "credentialsuri" => {
                 if p.credentials_uri.is_empty() {
                     return Err(self.bad(
@@ -288,7 +314,7 @@ impl FoundProfile {
                 p,
                 format!("mode `{}` is not supported by shipcheck", p.mode),
                 "Supported modes: AK, StsToken, RamRoleArn, ChainableRamRoleArn, EcsRamRole, \
-                 CredentialsURI, External. Use environment variables or another profile.",
+                 OIDC, CredentialsURI, External. Use environment variables or another profile.",
             )),
         }
     }
@@ -335,7 +361,7 @@ impl FoundProfile {
             ));
         }
         let role = AssumeRole {
-            sts_url: sts_url(opts, p)?,
+            sts_url: sts_url(opts, &p.sts_endpoint, &p.sts_region)?,
             role_arn: p.ram_role_arn.trim().to_owned(),
             session_name: Some(p.ram_session_name.clone())
                 .filter(|s| !s.is_empty())
@@ -364,37 +390,6 @@ impl FoundProfile {
             ),
             help,
         )
-    }
-}
-
-/// STS's URL: the test override, `ALIBABA_CLOUD_STS_ENDPOINT`, the profile's
-/// `sts_endpoint`, a regional one from `sts_region`/`ALIBABA_CLOUD_STS_REGION`,
-/// else the global endpoint.
-fn sts_url(opts: &ChainOptions, p: &Profile) -> Result<Url, CloudError> {
-    if let Some(url) = &opts.sts_url {
-        return Ok(url.clone());
-    }
-    let endpoint = opts
-        .env
-        .get("ALIBABA_CLOUD_STS_ENDPOINT")
-        .map(str::to_owned)
-        .or_else(|| Some(p.sts_endpoint.clone()).filter(|s| !s.is_empty()));
-    let endpoint = endpoint.or_else(|| {
-        let region = opts
-            .env
-            .get("ALIBABA_CLOUD_STS_REGION")
-            .map(str::to_owned)
-            .or_else(|| Some(p.sts_region.clone()).filter(|s| !s.is_empty()))?;
-        let vpc = if opts.env.is_true("ALIBABA_CLOUD_VPC_ENDPOINT_ENABLED") {
-            "-vpc"
-        } else {
-            ""
-        };
-        Some(format!("sts{vpc}.{region}.aliyuncs.com"))
-    });
-    match endpoint {
-        Some(e) => Ok(parse_endpoint(&e)?),
-        None => Ok(Url::parse(DEFAULT_STS_URL).expect("constant URL")),
     }
 }
 
@@ -460,18 +455,22 @@ mod tests {
         };
         let o = opts(&[]);
         assert_eq!(
-            sts_url(&o, &p).unwrap().as_str(),
+            sts_url(&o, &p.sts_endpoint, &p.sts_region)
+                .unwrap()
+                .as_str(),
             "https://sts.cn-shanghai.aliyuncs.com/"
         );
         let o = opts(&[("ALIBABA_CLOUD_VPC_ENDPOINT_ENABLED", "true")]);
         assert_eq!(
-            sts_url(&o, &p).unwrap().as_str(),
+            sts_url(&o, &p.sts_endpoint, &p.sts_region)
+                .unwrap()
+                .as_str(),
             "https://sts-vpc.cn-shanghai.aliyuncs.com/"
         );
         let o = opts(&[]);
         assert_eq!(
-            sts_url(&o, &Profile::default()).unwrap().as_str(),
-            DEFAULT_STS_URL
+            sts_url(&o, "", "").unwrap().as_str(),
+            "https://sts.aliyuncs.com/"
         );
     }
 }

@@ -6,20 +6,22 @@ use jiff::Timestamp;
 use serde::Deserialize;
 use url::Url;
 
+use super::env::ChainOptions;
 use super::key::{Credentials, cred_error};
 use super::remote::{RemoteCredentials, unreachable};
 use crate::cloud::error::CloudError;
 use crate::cloud::redact::Redactor;
 use crate::cloud::retry::{AttemptError, Stats, is_retryable};
 use crate::cloud::transport::{Answer, Outgoing, Transport};
+use crate::protocol::endpoint::parse_endpoint;
 use crate::protocol::request::{Method, RpcRequest, Stamp, new_nonce};
 use crate::protocol::sign::SignatureVersion;
 use crate::protocol::time::format_timestamp;
 
 /// STS's global endpoint.
-pub const DEFAULT_STS_URL: &str = "https://sts.aliyuncs.com/";
+const DEFAULT_STS_URL: &str = "https://sts.aliyuncs.com/";
 /// The STS API version.
-const STS_VERSION: &str = "2015-04-01";
+pub(super) const STS_VERSION: &str = "2015-04-01";
 
 const SOURCE: &str = "STS AssumeRole";
 
@@ -94,53 +96,108 @@ impl AssumeRole {
 
     /// The new credentials, or an error that says whose fault it is.
     fn judge(&self, answer: Answer, redactor: &Redactor) -> Result<Credentials, AttemptError> {
-        let status = answer.status;
-        if !answer.is_success() {
-            let envelope = answer.envelope.unwrap_or_default();
-            let code = redactor.apply(&envelope.code.unwrap_or_else(|| format!("HTTP {status}")));
-            let message = redactor.apply(envelope.message.as_deref().unwrap_or(""));
-            let help = if code.starts_with("NoPermission") || code.contains("Forbidden") {
-                "The source identity needs `sts:AssumeRole` on the role, and the role's trust \
-                 policy must allow it."
-            } else if code.contains("Signature") || code.contains("AccessKeyId") {
-                "The source access key of this profile is wrong."
-            } else {
-                "Check ram_role_arn and the source credentials of the profile."
-            };
-            let error = cred_error(
-                SOURCE,
-                format!(
-                    "AssumeRole {} failed: {code} (HTTP {status}): {message}{}",
-                    self.role_arn,
-                    envelope
-                        .request_id
-                        .map(|r| format!(" [request id {}]", redactor.apply(&r)))
-                        .unwrap_or_default()
-                ),
-                help,
-            );
-            return Err(AttemptError {
-                error,
-                retryable: is_retryable(&code, status),
-                retry_after: answer.retry_after,
-                throttled: code.contains("Throttling") || status == 429,
-            });
-        }
-        #[derive(Deserialize)]
-        struct AssumeRoleResponse {
-            #[serde(rename = "Credentials")]
-            credentials: RemoteCredentials,
-        }
-        let parsed: AssumeRoleResponse = serde_json::from_slice(&answer.body).map_err(|e| {
-            AttemptError::fatal(cred_error(
-                SOURCE,
-                format!("unreadable AssumeRole response: {e}"),
-                "Check the STS endpoint.",
-            ))
-        })?;
-        parsed
-            .credentials
-            .into_credentials(SOURCE, false)
-            .map_err(AttemptError::fatal)
+        read_answer(
+            SOURCE,
+            &format!("AssumeRole {}", self.role_arn),
+            answer,
+            redactor,
+            |code| {
+                if code.starts_with("NoPermission") || code.contains("Forbidden") {
+                    "The source identity needs `sts:AssumeRole` on the role, and the role's \
+                     trust policy must allow it."
+                } else if code.contains("Signature") || code.contains("AccessKeyId") {
+                    "The source access key of this profile is wrong."
+                } else {
+                    "Check ram_role_arn and the source credentials of the profile."
+                }
+            },
+        )
+    }
+}
+
+/// An STS answer read as new credentials, or as an error that says whose
+/// fault it is (`help` chooses the advice from the error code); `what` names
+/// the call in the message, e.g. `AssumeRole acs:ram::1:role/x`.
+pub(super) fn read_answer(
+    source: &str,
+    what: &str,
+    answer: Answer,
+    redactor: &Redactor,
+    help: impl Fn(&str) -> &'static str,
+) -> Result<Credentials, AttemptError> {
+    let status = answer.status;
+    if !answer.is_success() {
+        let envelope = answer.envelope.unwrap_or_default();
+        let code = redactor.apply(&envelope.code.unwrap_or_else(|| format!("HTTP {status}")));
+        let message = redactor.apply(envelope.message.as_deref().unwrap_or(""));
+        let error = cred_error(
+            source,
+            format!(
+                "{what} failed: {code} (HTTP {status}): {message}{}",
+                envelope
+                    .request_id
+                    .map(|r| format!(" [request id {}]", redactor.apply(&r)))
+                    .unwrap_or_default()
+            ),
+            help(&code),
+        );
+        return Err(AttemptError {
+            error,
+            retryable: is_retryable(&code, status),
+            retry_after: answer.retry_after,
+            throttled: code.contains("Throttling") || status == 429,
+        });
+    }
+    #[derive(Deserialize)]
+    struct StsResponse {
+        #[serde(rename = "Credentials")]
+        credentials: RemoteCredentials,
+    }
+    let parsed: StsResponse = serde_json::from_slice(&answer.body).map_err(|e| {
+        AttemptError::fatal(cred_error(
+            source,
+            format!("unreadable {what} response: {e}"),
+            "Check the STS endpoint.",
+        ))
+    })?;
+    parsed
+        .credentials
+        .into_credentials(source, false)
+        .map_err(AttemptError::fatal)
+}
+
+/// STS's URL: the test override, `ALIBABA_CLOUD_STS_ENDPOINT`, the source's
+/// own `endpoint`, a regional one from `ALIBABA_CLOUD_STS_REGION` or the
+/// source's `region` (`sts-vpc.` with `ALIBABA_CLOUD_VPC_ENDPOINT_ENABLED`),
+/// else the global endpoint.
+pub(super) fn sts_url(
+    opts: &ChainOptions,
+    endpoint: &str,
+    region: &str,
+) -> Result<Url, CloudError> {
+    if let Some(url) = &opts.sts_url {
+        return Ok(url.clone());
+    }
+    let endpoint = opts
+        .env
+        .get("ALIBABA_CLOUD_STS_ENDPOINT")
+        .map(str::to_owned)
+        .or_else(|| Some(endpoint.trim().to_owned()).filter(|s| !s.is_empty()));
+    let endpoint = endpoint.or_else(|| {
+        let region = opts
+            .env
+            .get("ALIBABA_CLOUD_STS_REGION")
+            .map(str::to_owned)
+            .or_else(|| Some(region.trim().to_owned()).filter(|s| !s.is_empty()))?;
+        let vpc = if opts.env.is_true("ALIBABA_CLOUD_VPC_ENDPOINT_ENABLED") {
+            "-vpc"
+        } else {
+            ""
+        };
+        Some(format!("sts{vpc}.{region}.aliyuncs.com"))
+    });
+    match endpoint {
+        Some(e) => Ok(parse_endpoint(&e)?),
+        None => Ok(Url::parse(DEFAULT_STS_URL).expect("constant URL")),
     }
 }

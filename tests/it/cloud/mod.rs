@@ -2,6 +2,7 @@
 
 mod credentials;
 mod errors;
+mod oidc_ini;
 mod paging;
 mod retries;
 mod secrets;
