@@ -57,11 +57,17 @@ pub async fn fetch_reporting(
     plan: &Plan,
     on_progress: &mut dyn FnMut(&FetchProgress),
 ) -> Observations {
+    // Each query on a task of its own, so its pages are parsed and gathered
+    // on whichever core is free, not all on the caller's.
     let mut running: FuturesUnordered<_> = plan
         .queries
         .iter()
         .enumerate()
-        .map(|(at, query)| async move { (at, run(client, query).await) })
+        .map(|(at, query)| {
+            let (client, query) = (client.clone(), query.clone());
+            let task = AbortOnDrop(tokio::spawn(async move { run(&client, &query).await }));
+            async move { (at, task.join().await) }
+        })
         .collect();
     let mut progress = FetchProgress {
         total: plan.queries.len(),
@@ -128,6 +134,27 @@ pub async fn fetch_reporting(
         }
     }
     observations
+}
+
+/// A spawned query that ends with the fetch: dropping the fetch (at the
+/// check's deadline, say) stops its queries rather than leaving them running.
+struct AbortOnDrop<T>(tokio::task::JoinHandle<T>);
+
+impl<T> AbortOnDrop<T> {
+    /// The task's result; a panic in it is the caller's panic.
+    async fn join(mut self) -> T {
+        match (&mut self.0).await {
+            Ok(value) => value,
+            Err(error) if error.is_panic() => std::panic::resume_unwind(error.into_panic()),
+            Err(error) => panic!("a fetch task was cancelled while awaited: {error}"),
+        }
+    }
+}
+
+impl<T> Drop for AbortOnDrop<T> {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
 }
 
 /// What a failed query leaves behind: its reason, and the error's whole
