@@ -12,6 +12,9 @@
 //! As each query ends, the caller is told how far the fetch has got
 //! ([`FetchProgress`]), so a terminal can show it; the records are still
 //! gathered in plan order, whatever order the queries end in.
+//!
+//! `--wait` keeps every query's latest answer ([`Answers`]) and [`refresh`]es
+//! only the queries whose answers can still change.
 
 use std::collections::{HashMap, HashSet};
 
@@ -31,6 +34,8 @@ use crate::protocol::Provider;
 enum Fetched {
     Files(Vec<FileInvocation>),
     Commands(Vec<CommandResult>),
+    /// The query failed: what it covers is unverified.
+    Failed(Gap),
 }
 
 /// How far a fetch has got, counted over the queries that have ended.
@@ -60,8 +65,7 @@ pub async fn fetch_reporting(
     plan: &Plan,
     on_progress: &mut dyn FnMut(&FetchProgress),
 ) -> Observations {
-    let mut results: Vec<Option<Result<Fetched, Gap>>> =
-        plan.queries.iter().map(|_| None).collect();
+    let mut results: Vec<Option<Fetched>> = plan.queries.iter().map(|_| None).collect();
     run_queries(client, &plan.queries, &mut results, on_progress).await;
     gather(
         results
@@ -74,7 +78,7 @@ pub async fn fetch_reporting(
 /// a poll asks again only what can still change.
 pub struct Answers {
     /// Per plan query: its latest answer, and when it was in.
-    latest: Vec<Option<(Result<Fetched, Gap>, Timestamp)>>,
+    latest: Vec<Option<(Fetched, Timestamp)>>,
 }
 
 impl Answers {
@@ -86,7 +90,7 @@ impl Answers {
     }
 
     /// The observations of every latest answer. Their `fetched_at` is when
-    /// the oldest of them was fetched: ages are never understated.
+    /// the oldest of them was fetched: the evidence is as old as that.
     pub fn observations(&self) -> Observations {
         let mut observations = gather(self.latest.iter().map(|answer| {
             answer
@@ -113,7 +117,7 @@ pub async fn refresh(
 ) {
     let asked: Vec<usize> = (0..plan.queries.len())
         .filter(|&at| match &answers.latest[at] {
-            None | Some((Err(_), _)) => true,
+            None | Some((Fetched::Failed(_), _)) => true,
             Some(_) => again(at),
         })
         .collect();
@@ -132,7 +136,7 @@ pub async fn refresh(
 async fn run_queries(
     client: &CloudClient,
     queries: &[Query],
-    results: &mut [Option<Result<Fetched, Gap>>],
+    results: &mut [Option<Fetched>],
     on_progress: &mut dyn FnMut(&FetchProgress),
 ) {
     // Each query on a task of its own, so its pages are parsed and gathered
@@ -158,12 +162,12 @@ async fn run_queries(
                 progress.records += summary.records;
                 progress.retries += summary.retries;
                 progress.throttled += summary.throttled;
-                Ok(fetched)
+                fetched
             }
             Err(error) => {
                 progress.failed += 1;
                 tracing::warn!(%query, %error, "query failed; what it covers is unverified");
-                Err(gap(query, &error))
+                Fetched::Failed(gap(query, &error))
             }
         });
         on_progress(&progress);
@@ -171,19 +175,13 @@ async fn run_queries(
 }
 
 /// The queries' records, each task once, in plan order, and their gaps.
-fn gather(results: impl Iterator<Item = Result<Fetched, Gap>>) -> Observations {
+fn gather(results: impl Iterator<Item = Fetched>) -> Observations {
     let mut observations = Observations::default();
     let mut seen_tasks: HashMap<(Provider, String, String), usize> = HashMap::new();
     let mut seen_runs = HashSet::new();
-    for result in results {
-        let fetched = match result {
-            Ok(fetched) => fetched,
-            Err(gap) => {
-                observations.gaps.push(gap);
-                continue;
-            }
-        };
+    for fetched in results {
         match fetched {
+            Fetched::Failed(gap) => observations.gaps.push(gap),
             Fetched::Files(files) => {
                 for file in files {
                     let key = (file.provider, file.region.clone(), file.invoke_id.clone());
