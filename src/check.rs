@@ -275,8 +275,20 @@ async fn check(
     let started = Instant::now();
     let deadline = options.wait.map(|wait| started + wait);
     let grace_ends = options.wait.map(|wait| started + options.grace.min(wait));
+    // While waiting, a poll asks again only the queries whose answers can
+    // still change; the others' answers are kept.
+    let mut answers = crate::fetch::Answers::new(&plan);
+    let mut again = vec![true; plan.queries.len()];
     let (mut report, mut exit, mut merged) = loop {
-        let merged = observe(connection, &expectations, &plan, options, &mut *progress).await;
+        let merged = observe(
+            connection,
+            &expectations,
+            &plan,
+            options,
+            (&mut answers, &again),
+            &mut *progress,
+        )
+        .await;
         let report = judge(&merged, connection.now());
         let exit = report.exit();
         let (Some(deadline), Some(grace_ends)) = (deadline, grace_ends) else {
@@ -303,6 +315,7 @@ async fn check(
             "waiting for deliveries"
         );
         progress.waiting(pending, left);
+        again = moving_queries(&plan, &expectations, &report);
         let mut nap = options.interval.min(left);
         if in_grace {
             nap = nap.min(grace_ends - now);
@@ -433,6 +446,45 @@ fn unlisted(report: &Report) -> usize {
         .count()
 }
 
+/// Which of `plan`'s queries cover a declared delivery or command that is
+/// still pending or not listed yet: the ones a `--wait` poll asks again.
+fn moving_queries(plan: &Plan, expectations: &Expectations, report: &Report) -> Vec<bool> {
+    let moving = |findings: &[crate::report::model::Finding]| {
+        findings
+            .iter()
+            .any(|f| !f.is_waived() && (f.code.is_pending() || f.code.is_not_listed()))
+    };
+    let mut again = vec![false; plan.queries.len()];
+    if report.files.len() != expectations.files.len()
+        || report.commands.len() != expectations.commands.len()
+    {
+        // Not one report entry per declaration: ask everything again.
+        again.fill(true);
+        return again;
+    }
+    for (file, judged) in expectations.files.iter().zip(&report.files) {
+        for target in judged.targets.iter().filter(|t| moving(&t.findings)) {
+            for (at, query) in plan.queries.iter().enumerate() {
+                again[at] = again[at] || query.covers_file(file, &target.id);
+            }
+        }
+    }
+    for (command, judged) in expectations.commands.iter().zip(&report.commands) {
+        let targets = judged
+            .targets
+            .iter()
+            .filter(|t| moving(&t.findings))
+            .map(|t| Some(t.id.as_str()));
+        let whole = moving(&judged.findings).then_some(None);
+        for target in targets.chain(whole) {
+            for (at, query) in plan.queries.iter().enumerate() {
+                again[at] = again[at] || query.covers_command(command, target);
+            }
+        }
+    }
+    again
+}
+
 /// Whether something failed that waiting cannot change: any unwaived error
 /// but a pending one, and, within the grace period, a missing record.
 fn failed_for_good(report: &Report, in_grace: bool) -> bool {
@@ -506,9 +558,22 @@ async fn observe(
     expectations: &Expectations,
     plan: &Plan,
     options: &CheckOptions,
+    (answers, again): (&mut crate::fetch::Answers, &[bool]),
     progress: &mut dyn Progress,
 ) -> Merged {
     let live = match &connection.client {
+        Some(client) if options.wait.is_some() => {
+            crate::fetch::refresh(
+                client,
+                plan,
+                answers,
+                &|at| again[at],
+                &|| connection.now(),
+                &mut |fetched| progress.fetching(fetched),
+            )
+            .await;
+            Some(answers.observations())
+        }
         Some(client) => {
             let mut observations = crate::fetch::fetch_reporting(client, plan, &mut |fetched| {
                 progress.fetching(fetched);

@@ -12,6 +12,9 @@
 //! As each query ends, the caller is told how far the fetch has got
 //! ([`FetchProgress`]), so a terminal can show it; the records are still
 //! gathered in plan order, whatever order the queries end in.
+//!
+//! `--wait` keeps every query's latest answer ([`Answers`]) and [`refresh`]es
+//! only the queries whose answers can still change.
 
 use std::collections::{HashMap, HashSet};
 
@@ -20,14 +23,19 @@ use futures_util::stream::FuturesUnordered;
 use miette::Diagnostic as _;
 
 use crate::cloud::{CloudClient, CloudError, FetchSummary, InvocationFilter, SendFileFilter};
+use jiff::Timestamp;
+
 use crate::observe::{CommandResult, FileInvocation, Gap, GapReason, Observations};
 use crate::plan::{Plan, Query};
 use crate::protocol::Provider;
 
 /// What one query returned.
+#[derive(Clone)]
 enum Fetched {
     Files(Vec<FileInvocation>),
     Commands(Vec<CommandResult>),
+    /// The query failed: what it covers is unverified.
+    Failed(Gap),
 }
 
 /// How far a fetch has got, counted over the queries that have ended.
@@ -57,47 +65,123 @@ pub async fn fetch_reporting(
     plan: &Plan,
     on_progress: &mut dyn FnMut(&FetchProgress),
 ) -> Observations {
-    let mut running: FuturesUnordered<_> = plan
-        .queries
+    let mut results: Vec<Option<Fetched>> = plan.queries.iter().map(|_| None).collect();
+    run_queries(client, &plan.queries, &mut results, on_progress).await;
+    gather(
+        results
+            .into_iter()
+            .map(|result| result.expect("every query ends once")),
+    )
+}
+
+/// Every query's latest answer, kept between the polls of `--wait` so that
+/// a poll asks again only what can still change.
+pub struct Answers {
+    /// Per plan query: its latest answer, and when it was in.
+    latest: Vec<Option<(Fetched, Timestamp)>>,
+}
+
+impl Answers {
+    /// No answers yet: the first [`refresh`] asks every query.
+    pub fn new(plan: &Plan) -> Self {
+        Self {
+            latest: plan.queries.iter().map(|_| None).collect(),
+        }
+    }
+
+    /// The observations of every latest answer. Their `fetched_at` is when
+    /// the oldest of them was fetched: the evidence is as old as that.
+    pub fn observations(&self) -> Observations {
+        let mut observations = gather(self.latest.iter().map(|answer| {
+            answer
+                .as_ref()
+                .expect("refresh answered every query")
+                .0
+                .clone()
+        }));
+        observations.fetched_at = self.latest.iter().flatten().map(|(_, at)| *at).min();
+        observations
+    }
+}
+
+/// Runs the queries of `plan` that have no answer yet, failed last time, or
+/// that `again` selects (by index), and keeps their answers, stamped with
+/// `now()` once they are in.
+pub async fn refresh(
+    client: &CloudClient,
+    plan: &Plan,
+    answers: &mut Answers,
+    again: &dyn Fn(usize) -> bool,
+    now: &dyn Fn() -> Timestamp,
+    on_progress: &mut dyn FnMut(&FetchProgress),
+) {
+    let asked: Vec<usize> = (0..plan.queries.len())
+        .filter(|&at| match &answers.latest[at] {
+            None | Some((Fetched::Failed(_), _)) => true,
+            Some(_) => again(at),
+        })
+        .collect();
+    tracing::debug!(asked = asked.len(), of = plan.queries.len(), "polling");
+    let queries: Vec<Query> = asked.iter().map(|&at| plan.queries[at].clone()).collect();
+    let mut results: Vec<_> = queries.iter().map(|_| None).collect();
+    run_queries(client, &queries, &mut results, on_progress).await;
+    let asked_at = now();
+    for (at, result) in asked.into_iter().zip(results) {
+        answers.latest[at] = Some((result.expect("every query ends once"), asked_at));
+    }
+}
+
+/// Runs every query concurrently; `results[at]` gets query `at`'s
+/// records, or its gap.
+async fn run_queries(
+    client: &CloudClient,
+    queries: &[Query],
+    results: &mut [Option<Fetched>],
+    on_progress: &mut dyn FnMut(&FetchProgress),
+) {
+    // Each query on a task of its own, so its pages are parsed and gathered
+    // on whichever core is free, not all on the caller's.
+    let mut running: FuturesUnordered<_> = queries
         .iter()
         .enumerate()
-        .map(|(at, query)| async move { (at, run(client, query).await) })
+        .map(|(at, query)| {
+            let (client, query) = (client.clone(), query.clone());
+            let task = AbortOnDrop(tokio::spawn(async move { run(&client, &query).await }));
+            async move { (at, task.join().await) }
+        })
         .collect();
     let mut progress = FetchProgress {
-        total: plan.queries.len(),
+        total: queries.len(),
         ..FetchProgress::default()
     };
-    let mut results: Vec<Option<Result<Fetched, CloudError>>> =
-        plan.queries.iter().map(|_| None).collect();
     while let Some((at, result)) = running.next().await {
         progress.done += 1;
-        match &result {
-            Ok((_, summary)) => {
+        let query = &queries[at];
+        results[at] = Some(match result {
+            Ok((fetched, summary)) => {
                 progress.records += summary.records;
                 progress.retries += summary.retries;
                 progress.throttled += summary.throttled;
+                fetched
             }
-            Err(_) => progress.failed += 1,
-        }
+            Err(error) => {
+                progress.failed += 1;
+                tracing::warn!(%query, %error, "query failed; what it covers is unverified");
+                Fetched::Failed(gap(query, &error))
+            }
+        });
         on_progress(&progress);
-        results[at] = Some(result.map(|(fetched, _)| fetched));
     }
-    let results = results
-        .into_iter()
-        .map(|result| result.expect("every query ends once"));
+}
+
+/// The queries' records, each task once, in plan order, and their gaps.
+fn gather(results: impl Iterator<Item = Fetched>) -> Observations {
     let mut observations = Observations::default();
     let mut seen_tasks: HashMap<(Provider, String, String), usize> = HashMap::new();
     let mut seen_runs = HashSet::new();
-    for (query, result) in plan.queries.iter().zip(results) {
-        let fetched = match result {
-            Ok(fetched) => fetched,
-            Err(error) => {
-                tracing::warn!(%query, %error, "query failed; what it covers is unverified");
-                observations.gaps.push(gap(query, &error));
-                continue;
-            }
-        };
+    for fetched in results {
         match fetched {
+            Fetched::Failed(gap) => observations.gaps.push(gap),
             Fetched::Files(files) => {
                 for file in files {
                     let key = (file.provider, file.region.clone(), file.invoke_id.clone());
@@ -128,6 +212,27 @@ pub async fn fetch_reporting(
         }
     }
     observations
+}
+
+/// A spawned query that ends with the fetch: dropping the fetch (at the
+/// check's deadline, say) stops its queries rather than leaving them running.
+struct AbortOnDrop<T>(tokio::task::JoinHandle<T>);
+
+impl<T> AbortOnDrop<T> {
+    /// The task's result; a panic in it is the caller's panic.
+    async fn join(mut self) -> T {
+        match (&mut self.0).await {
+            Ok(value) => value,
+            Err(error) if error.is_panic() => std::panic::resume_unwind(error.into_panic()),
+            Err(error) => panic!("a fetch task was cancelled while awaited: {error}"),
+        }
+    }
+}
+
+impl<T> Drop for AbortOnDrop<T> {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
 }
 
 /// What a failed query leaves behind: its reason, and the error's whole

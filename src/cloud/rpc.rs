@@ -186,10 +186,9 @@ fn judge<T: Contract>(
     if answer.is_success() && error_code.is_none() {
         // A body without its action's wrapper is retried like a lost
         // answer, and then fails: it is never an empty page.
-        let value = serde_json::from_slice::<serde_json::Value>(&answer.body)
-            .map_err(|e| e.to_string())
-            .and_then(|body| T::check(&body).map(|()| body))
-            .and_then(|body| serde_json::from_value::<T>(body).map_err(|e| e.to_string()));
+        // One scan checks the shape, one parse builds the typed page.
+        let value = T::check(&answer.body)
+            .and_then(|()| serde_json::from_slice::<T>(&answer.body).map_err(|e| e.to_string()));
         return match value {
             Ok(value) => Ok(Reply {
                 value,

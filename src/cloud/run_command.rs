@@ -48,7 +48,9 @@ struct RunCommandResponse {
 }
 
 impl Contract for RunCommandResponse {
-    fn check(body: &serde_json::Value) -> Result<(), String> {
+    fn check(body: &[u8]) -> Result<(), String> {
+        // A one-off small answer: read whole.
+        let body: serde_json::Value = serde_json::from_slice(body).map_err(|e| e.to_string())?;
         match body.get("InvokeId") {
             Some(serde_json::Value::String(id)) if !id.is_empty() => Ok(()),
             _ => Err("no `InvokeId`".into()),

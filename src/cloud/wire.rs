@@ -30,51 +30,149 @@ use serde::de::{self, DeserializeOwned, Deserializer, IgnoredAny, MapAccess, Seq
 
 /// The documented structure a 2xx body of one action must have.
 pub trait Contract: DeserializeOwned {
-    /// `Err` names what is missing, for the malformed-response error.
-    fn check(body: &serde_json::Value) -> Result<(), String>;
+    /// Checks the raw body's shape; `Err` names what is missing, for the
+    /// malformed-response error. Runs before the typed parse, which would
+    /// read a missing wrapper as an empty list.
+    fn check(body: &[u8]) -> Result<(), String>;
 }
 
-/// `body.<outer>.<inner>` must be a list (a lone object counts as one).
-fn wrapped_list(
-    body: &serde_json::Value,
-    path: &str,
-    outer: &str,
-    inner: &str,
-) -> Result<(), String> {
-    let wrapper = body
-        .get(outer)
-        .ok_or_else(|| format!("no `{path}{outer}` wrapper"))?;
-    let serde_json::Value::Object(wrapper) = wrapper else {
-        return Err(format!(
-            "`{path}{outer}` is {}, not an object",
-            kind(wrapper)
-        ));
-    };
-    match wrapper.get(inner) {
-        Some(serde_json::Value::Array(_) | serde_json::Value::Object(_)) => Ok(()),
-        Some(other) => Err(format!(
-            "`{path}{outer}.{inner}` is {}, not a list",
-            kind(other)
-        )),
+/// The kinds of value along `path` in `body`: the body's own, then the value
+/// of each key in turn, as far as the keys exist. Nothing is built (every
+/// other value is skipped), so checking a page's shape costs a scan, not a
+/// second parse. Bytes that are not JSON are an error.
+pub(crate) fn kinds_along(body: &[u8], path: &[&str]) -> Result<Vec<&'static str>, String> {
+    let mut kinds = Vec::with_capacity(path.len() + 1);
+    let mut json = serde_json::Deserializer::from_slice(body);
+    de::DeserializeSeed::deserialize(
+        PathProbe {
+            path,
+            kinds: &mut kinds,
+        },
+        &mut json,
+    )
+    .and_then(|()| json.end())
+    .map_err(|e| e.to_string())?;
+    Ok(kinds)
+}
+
+/// Records the kind of a value, and descends into the key `path[0]`.
+struct PathProbe<'a, 'p> {
+    path: &'p [&'p str],
+    kinds: &'a mut Vec<&'static str>,
+}
+
+impl<'de> de::DeserializeSeed<'de> for PathProbe<'_, '_> {
+    type Value = ();
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for PathProbe<'_, '_> {
+    type Value = ();
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("any JSON value")
+    }
+    fn visit_unit<E: de::Error>(self) -> Result<(), E> {
+        self.kinds.push("null");
+        Ok(())
+    }
+    fn visit_none<E: de::Error>(self) -> Result<(), E> {
+        self.visit_unit()
+    }
+    fn visit_bool<E: de::Error>(self, _: bool) -> Result<(), E> {
+        self.kinds.push("a boolean");
+        Ok(())
+    }
+    fn visit_i64<E: de::Error>(self, _: i64) -> Result<(), E> {
+        self.kinds.push("a number");
+        Ok(())
+    }
+    fn visit_u64<E: de::Error>(self, _: u64) -> Result<(), E> {
+        self.kinds.push("a number");
+        Ok(())
+    }
+    fn visit_f64<E: de::Error>(self, _: f64) -> Result<(), E> {
+        self.kinds.push("a number");
+        Ok(())
+    }
+    fn visit_str<E: de::Error>(self, _: &str) -> Result<(), E> {
+        self.kinds.push("a string");
+        Ok(())
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        self.kinds.push("a list");
+        while seq.next_element::<IgnoredAny>()?.is_some() {}
+        Ok(())
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        self.kinds.push("an object");
+        let mut descended = false;
+        let (wanted, rest) = match self.path.split_first() {
+            Some((wanted, rest)) => (Some(*wanted), rest),
+            None => (None, self.path),
+        };
+        while let Some(is_wanted) = map.next_key_seed(KeyIs(wanted))? {
+            match is_wanted {
+                // Only the first of duplicate keys: the typed parse refuses
+                // a duplicate field anyway.
+                true if !descended => {
+                    descended = true;
+                    map.next_value_seed(PathProbe {
+                        path: rest,
+                        kinds: &mut *self.kinds,
+                    })?;
+                }
+                _ => {
+                    map.next_value::<IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Whether a map key is `Some(wanted)`, compared without copying the key.
+struct KeyIs<'p>(Option<&'p str>);
+
+impl<'de> de::DeserializeSeed<'de> for KeyIs<'_> {
+    type Value = bool;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<bool, D::Error> {
+        d.deserialize_str(self)
+    }
+}
+
+impl<'de> Visitor<'de> for KeyIs<'_> {
+    type Value = bool;
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a key")
+    }
+    fn visit_str<E: de::Error>(self, key: &str) -> Result<bool, E> {
+        Ok(self.0 == Some(key))
+    }
+}
+
+/// The body (`kinds[0]`) must be an object.
+fn object(kinds: &[&str]) -> Result<(), String> {
+    match kinds.first() {
+        Some(&"an object") => Ok(()),
+        Some(other) => Err(format!("the body is {other}, not an object")),
+        None => Err("the body is empty".into()),
+    }
+}
+
+/// `<outer>.<inner>` must be a list (a lone object counts as one); `kinds`
+/// are the kinds of `outer` and `inner`, as far as they exist.
+fn wrapped_list(kinds: &[&str], path: &str, outer: &str, inner: &str) -> Result<(), String> {
+    match kinds.first() {
+        Some(&"an object") => {}
+        Some(other) => return Err(format!("`{path}{outer}` is {other}, not an object")),
+        None => return Err(format!("no `{path}{outer}` wrapper")),
+    }
+    match kinds.get(1) {
+        Some(&("a list" | "an object")) => Ok(()),
+        Some(other) => Err(format!("`{path}{outer}.{inner}` is {other}, not a list")),
         None => Err(format!("no `{path}{outer}.{inner}` list")),
-    }
-}
-
-fn object(body: &serde_json::Value) -> Result<(), String> {
-    match body {
-        serde_json::Value::Object(_) => Ok(()),
-        other => Err(format!("the body is {}, not an object", kind(other))),
-    }
-}
-
-fn kind(value: &serde_json::Value) -> &'static str {
-    match value {
-        serde_json::Value::Null => "null",
-        serde_json::Value::Bool(_) => "a boolean",
-        serde_json::Value::Number(_) => "a number",
-        serde_json::Value::String(_) => "a string",
-        serde_json::Value::Array(_) => "a list",
-        serde_json::Value::Object(_) => "an object",
     }
 }
 
@@ -83,31 +181,42 @@ impl Contract for SendFileResultsResponse {
     /// not required here: page mode refuses a page without `TotalCount`
     /// itself, and a page without `NextToken` looks like a last page, which
     /// only an end-of-listing check can question.
-    fn check(body: &serde_json::Value) -> Result<(), String> {
-        object(body)?;
-        wrapped_list(body, "", "Invocations", "Invocation")
+    fn check(body: &[u8]) -> Result<(), String> {
+        let kinds = kinds_along(body, &["Invocations", "Invocation"])?;
+        object(&kinds)?;
+        wrapped_list(&kinds[1..], "", "Invocations", "Invocation")
     }
 }
 
 impl Contract for InstancesResponse {
     /// `Instances.Instance[]`, paging fields beside it.
-    fn check(body: &serde_json::Value) -> Result<(), String> {
-        object(body)?;
-        wrapped_list(body, "", "Instances", "Instance")
+    fn check(body: &[u8]) -> Result<(), String> {
+        let kinds = kinds_along(body, &["Instances", "Instance"])?;
+        object(&kinds)?;
+        wrapped_list(&kinds[1..], "", "Instances", "Instance")
     }
 }
 
 impl Contract for InvocationResultsResponse {
     /// `Invocation.InvocationResults.InvocationResult[]` (the paging fields
     /// sit inside `Invocation`).
-    fn check(body: &serde_json::Value) -> Result<(), String> {
-        object(body)?;
-        let page = match body.get("Invocation") {
-            Some(page @ serde_json::Value::Object(_)) => page,
-            Some(other) => return Err(format!("`Invocation` is {}, not an object", kind(other))),
+    fn check(body: &[u8]) -> Result<(), String> {
+        let kinds = kinds_along(
+            body,
+            &["Invocation", "InvocationResults", "InvocationResult"],
+        )?;
+        object(&kinds)?;
+        match kinds.get(1) {
+            Some(&"an object") => {}
+            Some(other) => return Err(format!("`Invocation` is {other}, not an object")),
             None => return Err("no `Invocation` object".into()),
-        };
-        wrapped_list(page, "Invocation.", "InvocationResults", "InvocationResult")
+        }
+        wrapped_list(
+            &kinds[2..],
+            "Invocation.",
+            "InvocationResults",
+            "InvocationResult",
+        )
     }
 }
 
@@ -191,21 +300,36 @@ impl<T: DeserializeOwned> LenientList<T> {
 
 impl<'de, T: DeserializeOwned> Deserialize<'de> for LenientList<T> {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        // Buffer once: a lone object must be handed to T's own deserializer.
-        let value = serde_json::Value::deserialize(deserializer)?;
-        match value {
-            serde_json::Value::Null => Ok(Self(Vec::new())),
-            serde_json::Value::String(s) if s.trim().is_empty() => Ok(Self(Vec::new())),
-            serde_json::Value::Array(items) => items
-                .into_iter()
-                .map(|v| serde_json::from_value(v).map_err(de::Error::custom))
-                .collect::<Result<_, _>>()
-                .map(Self),
-            object @ serde_json::Value::Object(_) => serde_json::from_value(object)
-                .map(|one| Self(vec![one]))
-                .map_err(de::Error::custom),
-            other => Err(de::Error::custom(format!("expected a list, found {other}"))),
+        // Read in one pass, straight into `T`: a lone object is handed to
+        // T's own deserializer as the map it is.
+        struct ListVisitor<T>(PhantomData<T>);
+        impl<'de, T: DeserializeOwned> Visitor<'de> for ListVisitor<T> {
+            type Value = LenientList<T>;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a list, a lone object or null")
+            }
+            fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+                Ok(LenientList(Vec::new()))
+            }
+            fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
+                Ok(LenientList(Vec::new()))
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+                if v.trim().is_empty() {
+                    Ok(LenientList(Vec::new()))
+                } else {
+                    Err(E::invalid_type(de::Unexpected::Str(v), &self))
+                }
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Self::Value, A::Error> {
+                LenientList::<T>::visit_seq_items(seq).map(LenientList)
+            }
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
+                T::deserialize(de::value::MapAccessDeserializer::new(map))
+                    .map(|one| LenientList(vec![one]))
+            }
         }
+        deserializer.deserialize_any(ListVisitor(PhantomData))
     }
 }
 
@@ -626,7 +750,7 @@ mod tests {
 
     #[test]
     fn responses_without_their_documented_wrapper_break_the_contract() {
-        let ok = |body: &str| SendFileResultsResponse::check(&serde_json::from_str(body).unwrap());
+        let ok = |body: &str| SendFileResultsResponse::check(body.as_bytes());
         assert_eq!(
             ok(r#"{"TotalCount": 0, "Invocations": {"Invocation": []}}"#),
             Ok(())
@@ -647,8 +771,7 @@ mod tests {
         ] {
             assert!(ok(bad).is_err(), "{bad}");
         }
-        let results =
-            |body: &str| InvocationResultsResponse::check(&serde_json::from_str(body).unwrap());
+        let results = |body: &str| InvocationResultsResponse::check(body.as_bytes());
         assert_eq!(
             results(
                 r#"{"Invocation": {"TotalCount": 0, "InvocationResults": {"InvocationResult": []}}}"#

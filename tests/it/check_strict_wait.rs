@@ -208,3 +208,38 @@ async fn wait_calls_a_delivery_that_never_appears_missing_after_the_grace_period
     .unwrap();
     assert_eq!(output.status.code(), Some(1));
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn wait_polls_again_only_the_listing_that_can_still_change() {
+    let config = SimConfig::from_state_file(&data("check/wait_polls/state.yaml"))
+        .unwrap()
+        .with_key(KEY_ID, Secret::new(SECRET));
+    let server = shipcheck::sim::start(config).await.unwrap();
+    let url = server.url();
+    let output = tokio::task::spawn_blocking(move || {
+        shipcheck()
+            .env("ALIBABA_CLOUD_ACCESS_KEY_ID", KEY_ID)
+            .env("ALIBABA_CLOUD_ACCESS_KEY_SECRET", SECRET)
+            .env("RUST_LOG", "shipcheck::fetch=debug")
+            .current_dir(data("check/wait_polls"))
+            .args(["check", "manifest.yaml", "--endpoint", &url])
+            .args(["--wait", "60s", "--interval", "200ms", "--grace", "2s"])
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stdout}\n{stderr}");
+    assert!(stdout.contains("not-delivered"), "{stdout}");
+    // One listing per file on the first poll, then late.conf's alone.
+    let polls = stderr.lines().filter(|l| l.contains("polling")).count() as u64;
+    assert!(polls >= 3, "{polls} polls in 2 s at 200 ms:\n{stderr}");
+    assert!(
+        stderr.contains("asked=2 of=2") && stderr.contains("asked=1 of=2"),
+        "{stderr}"
+    );
+    let listings = server.stats().requests["ecs/DescribeSendFileResults"];
+    assert_eq!(listings, polls + 1, "{polls} polls:\n{stderr}");
+}
