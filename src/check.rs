@@ -306,6 +306,8 @@ async fn check(
         }
         let left = deadline.saturating_duration_since(now);
         if left.is_zero() {
+            let mut report = report;
+            report.wait_expired = true;
             break (report, Exit::Pending, merged);
         }
         let pending = report.summary().pending + unlisted;
@@ -343,10 +345,10 @@ async fn check(
         let groups = crate::probe::plan(&expectations);
         tracing::info!(runs = groups.len(), "probing disks");
         merged.observations.disk = Some(crate::probe::run(client, &groups, options.interval).await);
+        let wait_expired = report.wait_expired;
         report = judge(&merged, connection.now());
-        if exit != Exit::Pending {
-            exit = report.exit();
-        }
+        report.wait_expired = wait_expired;
+        exit = report.exit();
     }
     let fix = options
         .fix

@@ -94,6 +94,7 @@ pub fn evaluate(
         general,
         instance_sets: Vec::new(),
         fix: None,
+        wait_expired: false,
     };
     waivers::apply(expectations, &eval.locator, options.now, &mut report);
     report

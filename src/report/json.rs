@@ -43,6 +43,9 @@ struct Document<'a> {
     other_findings: Vec<JsonFinding<'a>>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     instance_sets: Vec<JsonInstanceSet<'a>>,
+    /// `--wait` ran out with something still moving (exit 4); absent otherwise.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    wait_expired: bool,
 }
 
 /// An instance set resolved when the check ran; absent when there were none.
@@ -222,6 +225,7 @@ pub fn render(report: &Report) -> String {
                 error: set.error.as_deref(),
             })
             .collect(),
+        wait_expired: report.wait_expired,
     };
     let mut text = serde_json::to_string_pretty(&document)
         .expect("the report types serialise to JSON infallibly");

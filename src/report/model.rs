@@ -397,6 +397,9 @@ pub struct Report {
     pub instance_sets: Vec<InstanceSetReport>,
     /// The fix written by `--fix-script` / `--fix-plan`, when one was.
     pub fix: Option<FixNote>,
+    /// `--wait` ran out with something still moving: exit 4 (kept in the
+    /// JSON report, so `shipcheck report` gives the same code).
+    pub wait_expired: bool,
 }
 
 /// Where the fix for this report's drift was written.
@@ -509,9 +512,12 @@ impl Report {
     ///
     /// Drift wins over pending: a terminal failure is final, so `--wait`
     /// fails fast on it. A report with nothing drifted but something pending
-    /// could not be verified (3); the orchestration turns that into 4 when a
-    /// `--wait` deadline passed.
+    /// could not be verified (3); 4 when a `--wait` deadline passed with
+    /// something still moving (`wait_expired`).
     pub fn exit(&self) -> Exit {
+        if self.wait_expired {
+            return Exit::Pending;
+        }
         match self.verdict() {
             Verdict::Pass => Exit::Ok,
             Verdict::Drift => Exit::Drift,

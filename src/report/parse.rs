@@ -39,6 +39,8 @@ struct Document {
     narrowed: Option<JsonNarrowed>,
     #[serde(default)]
     instance_sets: Vec<JsonInstanceSet>,
+    #[serde(default)]
+    wait_expired: bool,
 }
 
 #[derive(Deserialize)]
@@ -242,6 +244,7 @@ pub fn from_json(text: &str, manifest: &dyn Fn(&str) -> Option<String>) -> Resul
             .collect(),
         // The paths a fix was written to belong to that run, not the report.
         fix: None,
+        wait_expired: document.wait_expired,
     })
 }
 

@@ -350,3 +350,32 @@ fn demo_report_in_every_format_matches_its_golden_file() {
         });
     }
 }
+
+#[test]
+fn a_saved_report_of_an_expired_wait_renders_again_with_exit_4() {
+    let dir = tempfile::tempdir().unwrap();
+    let saved = dir.path().join("report.json");
+    shipcheck()
+        .current_dir(data("check/wait"))
+        .args([
+            "check",
+            "manifest.yaml",
+            "--simulate",
+            "stays-running.yaml",
+            "--wait",
+            "1s",
+            "--interval",
+            "200ms",
+            "--report",
+        ])
+        .arg(format!("json={}", saved.display()))
+        .assert()
+        .code(4);
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&saved).unwrap()).unwrap();
+    assert_eq!(json["wait_expired"], true, "{json}");
+    shipcheck()
+        .args(["report", saved.to_str().unwrap(), "--format", "markdown"])
+        .assert()
+        .code(4);
+}
