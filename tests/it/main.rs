@@ -38,6 +38,8 @@ mod fleets;
 #[cfg(feature = "sim")]
 mod hostile_listings;
 mod hostile_manifests;
+#[cfg(feature = "sim")]
+mod human_groups;
 mod layout;
 mod manifest_invalid;
 #[cfg(feature = "sim")]
