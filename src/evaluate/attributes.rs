@@ -7,17 +7,20 @@
 //! (the documented API always echoes mode, owner, group and overwrite), and
 //! never reported as drift.
 
+use std::cell::RefCell;
+use std::collections::HashMap;
 use std::fmt::Display;
 use std::time::Duration;
 
 use jiff::Timestamp;
 
-use crate::expect::{Attr, FileExpectation};
+use crate::expect::{Attr, ExpectedContent, FileExpectation};
 use crate::findings::FindingCode;
 use crate::mode::FileMode;
 use crate::observe::{FileInvocation, GapReason};
 use crate::report::model::Finding;
 
+use super::content::ContentDrift;
 use super::{Evaluator, FindingBuilder};
 
 /// One declared file's effective delivery on one target: what every rule reads.
@@ -32,6 +35,58 @@ pub(super) struct Delivered<'a> {
     pub invocation: &'a FileInvocation,
     /// When it finished on the target.
     pub finished: Option<Timestamp>,
+    /// The file's content verdicts so far, one per task.
+    pub contents: &'a ContentVerdicts,
+}
+
+/// How a task's echoed content compares with one file's declaration.
+///
+/// Every target of a task carries the same content, so it is decoded and
+/// compared once per (file, task), not once per target: at 50 targets a
+/// task, that is most of the evaluation's work.
+#[derive(Default)]
+pub(super) struct ContentVerdicts {
+    /// Keyed by the task's record (its address: records are not copied
+    /// during an evaluation).
+    by_task: RefCell<HashMap<*const FileInvocation, ContentVerdict>>,
+}
+
+#[derive(Clone)]
+enum ContentVerdict {
+    Matches,
+    /// The record has no `Content`.
+    Missing,
+    /// `Base64` content that does not decode.
+    Undecodable,
+    Differs(ContentDrift),
+}
+
+impl ContentVerdicts {
+    fn get(
+        &self,
+        declared: &ExpectedContent,
+        invocation: &FileInvocation,
+        sensitive: bool,
+    ) -> ContentVerdict {
+        let key: *const FileInvocation = invocation;
+        if let Some(known) = self.by_task.borrow().get(&key) {
+            return known.clone();
+        }
+        let verdict = if invocation.content.is_none() {
+            ContentVerdict::Missing
+        } else if invocation.content_type == crate::observe::ContentType::Base64
+            && invocation.decoded_content().is_err()
+        {
+            ContentVerdict::Undecodable
+        } else {
+            match super::content::compare(declared, invocation, sensitive) {
+                Some(drift) => ContentVerdict::Differs(drift),
+                None => ContentVerdict::Matches,
+            }
+        };
+        self.by_task.borrow_mut().insert(key, verdict.clone());
+        verdict
+    }
 }
 
 /// A rule judges one attribute: `None` when it holds.
@@ -92,18 +147,20 @@ fn overwrite(d: &Delivered<'_>) -> Option<Finding> {
 
 fn content(d: &Delivered<'_>) -> Option<Finding> {
     let declared = d.file.content.as_ref()?;
-    if d.invocation.content.is_none() {
-        return Some(d.missing("Content", "content"));
-    }
-    if d.invocation.content_type == crate::observe::ContentType::Base64
-        && d.invocation.decoded_content().is_err()
+    let drift = match d
+        .contents
+        .get(&declared.value, d.invocation, d.file.sensitive)
     {
-        return Some(d.invalid(
-            "content",
-            "the API returned Base64 content that does not decode".to_owned(),
-        ));
-    }
-    let drift = super::content::compare(&declared.value, d.invocation, d.file.sensitive)?;
+        ContentVerdict::Matches => return None,
+        ContentVerdict::Missing => return Some(d.missing("Content", "content")),
+        ContentVerdict::Undecodable => {
+            return Some(d.invalid(
+                "content",
+                "the API returned Base64 content that does not decode".to_owned(),
+            ));
+        }
+        ContentVerdict::Differs(drift) => drift,
+    };
     Some(
         d.finding(FindingCode::ContentMismatch, declared)
             .message(format!(

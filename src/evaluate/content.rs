@@ -22,6 +22,7 @@ use crate::report::model::Detail;
 const CONTEXT_LINES: usize = 3;
 
 /// A content drift, ready to report.
+#[derive(Clone)]
 pub(super) struct ContentDrift {
     /// Appended to the finding's message (which reading was compared).
     pub note: String,

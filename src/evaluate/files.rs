@@ -15,7 +15,7 @@ use crate::observe::{FileInvocation, FileTarget, GapReason, TargetStatus};
 use crate::protocol::Provider;
 use crate::report::model::{Detail, FileReport, Finding, Location, TargetReport};
 
-use super::attributes::{self, Delivered};
+use super::attributes::{self, ContentVerdicts, Delivered};
 use super::{Evaluator, FindingBuilder, normalize_dir, normalize_path};
 
 /// A declared file's identity in the observations.
@@ -109,6 +109,7 @@ pub(super) fn evaluate(
             && since.is_none_or(|since| invocation.created.is_some_and(|at| at >= since))
     };
     let path = normalize_path(&file.target_dir.value, &file.name.value);
+    let contents = ContentVerdicts::default();
     let mut targets: Vec<TargetReport> = file
         .targets
         .iter()
@@ -117,7 +118,16 @@ pub(super) fn evaluate(
                 .and_then(|targets| targets.get(target.id.as_str()))
                 .map(|attempts| attempts.iter().filter(pinned).collect())
                 .unwrap_or_default();
-            let mut report = judge(eval, file, &path, target, &attempts, observed.is_some());
+            let seen_elsewhere = observed.is_some();
+            let mut report = judge(
+                eval,
+                file,
+                &path,
+                target,
+                &attempts,
+                seen_elsewhere,
+                &contents,
+            );
             report
                 .findings
                 .extend(super::disk::judge(eval, file, target));
@@ -152,6 +162,7 @@ fn judge(
     target: &TargetRef,
     attempts: &[&Attempt<'_>],
     file_seen_elsewhere: bool,
+    contents: &ContentVerdicts,
 ) -> TargetReport {
     let noun = file.provider.target_noun();
     let id = target.id.as_str();
@@ -317,6 +328,7 @@ fn judge(
         target: id,
         invocation: success.invocation,
         finished: success.when(),
+        contents,
     }));
     report
 }

@@ -1083,3 +1083,35 @@ fn unverified_is_never_waived() {
     assert!(report.findings().all(|f| !f.is_waived()));
     assert_eq!(report.exit(), Exit::Unverified);
 }
+
+/// A task's content is compared once per file, but judged per target: each
+/// target of the drifted task has its own finding, and a target whose
+/// latest delivery is another task gets that task's verdict.
+#[test]
+fn content_is_judged_per_task_and_reported_per_target() {
+    let exp = only_nginx();
+    let mut drifted = nginx_delivery("f-1", vec![ok("i-web1"), ok("i-web2")]);
+    drifted.content = Some("worker_processes 4;\n".into());
+    let report = run(&exp, vec![drifted.clone()]);
+    assert_eq!(
+        codes(&report),
+        [
+            ("content-mismatch".to_owned(), Some("i-web1".to_owned())),
+            ("content-mismatch".to_owned(), Some("i-web2".to_owned())),
+        ]
+    );
+    let findings: Vec<&Finding> = report.findings().collect();
+    let (web1, web2) = (findings[0], findings[1]);
+    assert!(matches!(web1.detail, Some(Detail::Diff(_))));
+    assert_eq!(web1.detail, web2.detail);
+    assert_mentions(&web1.message, "i-web1");
+    assert_mentions(&web2.message, "i-web2");
+
+    let fixed = nginx_delivery(
+        "f-2",
+        vec![target("i-web2", "Success", "2026-11-21T09:00:00Z", None)],
+    );
+    let report = run(&exp, vec![drifted, fixed]);
+    let web1 = sole(&report, "content-mismatch", "i-web1");
+    assert_mentions(&web1.message, "task f-1");
+}

@@ -1,7 +1,16 @@
 //! The report for people: miette diagnostics labelled on the manifest line
 //! that declared each expectation, grouped per file and per target, with
 //! diffs, ending with one summary line. Fits 80 columns.
+//!
+//! At fleet scale one drifted task gives the same finding on each of its
+//! targets, so targets whose findings say the same thing (same codes,
+//! task, declared and observed values; only the id differs) share one
+//! block that lists their ids, and only the first [`MAX_BLOCKS`] blocks are
+//! drawn: the rest is counted, and the machine formats keep every finding.
+//! That also draws each manifest snippet once per block, not per finding.
 
+use std::cell::Cell;
+use std::collections::HashMap;
 use std::fmt::{self, Write as _};
 
 use miette::{Diagnostic, GraphicalReportHandler, GraphicalTheme, LabeledSpan, SourceCode};
@@ -38,6 +47,10 @@ impl Default for HumanOptions {
 const LIST_PASSING: usize = 8;
 /// Indentation of a target's diagnostics under its file.
 const INDENT: &str = "  ";
+/// Blocks of findings drawn before the rest are only counted.
+pub const MAX_BLOCKS: usize = 50;
+/// Unverified findings listed by reason before the rest are only counted.
+const LIST_UNVERIFIED: usize = 50;
 
 pub fn render(report: &Report, options: &HumanOptions) -> String {
     // Names, ids, messages and diffs come from the manifest and the API:
@@ -64,10 +77,13 @@ fn render_with(report: &Report, options: &HumanOptions) -> String {
     if !general.is_empty() {
         let _ = writeln!(out, "{}", printer.heading("other findings"));
         for finding in general {
-            printer.finding(&mut out, finding);
+            if printer.take_block(1) {
+                printer.finding(&mut out, finding);
+            }
         }
         out.push('\n');
     }
+    printer.untold(&mut out);
     if !options.quiet {
         printer.waived(&mut out);
     }
@@ -130,6 +146,83 @@ struct Printer<'a> {
     report: &'a Report,
     options: &'a HumanOptions,
     handler: GraphicalReportHandler,
+    /// Blocks drawn so far.
+    blocks: Cell<usize>,
+    /// Findings and blocks past [`MAX_BLOCKS`], only counted.
+    untold_findings: Cell<usize>,
+    untold_blocks: Cell<usize>,
+}
+
+/// Targets whose findings say the same thing, in report order.
+struct TargetGroup<'r> {
+    members: Vec<&'r TargetReport>,
+}
+
+impl<'r> TargetGroup<'r> {
+    /// Groups the targets by [`signature`], each group where its first
+    /// member was.
+    fn of(targets: impl Iterator<Item = &'r TargetReport>, noun: &str) -> Vec<Self> {
+        let mut groups: Vec<Self> = Vec::new();
+        let mut by_signature: HashMap<String, usize> = HashMap::new();
+        for target in targets {
+            let at = *by_signature
+                .entry(signature(target, noun))
+                .or_insert_with(|| {
+                    groups.push(Self {
+                        members: Vec::new(),
+                    });
+                    groups.len() - 1
+                });
+            groups[at].members.push(target);
+        }
+        groups
+    }
+
+    fn first(&self) -> &'r TargetReport {
+        self.members[0]
+    }
+
+    /// Unwaived findings in the whole group.
+    fn findings(&self) -> usize {
+        self.members.len() * unwaived(self.first()).count()
+    }
+}
+
+/// What a target's block would say with its id taken out: targets with
+/// equal signatures share a block.
+fn signature(target: &TargetReport, noun: &str) -> String {
+    let mut key = format!(
+        "{:?}\0{}\0{:?}",
+        target.outcome(),
+        target.declared,
+        target.invoke_id
+    );
+    for finding in unwaived(target) {
+        let _ = write!(
+            key,
+            "\0{}\0{:?}\0{}\0{}\0{:?}\0{:?}\0{:?}\0{:?}",
+            finding.code,
+            finding.location,
+            for_many(&finding.message, &target.id, noun, 2),
+            for_many(&finding.label, &target.id, noun, 2),
+            finding.expected,
+            finding.observed,
+            finding.detail,
+            finding.help,
+        );
+    }
+    key
+}
+
+/// `text` about one target `id` said of `n` of them: `instance i-1`
+/// becomes `50 instances`, a bare `i-1` `each instance`.
+fn for_many(text: &str, id: &str, noun: &str, n: usize) -> String {
+    text.replace(&format!("{noun} {id}"), &count(n, noun))
+        .replace(id, &format!("each {noun}"))
+}
+
+fn unwaived(target: &TargetReport) -> impl Iterator<Item = &Finding> {
+    target.findings.iter().filter(|f| !f.is_waived())
 }
 
 /// ANSI styles; only used when colour is on.
@@ -173,7 +266,41 @@ impl<'a> Printer<'a> {
             report,
             options,
             handler,
+            blocks: Cell::new(0),
+            untold_findings: Cell::new(0),
+            untold_blocks: Cell::new(0),
         }
+    }
+
+    /// Whether a block of `findings` findings is drawn; counts it either way.
+    fn take_block(&self, findings: usize) -> bool {
+        if self.blocks.get() < MAX_BLOCKS {
+            self.blocks.set(self.blocks.get() + 1);
+            return true;
+        }
+        self.untold_blocks.set(self.untold_blocks.get() + 1);
+        self.untold_findings
+            .set(self.untold_findings.get() + findings);
+        false
+    }
+
+    /// The line that counts what [`MAX_BLOCKS`] left out.
+    fn untold(&self, out: &mut String) {
+        let blocks = self.untold_blocks.get();
+        if blocks == 0 {
+            return;
+        }
+        let line = format!(
+            "… and {} more {} in {}; see --format json/sarif/junit for all",
+            self.untold_findings.get(),
+            if self.untold_findings.get() == 1 {
+                "finding"
+            } else {
+                "findings"
+            },
+            count(blocks, "group"),
+        );
+        let _ = writeln!(out, "{}\n", wrap(&line, self.options.width, "  "));
     }
 
     fn paint(&self, style: Style, text: &str) -> String {
@@ -259,8 +386,10 @@ impl<'a> Printer<'a> {
             self.heading(&format!("{} ({})", command.key.label(), command.region))
         );
         for finding in command.findings.iter().filter(|f| !f.is_waived()) {
-            self.finding(out, finding);
-            out.push('\n');
+            if self.take_block(1) {
+                self.finding(out, finding);
+                out.push('\n');
+            }
         }
         self.targets(out, &command.targets, "instance");
     }
@@ -284,33 +413,66 @@ impl<'a> Printer<'a> {
             );
             let _ = writeln!(out, "{}", wrap(&line, self.options.width, "      "));
         }
-        for target in targets.iter().filter(|t| t.outcome() != Outcome::Pass) {
-            let outcome = target.outcome();
-            let undeclared = if target.declared {
-                ""
-            } else {
-                " (not declared)"
-            };
-            let task = target
-                .invoke_id
-                .as_deref()
-                .map(|id| format!(", task {id}"))
-                .unwrap_or_default();
-            let line = format!(
-                "{INDENT}{} {noun} {}{undeclared}: {}{task}",
-                self.outcome_mark(outcome),
-                self.paint(Style::Bold, &target.id),
-                outcome.as_str(),
-            );
-            let _ = writeln!(out, "{}", wrap(&line, self.options.width, "      "));
-            for finding in target.findings.iter().filter(|f| !f.is_waived()) {
-                self.finding(out, finding);
+        let failing = targets.iter().filter(|t| t.outcome() != Outcome::Pass);
+        for group in TargetGroup::of(failing, noun) {
+            if self.take_block(group.findings()) {
+                self.target_group(out, &group, noun);
             }
-            out.push('\n');
         }
         if all_pass(targets) {
             out.push('\n');
         }
+    }
+
+    /// One block: the target (or how many, then their ids) and the findings.
+    fn target_group(&self, out: &mut String, group: &TargetGroup<'_>, noun: &str) {
+        let target = group.first();
+        let outcome = target.outcome();
+        let undeclared = if target.declared {
+            ""
+        } else {
+            " (not declared)"
+        };
+        let task = target
+            .invoke_id
+            .as_deref()
+            .map(|id| format!(", task {id}"))
+            .unwrap_or_default();
+        let many = group.members.len();
+        let who = if many == 1 {
+            format!("{noun} {}", self.paint(Style::Bold, &target.id))
+        } else {
+            count(many, noun)
+        };
+        let line = format!(
+            "{INDENT}{} {who}{undeclared}: {}{task}",
+            self.outcome_mark(outcome),
+            outcome.as_str(),
+        );
+        let _ = writeln!(out, "{}", wrap(&line, self.options.width, "      "));
+        if many > 1 {
+            // Separated by spaces only, so wrapping never splits an id.
+            let ids: Vec<String> = group
+                .members
+                .iter()
+                .map(|t| self.paint(Style::Bold, &t.id))
+                .collect();
+            let line = format!("{INDENT}    {}", ids.join(", "));
+            let _ = writeln!(out, "{}", wrap(&line, self.options.width, "      "));
+        }
+        for finding in unwaived(target) {
+            if many == 1 {
+                self.finding(out, finding);
+            } else {
+                let said_of_all = Finding {
+                    message: for_many(&finding.message, &target.id, noun, many),
+                    label: for_many(&finding.label, &target.id, noun, many),
+                    ..finding.clone()
+                };
+                self.finding(out, &said_of_all);
+            }
+        }
+        out.push('\n');
     }
 
     fn finding(&self, out: &mut String, finding: &Finding) {
@@ -413,11 +575,17 @@ impl<'a> Printer<'a> {
             "{}",
             self.heading(&format!("unverified ({total}), by reason"))
         );
+        let mut listed = 0;
         for (reason, findings) in by_reason {
             let _ = writeln!(out, "{INDENT}{} ({}):", reason.title(), reason.as_str());
-            for finding in findings {
+            let room = LIST_UNVERIFIED.saturating_sub(listed);
+            for finding in findings.iter().take(room) {
                 let line = format!("{INDENT}{INDENT}? {}", finding.message);
                 let _ = writeln!(out, "{}", wrap(&line, self.options.width, "      "));
+            }
+            listed += findings.len().min(room);
+            if findings.len() > room {
+                let _ = writeln!(out, "{INDENT}{INDENT}… and {} more", findings.len() - room);
             }
         }
         out.push('\n');

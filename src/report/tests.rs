@@ -592,3 +592,99 @@ fn an_injected_colour_code_is_shown_not_obeyed_even_with_colour_on() {
     );
     assert!(clean.contains('\x1b'));
 }
+
+/// `report`'s file `path` with `copies` more targets like `id`, each
+/// finding said of its own id; `vary` makes copy `n` say something else too.
+fn with_copies(
+    mut report: Report,
+    path: &str,
+    id: &str,
+    copies: usize,
+    vary: impl Fn(usize, &mut model::Finding),
+) -> Report {
+    let file = report.files.iter_mut().find(|f| f.path == path).unwrap();
+    let original = file.targets.iter().find(|t| t.id == id).unwrap().clone();
+    for n in 0..copies {
+        let copy_id = format!("i-fleet{n:03}");
+        let mut copy = original.clone();
+        copy.id.clone_from(&copy_id);
+        for finding in &mut copy.findings {
+            finding.message = finding.message.replace(id, &copy_id);
+            finding.label = finding.label.replace(id, &copy_id);
+            finding.target = Some(copy_id.clone());
+            vary(n, finding);
+        }
+        file.targets.push(copy);
+    }
+    report
+}
+
+#[test]
+fn human_output_says_a_finding_once_for_every_target_it_is_true_of() {
+    let report = with_copies(
+        report_for(&drift()),
+        "/etc/nginx/nginx.conf",
+        "i-web1",
+        3,
+        |_, _| {},
+    );
+    let out = human::render(&report, &HumanOptions::default());
+    assert!(
+        out.contains(
+            "✘ 4 instances: drift, task f-101\n      i-web1, i-fleet000, i-fleet001, i-fleet002\n"
+        ),
+        "{out}"
+    );
+    assert_eq!(out.matches("+worker_processes 8;").count(), 1, "{out}");
+    assert!(out.contains("on 4 instances"), "{out}");
+    assert!(!out.contains("instance i-fleet"), "{out}");
+    // Other targets keep their own blocks.
+    assert!(out.contains("✘ instance i-web3: drift"), "{out}");
+    assert!(!out.contains("more findings in"), "{out}");
+}
+
+#[test]
+fn human_output_draws_at_most_max_blocks_and_counts_the_rest() {
+    // 60 copies that each observed another content: 60 more blocks.
+    let heads = |out: &str| {
+        out.lines()
+            .filter(|l| {
+                ["  ✘ ", "  ? ", "  ! ", "  … "]
+                    .iter()
+                    .any(|m| l.starts_with(m))
+            })
+            .count()
+    };
+    // A block is a target group's (with its head line), or one finding on
+    // a command or the report as a whole.
+    let original = report_for(&drift());
+    let headless = original
+        .commands
+        .iter()
+        .flat_map(|c| &c.findings)
+        .chain(&original.general)
+        .filter(|f| !f.is_waived())
+        .count();
+    let blocks_before = heads(&human::render(&original, &HumanOptions::default())) + headless;
+    let report = with_copies(
+        report_for(&drift()),
+        "/etc/nginx/nginx.conf",
+        "i-web1",
+        60,
+        |n, finding| finding.message.push_str(&format!(" #{n}")),
+    );
+    let out = human::render(&report, &HumanOptions::default());
+    assert_eq!(heads(&out), human::MAX_BLOCKS, "{out}");
+    let untold = blocks_before + 60 - human::MAX_BLOCKS;
+    let last = out
+        .lines()
+        .find(|l| l.starts_with("… and "))
+        .unwrap_or_else(|| panic!("{out}"));
+    assert!(
+        last.ends_with(&format!(
+            " more findings in {untold} groups; see --format json/sarif/junit for all"
+        )),
+        "{last}"
+    );
+    assert!(out.lines().last().unwrap().starts_with("drift: "), "{out}");
+}

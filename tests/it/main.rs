@@ -39,6 +39,8 @@ mod fleets;
 mod hostile_listings;
 mod hostile_manifests;
 #[cfg(feature = "sim")]
+mod human_groups;
+#[cfg(feature = "sim")]
 mod import;
 mod layout;
 mod manifest_invalid;
