@@ -26,6 +26,31 @@ pub const SIM_STATE_V1: &str = include_str!("../schemas/sim-state.v1.schema.json
 /// `schemas/snapshot.v1.schema.json`, generated from `snapshot`.
 pub const SNAPSHOT_V1: &str = include_str!("../schemas/snapshot.v1.schema.json");
 
+/// Asserts that the schema committed at `path` (from the crate root) is
+/// `generated` and is what the binary embeds. A contract shipped at its
+/// path, not an insta snapshot, but rewritten the way snapshots are, with
+/// insta's variable (`INSTA_UPDATE=always cargo test --lib`); the next build
+/// embeds the new file and checks it.
+#[cfg(all(test, feature = "schema"))]
+pub(crate) fn assert_committed(path: &str, generated: &str, embedded: &str, regenerate: &str) {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(path);
+    let committed = std::fs::read_to_string(&path).unwrap_or_default();
+    let update = matches!(
+        std::env::var("INSTA_UPDATE").as_deref(),
+        Ok("always" | "1" | "force")
+    );
+    if update && committed != generated {
+        std::fs::write(&path, generated).unwrap();
+        return;
+    }
+    assert!(
+        committed == generated,
+        "{} is out of date with its types; regenerate it with {regenerate}",
+        path.display()
+    );
+    assert_eq!(embedded, committed, "the binary embeds {}", path.display());
+}
+
 /// The schema text for `kind`.
 pub fn for_kind(kind: SchemaKind) -> &'static str {
     match kind {

@@ -893,28 +893,13 @@ pub fn schema_json() -> String {
 mod tests {
     use super::*;
 
-    /// Like the manifest's: rewritten with `INSTA_UPDATE=always`.
     #[test]
     fn committed_snapshot_schema_is_in_sync_with_the_types() {
-        let generated = schema_json();
-        let path = concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/schemas/snapshot.v1.schema.json"
+        crate::schemas::assert_committed(
+            "schemas/snapshot.v1.schema.json",
+            &schema_json(),
+            crate::schemas::SNAPSHOT_V1,
+            "INSTA_UPDATE=always cargo test --lib snapshot",
         );
-        let committed = std::fs::read_to_string(path).unwrap_or_default();
-        let update = matches!(
-            std::env::var("INSTA_UPDATE").as_deref(),
-            Ok("always" | "1" | "force")
-        );
-        if update && committed != generated {
-            std::fs::write(path, &generated).unwrap();
-            return;
-        }
-        assert!(
-            committed == generated,
-            "schemas/snapshot.v1.schema.json is out of date with src/snapshot.rs; \
-             regenerate it with INSTA_UPDATE=always cargo test --features schema --lib snapshot"
-        );
-        assert_eq!(crate::schemas::SNAPSHOT_V1, committed);
     }
 }

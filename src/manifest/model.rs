@@ -362,34 +362,13 @@ fn drop_optional_null(value: &mut Json) {
 mod tests {
     use super::*;
 
-    /// The committed schema is what the model generates. It is a contract
-    /// shipped at its path, not an insta snapshot, but it is rewritten the
-    /// way snapshots are, with insta's variable: after changing the model,
-    /// `INSTA_UPDATE=always cargo test --lib schema_is_in_sync`.
     #[test]
     fn committed_schema_is_in_sync_with_the_model() {
-        let generated = schema_json();
-        let path = concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/schemas/manifest.v1.schema.json"
+        crate::schemas::assert_committed(
+            "schemas/manifest.v1.schema.json",
+            &schema_json(),
+            crate::schemas::MANIFEST_V1,
+            "INSTA_UPDATE=always cargo test --lib schema_is_in_sync",
         );
-        let committed = std::fs::read_to_string(path).unwrap();
-        let update = matches!(
-            std::env::var("INSTA_UPDATE").as_deref(),
-            Ok("always" | "1" | "force")
-        );
-        if update && committed != generated {
-            // Like a snapshot updated in place, this passes; the next build
-            // embeds the new file and checks it below.
-            std::fs::write(path, &generated).unwrap();
-            return;
-        }
-        assert!(
-            committed == generated,
-            "schemas/manifest.v1.schema.json is out of date with src/manifest/model.rs; \
-             regenerate it with INSTA_UPDATE=always cargo test --lib schema_is_in_sync"
-        );
-        // And the binary embeds that very file.
-        assert_eq!(crate::schemas::MANIFEST_V1, committed);
     }
 }
