@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
-use crate::support::{repo, shipcheck};
+use crate::support::{repo, run};
 
 const FORMATS: &[&str] = &["human", "json", "junit", "sarif", "markdown", "github"];
 
@@ -43,15 +43,6 @@ fn state_at(dir: &Path, now: &str) -> PathBuf {
     let path = dir.join("later-state.yaml");
     std::fs::write(&path, text).unwrap();
     path
-}
-
-fn run(args: &[&str]) -> (i32, String, String) {
-    let output = shipcheck().args(args).output().unwrap();
-    (
-        output.status.code().unwrap_or(-1),
-        String::from_utf8(output.stdout).unwrap(),
-        String::from_utf8(output.stderr).unwrap(),
-    )
 }
 
 fn s(path: &Path) -> &str {

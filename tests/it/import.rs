@@ -8,19 +8,10 @@ use std::path::{Path, PathBuf};
 use shipcheck::secret::Secret;
 use shipcheck::sim::{SimConfig, SynthSpec};
 
-use crate::support::{data, repo, shipcheck};
+use crate::support::{data, repo, run, shipcheck};
 
 fn demo_state() -> PathBuf {
     repo("examples/demo/sim-state.yaml")
-}
-
-fn run(args: &[&str]) -> (i32, String, String) {
-    let output = shipcheck().args(args).output().unwrap();
-    (
-        output.status.code().unwrap_or(-1),
-        String::from_utf8(output.stdout).unwrap(),
-        String::from_utf8(output.stderr).unwrap(),
-    )
 }
 
 fn s(path: &Path) -> &str {

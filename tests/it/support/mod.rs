@@ -35,3 +35,14 @@ pub fn shipcheck() -> assert_cmd::Command {
         .timeout(std::time::Duration::from_secs(120));
     cmd
 }
+
+/// Runs the isolated binary with `args`: (exit code, stdout, stderr).
+#[cfg(feature = "sim")]
+pub fn run(args: &[&str]) -> (i32, String, String) {
+    let output = shipcheck().args(args).output().unwrap();
+    (
+        output.status.code().unwrap_or(-1),
+        String::from_utf8(output.stdout).unwrap(),
+        String::from_utf8(output.stderr).unwrap(),
+    )
+}
