@@ -195,8 +195,6 @@ async fn one_run_command_per_50_instances_and_the_fix_plan_brings_the_probe_to_0
 #[tokio::test(flavor = "multi_thread")]
 #[ignore = "needs the Python SDK: run scripts/test.sh"]
 async fn the_fix_plan_sent_by_the_official_python_sdk_brings_the_probe_to_0() {
-    let python = std::env::var("SHIPCHECK_SDK_PYTHON")
-        .expect("SHIPCHECK_SDK_PYTHON names the SDK virtualenv's python (scripts/test.sh sets it)");
     let (state, manifest) = world(60, 2);
     let server = simulator(&state).await;
     let dir = tempfile::tempdir().unwrap();
@@ -210,26 +208,12 @@ async fn the_fix_plan_sent_by_the_official_python_sdk_brings_the_probe_to_0() {
     .await;
     assert_eq!(exit, 1, "{report}");
 
-    let endpoint = server.addr().to_string();
-    let plan = plan_path.clone();
-    let output = tokio::task::spawn_blocking(move || {
-        std::process::Command::new(&python)
-            .arg(data("sdk/sim_fix_plan.py"))
-            .env("SIM_ENDPOINT", endpoint)
-            .env("SIM_ACCESS_KEY_ID", KEY_ID)
-            .env("SIM_ACCESS_KEY_SECRET", SECRET)
-            .env("SIM_FIX_PLAN", plan)
-            .output()
-    })
-    .await
-    .unwrap()
-    .expect("the SDK python runs");
-    assert!(
-        output.status.success(),
-        "the SDK script failed:\n{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let sent: Value = serde_json::from_slice(&output.stdout).unwrap();
+    let sent = crate::support::sim::run_sdk_script(
+        &server,
+        "sdk/sim_fix_plan.py",
+        vec![("SIM_FIX_PLAN", plan_path.clone().into())],
+    )
+    .await;
     assert_eq!(sent["sent"], 1, "one instance drifted");
 
     let (exit, report) = check(&server, &manifest, &[]).await;

@@ -8,7 +8,6 @@
 
 use serde_json::{Value, json};
 
-use crate::support::data;
 use crate::support::sim::{self, config, start};
 
 const INSTANCE: &str = "i-bp1sdk0000000001";
@@ -16,27 +15,13 @@ const INSTANCE: &str = "i-bp1sdk0000000001";
 #[tokio::test]
 #[ignore = "needs the Python SDK: run scripts/test.sh"]
 async fn the_official_python_sdk_round_trips_with_v3_and_v1() {
-    let python = std::env::var("SHIPCHECK_SDK_PYTHON")
-        .expect("SHIPCHECK_SDK_PYTHON names the SDK virtualenv's python (scripts/test.sh sets it)");
     let server = start(config("sim/sdk.yaml")).await;
-    let script = data("sdk/sim_roundtrip.py");
-    let endpoint = server.addr().to_string();
-    // The script blocks; the server keeps serving on this test's runtime.
-    let output = tokio::task::spawn_blocking(move || {
-        std::process::Command::new(&python)
-            .arg(&script)
-            .env("SIM_ENDPOINT", endpoint)
-            .env("SIM_ACCESS_KEY_ID", sim::KEY_ID)
-            .env("SIM_ACCESS_KEY_SECRET", sim::SECRET)
-            .env("SIM_INSTANCE", INSTANCE)
-            .output()
-    })
-    .await
-    .unwrap()
-    .expect("the SDK python runs");
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(output.status.success(), "the SDK script failed:\n{stderr}");
-    let outcome: Value = serde_json::from_slice(&output.stdout).unwrap();
+    let outcome = sim::run_sdk_script(
+        &server,
+        "sdk/sim_roundtrip.py",
+        vec![("SIM_INSTANCE", INSTANCE.into())],
+    )
+    .await;
 
     for scheme in ["v3", "v2"] {
         let run = &outcome[scheme];
@@ -87,25 +72,8 @@ async fn the_official_python_sdk_round_trips_with_v3_and_v1() {
 #[tokio::test]
 #[ignore = "needs the Python SDK: run scripts/test.sh"]
 async fn the_python_sdk_lists_instances_by_tag_and_reads_tagged_deliveries() {
-    let python = std::env::var("SHIPCHECK_SDK_PYTHON")
-        .expect("SHIPCHECK_SDK_PYTHON names the SDK virtualenv's python (scripts/test.sh sets it)");
     let server = start(config("sim/fleets-sdk.yaml")).await;
-    let script = data("sdk/sim_fleets.py");
-    let endpoint = server.addr().to_string();
-    let output = tokio::task::spawn_blocking(move || {
-        std::process::Command::new(&python)
-            .arg(&script)
-            .env("SIM_ENDPOINT", endpoint)
-            .env("SIM_ACCESS_KEY_ID", sim::KEY_ID)
-            .env("SIM_ACCESS_KEY_SECRET", sim::SECRET)
-            .output()
-    })
-    .await
-    .unwrap()
-    .expect("the SDK python runs");
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(output.status.success(), "the SDK script failed:\n{stderr}");
-    let outcome: Value = serde_json::from_slice(&output.stdout).unwrap();
+    let outcome = sim::run_sdk_script(&server, "sdk/sim_fleets.py", vec![]).await;
 
     let web_prod = |id: &str, status: &str| {
         json!({"id": id, "status": status, "region": "cn-hangzhou",
@@ -148,32 +116,21 @@ async fn the_python_sdk_lists_instances_by_tag_and_reads_tagged_deliveries() {
 async fn the_official_python_sdk_runs_the_probe_and_reads_its_output() {
     use shipcheck::probe::script::{self, DiskState};
 
-    let python = std::env::var("SHIPCHECK_SDK_PYTHON")
-        .expect("SHIPCHECK_SDK_PYTHON names the SDK virtualenv's python (scripts/test.sh sets it)");
     let server = start(config("sim/sdk.yaml")).await;
     let paths = vec![
         "/etc/shipcheck/probed.conf".to_owned(),
         "/etc/shipcheck/never-sent.conf".to_owned(),
     ];
     let probe = script::render(&paths);
-    let sdk_script = data("sdk/sim_probe.py");
-    let endpoint = server.addr().to_string();
-    let output = tokio::task::spawn_blocking(move || {
-        std::process::Command::new(&python)
-            .arg(&sdk_script)
-            .env("SIM_ENDPOINT", endpoint)
-            .env("SIM_ACCESS_KEY_ID", sim::KEY_ID)
-            .env("SIM_ACCESS_KEY_SECRET", sim::SECRET)
-            .env("SIM_INSTANCE", INSTANCE)
-            .env("SIM_PROBE_SCRIPT", probe)
-            .output()
-    })
-    .await
-    .unwrap()
-    .expect("the SDK python runs");
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(output.status.success(), "the SDK script failed:\n{stderr}");
-    let outcome: Value = serde_json::from_slice(&output.stdout).unwrap();
+    let outcome = sim::run_sdk_script(
+        &server,
+        "sdk/sim_probe.py",
+        vec![
+            ("SIM_INSTANCE", INSTANCE.into()),
+            ("SIM_PROBE_SCRIPT", probe.into()),
+        ],
+    )
+    .await;
     assert_eq!(outcome["status"], "Success", "{outcome}");
     assert_eq!(outcome["exit_code"], 0);
     assert_eq!(outcome["dropped"], 0);
@@ -206,32 +163,21 @@ async fn the_official_python_sdk_runs_the_probe_and_reads_its_output() {
 #[tokio::test]
 #[ignore = "needs the Python SDK: run scripts/test.sh"]
 async fn the_old_python_sdk_gets_xml_and_is_verified_as_it_signs() {
-    let python = std::env::var("SHIPCHECK_SDK_PYTHON")
-        .expect("SHIPCHECK_SDK_PYTHON names the SDK virtualenv's python (scripts/test.sh sets it)");
     let server = start(config("sim/sdk.yaml")).await;
-    let script = data("sdk/old_sdk_xml.py");
-    let endpoint = server.addr().to_string();
     let samples = std::env::join_paths([
         crate::support::fixture("seeds/ecs-describe-send-file-results.en.xml"),
         crate::support::fixture("seeds/ecs-describe-invocation-results.xml"),
     ])
     .unwrap();
-    let output = tokio::task::spawn_blocking(move || {
-        std::process::Command::new(&python)
-            .arg(&script)
-            .env("SIM_ENDPOINT", endpoint)
-            .env("SIM_ACCESS_KEY_ID", sim::KEY_ID)
-            .env("SIM_ACCESS_KEY_SECRET", sim::SECRET)
-            .env("SIM_INSTANCE", INSTANCE)
-            .env("SIM_XML_SAMPLES", samples)
-            .output()
-    })
-    .await
-    .unwrap()
-    .expect("the SDK python runs");
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(output.status.success(), "the SDK script failed:\n{stderr}");
-    let outcome: Value = serde_json::from_slice(&output.stdout).unwrap();
+    let outcome = sim::run_sdk_script(
+        &server,
+        "sdk/old_sdk_xml.py",
+        vec![
+            ("SIM_INSTANCE", INSTANCE.into()),
+            ("SIM_XML_SAMPLES", samples.into()),
+        ],
+    )
+    .await;
 
     // Accepted although RegionId was sent twice: the SDK signed it once.
     for call in ["send_file", "run_command"] {

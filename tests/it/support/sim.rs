@@ -306,3 +306,35 @@ pub fn differences(expected: &serde_json::Value, actual: &serde_json::Value) -> 
     walk(String::new(), expected, actual, &mut out);
     out
 }
+
+/// Runs `script` (under `tests/data/`) with the official SDK's python
+/// (`SHIPCHECK_SDK_PYTHON`, set by scripts/test.sh) against `server`, with
+/// the simulator's address and keys in `SIM_ENDPOINT`, `SIM_ACCESS_KEY_ID`
+/// and `SIM_ACCESS_KEY_SECRET` besides `env`; asserts that it succeeded and
+/// returns the JSON it printed. The script blocks; the server keeps serving
+/// on the test's runtime.
+pub async fn run_sdk_script(
+    server: &SimServer,
+    script: &str,
+    env: Vec<(&'static str, std::ffi::OsString)>,
+) -> serde_json::Value {
+    let python = std::env::var("SHIPCHECK_SDK_PYTHON")
+        .expect("SHIPCHECK_SDK_PYTHON names the SDK virtualenv's python (scripts/test.sh sets it)");
+    let script = crate::support::data(script);
+    let endpoint = server.addr().to_string();
+    let output = tokio::task::spawn_blocking(move || {
+        std::process::Command::new(&python)
+            .arg(&script)
+            .env("SIM_ENDPOINT", endpoint)
+            .env("SIM_ACCESS_KEY_ID", KEY_ID)
+            .env("SIM_ACCESS_KEY_SECRET", SECRET)
+            .envs(env)
+            .output()
+    })
+    .await
+    .unwrap()
+    .expect("the SDK python runs");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "the SDK script failed:\n{stderr}");
+    serde_json::from_slice(&output.stdout).unwrap()
+}
