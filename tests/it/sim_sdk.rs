@@ -174,7 +174,7 @@ async fn the_old_python_sdk_gets_xml_and_is_verified_as_it_signs() {
         "sdk/old_sdk_xml.py",
         vec![
             ("SIM_INSTANCE", INSTANCE.into()),
-            ("SIM_XML_SAMPLES", samples.into()),
+            ("SIM_XML_SAMPLES", samples),
         ],
     )
     .await;
