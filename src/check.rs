@@ -240,9 +240,9 @@ async fn check(
     };
     if let Some(max) = expectations.max_pairs
         && !sets.is_empty()
-        && expectations.pairs() > max
+        && let pairs = expectations.pairs()
+        && pairs > max
     {
-        let pairs = expectations.pairs();
         return Err(CheckError::Manifest(crate::manifest::resolved_over_budget(
             expectations,
             pairs,
