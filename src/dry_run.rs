@@ -215,33 +215,42 @@ fn filters(query: &Query) -> BTreeMap<String, &str> {
         }
         Query::FilesByTags { name, tags, .. } => {
             filters.insert("Name".to_owned(), name.as_str());
-            for (n, (key, value)) in tags.iter().enumerate() {
-                filters.insert(format!("Tag.{}.Key", n + 1), key.as_str());
-                filters.insert(format!("Tag.{}.Value", n + 1), value.as_str());
-            }
+            insert_tags(&mut filters, tags);
         }
         Query::CommandsByInvokeId {
             invoke_id,
             instance_id,
+            tags,
             ..
         } => {
             filters.insert("InvokeId".to_owned(), invoke_id.as_str());
             if let Some(id) = instance_id {
                 filters.insert("InstanceId".to_owned(), id.as_str());
             }
+            insert_tags(&mut filters, tags);
         }
         Query::CommandsByCommandId {
             command_id,
             instance_id,
+            tags,
             ..
         } => {
             filters.insert("CommandId".to_owned(), command_id.as_str());
             if let Some(id) = instance_id {
                 filters.insert("InstanceId".to_owned(), id.as_str());
             }
+            insert_tags(&mut filters, tags);
         }
     }
     filters
+}
+
+/// `Tag.N.Key`/`Tag.N.Value`, numbered from 1 as the API takes them.
+fn insert_tags<'a>(filters: &mut BTreeMap<String, &'a str>, tags: &'a [(String, String)]) {
+    for (n, (key, value)) in tags.iter().enumerate() {
+        filters.insert(format!("Tag.{}.Key", n + 1), key.as_str());
+        filters.insert(format!("Tag.{}.Value", n + 1), value.as_str());
+    }
 }
 
 /// `ecs DescribeSendFileResults Name=app.conf (cn-hangzhou)`.

@@ -283,6 +283,9 @@ pub struct CommandExpectation {
     /// Only runs started at or after this count (`since:`, `defaults`,
     /// `--since`).
     pub since: Option<Attr<Since>>,
+    /// Only runs listed under every one of these invocation tags count
+    /// (`task_tags:` or `defaults`), sorted by key.
+    pub task_tags: Vec<(String, String)>,
 }
 
 impl CommandExpectation {

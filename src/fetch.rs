@@ -16,7 +16,7 @@
 //! `--wait` keeps every query's latest answer ([`Answers`]) and [`refresh`]es
 //! only the queries whose answers can still change.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
 use futures_util::StreamExt as _;
 use futures_util::stream::FuturesUnordered;
@@ -178,7 +178,7 @@ async fn run_queries(
 fn gather(results: impl Iterator<Item = Fetched>) -> Observations {
     let mut observations = Observations::default();
     let mut seen_tasks: HashMap<(Provider, String, String), usize> = HashMap::new();
-    let mut seen_runs = HashSet::new();
+    let mut seen_runs: HashMap<_, usize> = HashMap::new();
     for fetched in results {
         match fetched {
             Fetched::Failed(gap) => observations.gaps.push(gap),
@@ -197,17 +197,26 @@ fn gather(results: impl Iterator<Item = Fetched>) -> Observations {
                 }
             }
             Fetched::Commands(commands) => {
-                observations
-                    .commands
-                    .extend(commands.into_iter().filter(|c| {
-                        seen_runs.insert((
-                            c.region.clone(),
-                            c.invoke_id.clone(),
-                            c.instance_id.clone(),
-                            c.repeats,
-                            c.started,
-                        ))
-                    }))
+                for command in commands {
+                    let key = (
+                        command.region.clone(),
+                        command.invoke_id.clone(),
+                        command.instance_id.clone(),
+                        command.repeats,
+                        command.started,
+                    );
+                    match seen_runs.get(&key) {
+                        // Listed again (by another command's query): kept
+                        // once, under every tag set that listed it.
+                        Some(&at) => {
+                            observations.commands[at].merge_listings(&command.listed_with_tags)
+                        }
+                        None => {
+                            seen_runs.insert(key, observations.commands.len());
+                            observations.commands.push(command);
+                        }
+                    }
+                }
             }
         }
     }
@@ -283,15 +292,16 @@ async fn run(client: &CloudClient, query: &Query) -> Result<(Fetched, FetchSumma
             ..SendFileFilter::default()
         }
     };
-    let runs =
-        |invoke_id: Option<&String>, command_id: Option<&String>, instance_id: &Option<String>| {
-            InvocationFilter {
-                invoke_id: invoke_id.cloned(),
-                command_id: command_id.cloned(),
-                instance_id: instance_id.clone(),
-                ..InvocationFilter::default()
-            }
-        };
+    let runs = |invoke_id: Option<&String>,
+                command_id: Option<&String>,
+                instance_id: &Option<String>,
+                tags: &[(String, String)]| InvocationFilter {
+        invoke_id: invoke_id.cloned(),
+        command_id: command_id.cloned(),
+        instance_id: instance_id.clone(),
+        tags: tags.to_vec(),
+        ..InvocationFilter::default()
+    };
     match query {
         Query::FilesByInvokeId {
             provider: Provider::Eflo,
@@ -330,12 +340,28 @@ async fn run(client: &CloudClient, query: &Query) -> Result<(Fetched, FetchSumma
             region,
             invoke_id,
             instance_id,
-        } => commands(client, region, runs(Some(invoke_id), None, instance_id)).await,
+            tags,
+        } => {
+            commands(
+                client,
+                region,
+                runs(Some(invoke_id), None, instance_id, tags),
+            )
+            .await
+        }
         Query::CommandsByCommandId {
             region,
             command_id,
             instance_id,
-        } => commands(client, region, runs(None, Some(command_id), instance_id)).await,
+            tags,
+        } => {
+            commands(
+                client,
+                region,
+                runs(None, Some(command_id), instance_id, tags),
+            )
+            .await
+        }
     }
 }
 
@@ -360,5 +386,14 @@ async fn commands(
     let summary = client
         .describe_invocation_results(region, &filter, |page| commands.extend(page))
         .await?;
+    // The results carry no tags: that this query listed them is the
+    // evidence that their invocations carry the filter's.
+    if !filter.tags.is_empty() {
+        let mut tags = filter.tags.clone();
+        tags.sort();
+        for command in &mut commands {
+            command.listed_with_tags = vec![tags.clone()];
+        }
+    }
     Ok((Fetched::Commands(commands), summary))
 }

@@ -267,9 +267,35 @@ pub struct CommandResult {
     pub username: Option<String>,
     pub started: Option<Timestamp>,
     pub finished: Option<Timestamp>,
+    /// The tag sets of the tagged queries that listed this run, each sorted
+    /// by key: the invocation carries every tag of each. The results carry
+    /// no tags of their own, so this is all that is known of them; a
+    /// command pinned by `task_tags` counts only runs listed under them.
+    pub listed_with_tags: Vec<Vec<(String, String)>>,
 }
 
 impl CommandResult {
+    /// Whether this run was listed under every one of `tags` (always, when
+    /// there are none).
+    pub fn listed_under(&self, tags: &[(String, String)]) -> bool {
+        tags.is_empty()
+            || self
+                .listed_with_tags
+                .iter()
+                .any(|listed| tags.iter().all(|tag| listed.contains(tag)))
+    }
+
+    /// Adds the tag sets `other` (the same run, listed again) was listed
+    /// under.
+    pub fn merge_listings(&mut self, other: &[Vec<(String, String)>]) {
+        for tags in other {
+            if !self.listed_with_tags.contains(tags) {
+                self.listed_with_tags.push(tags.clone());
+            }
+        }
+        self.listed_with_tags.sort();
+    }
+
     /// What orders two runs on one instance: the later finish (or start),
     /// then the invocation id; the greatest is the latest run.
     pub fn recency(&self) -> (Option<Timestamp>, &str) {

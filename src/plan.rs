@@ -21,7 +21,8 @@
 //! `InstanceId` ones; for 30 files on 2 instances, 2 `InstanceId` queries.
 //!
 //! Commands are fetched by `InvokeId` or `CommandId`, narrowed by
-//! `InstanceId` when the command names exactly one instance.
+//! `InstanceId` when the command names exactly one instance and by `Tag.N`
+//! when it is pinned by `task_tags`.
 
 use std::collections::{BTreeMap, BTreeSet, BinaryHeap};
 
@@ -61,17 +62,25 @@ pub enum Query {
         name: String,
         tags: Vec<(String, String)>,
     },
-    /// `DescribeInvocationResults` filtered by `InvokeId` (and one instance).
+    /// `DescribeInvocationResults` filtered by `InvokeId` (and one instance,
+    /// and the `Tag.N` of a command pinned by `task_tags`).
     CommandsByInvokeId {
         region: String,
         invoke_id: String,
         instance_id: Option<String>,
+        /// Sorted by key; absent in snapshots written before commands took
+        /// `task_tags`.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        tags: Vec<(String, String)>,
     },
-    /// `DescribeInvocationResults` filtered by `CommandId` (and one instance).
+    /// `DescribeInvocationResults` filtered by `CommandId` (and one instance,
+    /// and the `Tag.N` of a command pinned by `task_tags`).
     CommandsByCommandId {
         region: String,
         command_id: String,
         instance_id: Option<String>,
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        tags: Vec<(String, String)>,
     },
 }
 
@@ -108,31 +117,38 @@ impl Query {
     }
 
     /// Whether this query's answer is evidence for `command` on `target`
-    /// (`None`: the command's runs on any instance).
+    /// (`None`: the command's runs on any instance). A command pinned by
+    /// `task_tags` counts only runs listed under its tags, so only the
+    /// query with exactly those tags is its evidence.
     pub fn covers_command(&self, command: &CommandExpectation, target: Option<&str>) -> bool {
         if self.region() != command.region() {
             return false;
         }
-        let (selected, narrowed) = match self {
+        let (selected, narrowed, tags) = match self {
             Query::CommandsByInvokeId {
                 invoke_id,
                 instance_id,
+                tags,
                 ..
             } => (
                 matches!(&command.selector.value, CommandSelector::InvokeId(id) if id == invoke_id),
                 instance_id,
+                tags,
             ),
             Query::CommandsByCommandId {
                 command_id,
                 instance_id,
+                tags,
                 ..
             } => (
                 matches!(&command.selector.value, CommandSelector::CommandId(id) if id == command_id),
                 instance_id,
+                tags,
             ),
             _ => return false,
         };
         selected
+            && *tags == command.task_tags
             && match (narrowed, target) {
                 (None, _) | (Some(_), None) => true,
                 (Some(one), Some(target)) => one == target,
@@ -170,9 +186,15 @@ impl std::fmt::Display for Query {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let action = self.action();
         let region = self.region();
-        let narrowed = |instance_id: &Option<String>| match instance_id {
-            Some(id) => format!(" InstanceId={id}"),
-            None => String::new(),
+        let narrowed = |instance_id: &Option<String>, tags: &[(String, String)]| {
+            let mut filters = match instance_id {
+                Some(id) => format!(" InstanceId={id}"),
+                None => String::new(),
+            };
+            for (i, (key, value)) in tags.iter().enumerate() {
+                filters += &format!(" Tag.{n}.Key={key} Tag.{n}.Value={value}", n = i + 1);
+            }
+            filters
         };
         match self {
             Query::FilesByName { name, .. } => write!(f, "{action} Name={name} in {region}"),
@@ -197,20 +219,22 @@ impl std::fmt::Display for Query {
             Query::CommandsByInvokeId {
                 invoke_id,
                 instance_id,
+                tags,
                 ..
             } => write!(
                 f,
                 "{action} InvokeId={invoke_id}{} in {region}",
-                narrowed(instance_id)
+                narrowed(instance_id, tags)
             ),
             Query::CommandsByCommandId {
                 command_id,
                 instance_id,
+                tags,
                 ..
             } => write!(
                 f,
                 "{action} CommandId={command_id}{} in {region}",
-                narrowed(instance_id)
+                narrowed(instance_id, tags)
             ),
         }
     }
@@ -302,15 +326,19 @@ pub fn plan(expectations: &Expectations) -> Plan {
         };
         let targets = command.targets.len().max(1);
         let query = match &command.selector.value {
+            // Commands with different `task_tags` never share a query: each
+            // counts only the runs listed under its own tags.
             CommandSelector::InvokeId(invoke_id) => Query::CommandsByInvokeId {
                 region: command.region().to_owned(),
                 invoke_id: invoke_id.clone(),
                 instance_id,
+                tags: command.task_tags.clone(),
             },
             CommandSelector::CommandId(command_id) => Query::CommandsByCommandId {
                 region: command.region().to_owned(),
                 command_id: command_id.clone(),
                 instance_id,
+                tags: command.task_tags.clone(),
             },
         };
         if queries.insert(query) {
@@ -744,15 +772,55 @@ mod tests {
                 Query::CommandsByInvokeId {
                     region: "cn-hangzhou".into(),
                     invoke_id: "t-1".into(),
-                    instance_id: None
+                    instance_id: None,
+                    tags: Vec::new(),
                 },
                 Query::CommandsByCommandId {
                     region: "cn-hangzhou".into(),
                     command_id: "c-1".into(),
-                    instance_id: Some("i-a".into())
+                    instance_id: Some("i-a".into()),
+                    tags: Vec::new(),
                 },
             ]
         );
         assert_eq!(plan.estimated_pages, 2);
+    }
+
+    #[test]
+    fn commands_with_different_task_tags_never_share_a_query() {
+        let text = "commands:\n  - command_id: c-1\n  - command_id: c-1 # pinned\n";
+        let mut exp = expectations(text);
+        let plain = command(
+            &exp,
+            "- command_id: c-1\n",
+            CommandSelector::CommandId("c-1".into()),
+            &[],
+        );
+        let mut pinned = command(
+            &exp,
+            "- command_id: c-1 #",
+            CommandSelector::CommandId("c-1".into()),
+            &[],
+        );
+        pinned.task_tags = vec![("release".into(), "42".into())];
+        exp.commands = vec![plain, pinned];
+        let plan = plan(&exp);
+        let by = |tags: Vec<(String, String)>| Query::CommandsByCommandId {
+            region: "cn-hangzhou".into(),
+            command_id: "c-1".into(),
+            instance_id: None,
+            tags,
+        };
+        let tagged = by(vec![("release".into(), "42".into())]);
+        assert_eq!(plan.queries, [by(Vec::new()), tagged.clone()]);
+        // Each query is the evidence of its own command only: a failed
+        // tagged listing leaves the pinned command unverified, not the other.
+        assert!(tagged.covers_command(&exp.commands[1], None));
+        assert!(!tagged.covers_command(&exp.commands[0], None));
+        assert!(!by(Vec::new()).covers_command(&exp.commands[1], None));
+        assert_eq!(
+            tagged.to_string(),
+            "DescribeInvocationResults CommandId=c-1 Tag.1.Key=release Tag.1.Value=42 in cn-hangzhou"
+        );
     }
 }

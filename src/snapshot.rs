@@ -174,6 +174,10 @@ pub struct CommandRecord {
     pub started: Option<Timestamp>,
     #[cfg_attr(feature = "schema", schemars(with = "Option<String>"))]
     pub finished: Option<Timestamp>,
+    /// The tag sets of the tagged queries (`task_tags:`) that listed this
+    /// run: its invocation carries every tag of each. Absent when none did.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub listed_with_tags: Vec<Vec<TagRecord>>,
     /// When this record was fetched from the API.
     #[cfg_attr(feature = "schema", schemars(with = "String"))]
     pub fetched_at: Timestamp,
@@ -430,10 +434,14 @@ impl Merger {
             result.instance_id.clone(),
         );
         match self.run_at.get(&key) {
+            // The newest record wins; the tag sets either was listed under
+            // still hold for the invocation.
             Some(&at) if evidence.fetched_at > self.runs[at].1.fetched_at => {
+                let listed = std::mem::take(&mut self.runs[at].0.listed_with_tags);
                 self.runs[at] = (result, evidence);
+                self.runs[at].0.merge_listings(&listed);
             }
-            Some(_) => {}
+            Some(&at) => self.runs[at].0.merge_listings(&result.listed_with_tags),
             None => {
                 self.run_at.insert(key, self.runs.len());
                 self.runs.push((result, evidence));
@@ -846,6 +854,18 @@ impl CommandRecord {
             username: result.username.clone(),
             started: result.started,
             finished: result.finished,
+            listed_with_tags: result
+                .listed_with_tags
+                .iter()
+                .map(|tags| {
+                    tags.iter()
+                        .map(|(key, value)| TagRecord {
+                            key: key.clone(),
+                            value: value.clone(),
+                        })
+                        .collect()
+                })
+                .collect(),
             fetched_at,
         }
     }
@@ -875,6 +895,18 @@ impl CommandRecord {
             username: self.username.clone(),
             started: self.started,
             finished: self.finished,
+            listed_with_tags: self
+                .listed_with_tags
+                .iter()
+                .map(|tags| {
+                    let mut tags: Vec<(String, String)> = tags
+                        .iter()
+                        .map(|tag| (tag.key.clone(), tag.value.clone()))
+                        .collect();
+                    tags.sort();
+                    tags
+                })
+                .collect(),
         }
     }
 }

@@ -157,6 +157,8 @@ pub fn command_result(
         .map_err(context)?,
         invoke_id,
         instance_id,
+        // Set by the fetch, which knows the query that listed it.
+        listed_with_tags: Vec::new(),
     })
 }
 

@@ -26,7 +26,8 @@ pub(super) fn evaluate(
         CommandSelector::InvokeId(id) => CommandKey::InvokeId(id.clone()),
     };
     // The latest execution on each target, among those started at or after
-    // `since` (a run of unknown start does not count then).
+    // `since` (a run of unknown start does not count then) and, for a
+    // command pinned by `task_tags`, listed under those tags.
     let since = command.since.as_ref().map(|s| s.value.at(eval.options.now));
     let mut latest: BTreeMap<&str, &CommandResult> = BTreeMap::new();
     for result in results.iter().filter(|r| {
@@ -36,6 +37,7 @@ pub(super) fn evaluate(
                 CommandSelector::InvokeId(id) => &r.invoke_id == id,
             }
             && since.is_none_or(|since| r.started.is_some_and(|at| at >= since))
+            && r.listed_under(&command.task_tags)
     }) {
         let slot = latest.entry(result.instance_id.as_str()).or_insert(result);
         if result.recency() > slot.recency() {

@@ -155,6 +155,7 @@ pub(crate) fn command(
         status: Attr::builtin("Success".to_owned()),
         output: None,
         since: None,
+        task_tags: Vec::new(),
     }
 }
 
@@ -279,6 +280,7 @@ pub(crate) fn command_result(
         username: Some("root".into()),
         started: Some(ts(finished)),
         finished: Some(ts(finished)),
+        listed_with_tags: Vec::new(),
     }
 }
 
@@ -374,6 +376,7 @@ pub(crate) fn seed_commands(json: &str, region: &str) -> Vec<CommandResult> {
             username: text(&r["Username"]),
             started: time(&r["StartTime"]),
             finished: time(&r["FinishedTime"]),
+            listed_with_tags: Vec::new(),
         })
         .collect()
 }

@@ -1054,6 +1054,7 @@ fn a_failed_command_query_is_unverified_per_instance() {
             region: "cn-hangzhou".into(),
             command_id: "c-reload".into(),
             instance_id: Some("i-web2".into()),
+            tags: Vec::new(),
         })],
         ..Observations::default()
     };
@@ -1064,6 +1065,78 @@ fn a_failed_command_query_is_unverified_per_instance() {
         .map(|t| t.outcome())
         .collect();
     assert_eq!(outcomes, [Outcome::Pass, Outcome::Unverified]);
+}
+
+/// Commands pinned by `task_tags` count only the runs their tagged query
+/// listed: a newer untagged run is not theirs, and a failed tagged listing
+/// leaves them unverified rather than judged on the untagged runs.
+#[test]
+fn a_command_pinned_by_task_tags_counts_only_runs_listed_under_them() {
+    let release = vec![("release".to_owned(), "42".to_owned())];
+    let mut exp = expectations(MANIFEST);
+    let mut pinned = reload_command(&exp);
+    pinned.task_tags = release.clone();
+    exp.commands.push(pinned);
+    let run = |invoke_id, instance, output, finished, tagged: bool| crate::observe::CommandResult {
+        listed_with_tags: if tagged {
+            vec![release.clone()]
+        } else {
+            Vec::new()
+        },
+        ..command_result(
+            invoke_id, "c-reload", instance, "Success", 0, output, finished,
+        )
+    };
+    let tagged_run = |instance| run("t-42", instance, "nginx reloaded\n", T, true);
+    let newer_untagged = |instance| run("t-43", instance, "oops\n", "2026-11-22T09:00:00Z", false);
+    let obs = Observations {
+        commands: vec![
+            tagged_run("i-web1"),
+            tagged_run("i-web2"),
+            newer_untagged("i-web1"),
+            newer_untagged("i-web2"),
+        ],
+        ..Observations::default()
+    };
+    let report = evaluate(&exp, &obs, &options());
+    let judged: Vec<_> = report.commands[0]
+        .targets
+        .iter()
+        .map(|t| (t.outcome(), t.invoke_id.clone()))
+        .collect();
+    assert_eq!(
+        judged,
+        [
+            (Outcome::Pass, Some("t-42".to_owned())),
+            (Outcome::Pass, Some("t-42".to_owned()))
+        ]
+    );
+
+    // Untagged, the same command is judged on the newer run, and drifts.
+    exp.commands[0].task_tags.clear();
+    let report = evaluate(&exp, &obs, &options());
+    assert_eq!(report.exit(), Exit::Drift);
+    exp.commands[0].task_tags = release.clone();
+
+    // The tagged listing failed: the untagged runs are no evidence.
+    let obs = Observations {
+        commands: vec![newer_untagged("i-web1"), newer_untagged("i-web2")],
+        gaps: vec![gap(crate::plan::Query::CommandsByCommandId {
+            region: "cn-hangzhou".into(),
+            command_id: "c-reload".into(),
+            instance_id: None,
+            tags: release.clone(),
+        })],
+        ..Observations::default()
+    };
+    let report = evaluate(&exp, &obs, &options());
+    assert_eq!(report.exit(), Exit::Unverified);
+    assert!(
+        report.commands[0]
+            .targets
+            .iter()
+            .all(|t| t.outcome() == Outcome::Unverified)
+    );
 }
 
 /// A waiver never silences "could not see".

@@ -112,8 +112,9 @@ pub struct Defaults {
     pub content_type: Option<ContentTypeName>,
     /// A delivery older than this is stale: 30m, 12h, 7d.
     pub max_age: Option<String>,
-    /// Only deliveries whose SendFile task carries every one of these tags
-    /// count (`release: "42"`); the planner filters by them too.
+    /// Only deliveries whose SendFile task, and runs whose RunCommand
+    /// invocation, carry every one of these tags count (`release: "42"`);
+    /// the planner filters by them too.
     pub task_tags: Option<BTreeMap<String, String>>,
     /// Only deliveries created at or after this count: an RFC 3339 time, or
     /// a duration (2h, 30m) measured back from the check's clock.
@@ -219,6 +220,10 @@ pub struct CommandEntry {
     /// DescribeInvocationResults has no time filter: runs are filtered
     /// after they are listed.
     pub since: Option<String>,
+    /// Only runs whose invocation carries every one of these tags count
+    /// (`release: "42"`, as given to RunCommand's `Tag.N`); the planner
+    /// filters DescribeInvocationResults by them.
+    pub task_tags: Option<BTreeMap<String, String>>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]

@@ -109,6 +109,14 @@ impl Resolver<'_> {
             }
             None => defaults.since.clone(),
         };
+        let task_tags = match &entry.task_tags {
+            Some(tags) => {
+                let tags = self.task_tags(tags, &at("task_tags"));
+                ok &= tags.is_some();
+                tags.unwrap_or_default()
+            }
+            None => defaults.task_tags.clone().unwrap_or_default(),
+        };
         if !ok {
             return None;
         }
@@ -123,6 +131,7 @@ impl Resolver<'_> {
             status,
             output,
             since,
+            task_tags,
         })
     }
 
