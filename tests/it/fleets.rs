@@ -428,3 +428,230 @@ fn a_tag_set_that_resolves_past_the_pair_budget_is_refused() {
     let (code, report) = check(dir.path());
     assert_eq!(code, 0, "{report:#}");
 }
+
+/// `c-reload` ran twice on instances 0 and 1: first as release 42 (its
+/// RunCommand tagged `release=42`), then again, untagged and later. The
+/// run tagged 42 ends with `tagged_exit`, the later one with the other.
+fn command_world(tagged_exit: i64, manifest: &str) -> tempfile::TempDir {
+    let run = |n: usize, exit: i64, at: &str| {
+        json!({
+            "id": id(n),
+            "status": if exit == 0 { "Success" } else { "Failed" },
+            "exit_code": exit,
+            "output": format!("exit {exit}\n"),
+            "start_time": format!("{at}:01Z"),
+            "finished_time": format!("{at}:02Z"),
+        })
+    };
+    let invocation = |invoke_id: &str, exit: i64, at: &str, tags: Value| {
+        json!({
+            "invoke_id": invoke_id,
+            "command_id": "c-reload",
+            "creation_time": format!("{at}:00Z"),
+            "tags": tags,
+            "targets": [run(0, exit, at), run(1, exit, at)],
+        })
+    };
+    let state = json!({
+        "version": 1,
+        "region": "cn-hangzhou",
+        "clock": { "now": NOW },
+        "instances": [{ "id": id(0) }, { "id": id(1) }],
+        "commands": [
+            invocation("t-release42", tagged_exit, "2026-05-31T00:00", json!({ "release": "42" })),
+            invocation("t-hotfix", 1 - tagged_exit, "2026-05-31T12:00", json!({})),
+        ],
+    });
+    world(&state, manifest)
+}
+
+/// A manifest of `commands` (entries without the leading `  - `).
+fn command_manifest(commands: &[&str]) -> String {
+    let mut text = "version: 1\ndefaults:\n  region: cn-hangzhou\ncommands:\n".to_owned();
+    for command in commands {
+        text += &format!("  - {command}\n    instances: [{}, {}]\n", id(0), id(1));
+    }
+    text
+}
+
+/// Per command, per target: (invoke_id judged, finding codes).
+fn command_verdicts(report: &Value) -> Vec<Vec<(Value, Vec<String>)>> {
+    report["commands"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|command| {
+            command["targets"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|t| {
+                    let codes = t["findings"]
+                        .as_array()
+                        .unwrap()
+                        .iter()
+                        .map(|f| f["code"].as_str().unwrap().to_owned())
+                        .collect();
+                    (t["invoke_id"].clone(), codes)
+                })
+                .collect()
+        })
+        .collect()
+}
+
+#[test]
+fn task_tags_pin_a_command_to_the_tagged_invocation() {
+    let pinned = command_manifest(&["command_id: c-reload\n    task_tags: { release: \"42\" }"]);
+    let unpinned = command_manifest(&["command_id: c-reload"]);
+
+    // The tagged run succeeded, a later untagged one failed: unpinned, the
+    // later one counts and drifts; pinned, release 42 is in sync.
+    let (code, report) = check(command_world(0, &unpinned).path());
+    assert_eq!(code, 1, "{report:#}");
+    assert_eq!(report["commands"][0]["targets"][0]["invoke_id"], "t-hotfix");
+    let (code, report) = check(command_world(0, &pinned).path());
+    assert_eq!(code, 0, "{report:#}");
+    assert_eq!(
+        command_verdicts(&report),
+        [vec![(json!("t-release42"), vec![]); 2]]
+    );
+
+    // The other way round: the tagged run failed and a later untagged one
+    // succeeded. Pinned, the later success does not hide the failure.
+    let (code, report) = check(command_world(1, &unpinned).path());
+    assert_eq!(code, 0, "{report:#}");
+    let (code, report) = check(command_world(1, &pinned).path());
+    assert_eq!(code, 1, "{report:#}");
+    assert_eq!(
+        command_verdicts(&report)[0]
+            .iter()
+            .map(|(task, _)| task.clone())
+            .collect::<Vec<_>>(),
+        vec![json!("t-release42"); 2]
+    );
+
+    // A release no invocation was tagged with ran nowhere.
+    let never = command_manifest(&["command_id: c-reload\n    task_tags: { release: \"43\" }"]);
+    let (code, report) = check(command_world(0, &never).path());
+    assert_eq!(code, 1, "{report:#}");
+    assert_eq!(
+        command_verdicts(&report),
+        [vec![(Value::Null, vec!["command-not-found".to_owned()]); 2]]
+    );
+
+    // `defaults.task_tags` pins commands too.
+    let defaulted = unpinned.replacen(
+        "defaults:\n",
+        "defaults:\n  task_tags: { release: \"42\" }\n",
+        1,
+    );
+    let (code, report) = check(command_world(0, &defaulted).path());
+    assert_eq!(code, 0, "{report:#}");
+}
+
+#[test]
+fn a_pinned_and_an_unpinned_command_share_the_runs_they_both_list() {
+    // The untagged query lists the tagged run too, and first: kept once, it
+    // must still count as listed under release 42.
+    let both = command_manifest(&[
+        "command_id: c-reload\n    status: Failed\n    exit_code: 1",
+        "command_id: c-reload\n    task_tags: { release: \"42\" }",
+    ]);
+    let dir = command_world(0, &both);
+    let (code, report) = check(dir.path());
+    assert_eq!(code, 0, "{report:#}");
+    let tasks: Vec<Vec<Value>> = command_verdicts(&report)
+        .into_iter()
+        .map(|targets| targets.into_iter().map(|(task, _)| task).collect())
+        .collect();
+    assert_eq!(
+        tasks,
+        [vec![json!("t-hotfix"); 2], vec![json!("t-release42"); 2]]
+    );
+
+    // `shipcheck plan` shows the two queries, the pinned one with its tags.
+    let output = shipcheck()
+        .current_dir(dir.path())
+        .args(["plan", "shipcheck.yaml", "--format", "json"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0));
+    let plan: Value = serde_json::from_slice(&output.stdout).unwrap();
+    let filters: Vec<&Value> = plan["queries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|q| &q["filters"])
+        .collect();
+    assert_eq!(
+        filters,
+        [
+            &json!({ "CommandId": "c-reload" }),
+            &json!({ "CommandId": "c-reload", "Tag.1.Key": "release", "Tag.1.Value": "42" }),
+        ]
+    );
+}
+
+#[test]
+fn a_snapshot_replays_a_pinned_command_under_its_tags() {
+    let pinned = command_manifest(&["command_id: c-reload\n    task_tags: { release: \"42\" }"]);
+    let unpinned = command_manifest(&["command_id: c-reload"]);
+    let offline = |dir: &Path, snapshot: &str| {
+        let output = shipcheck()
+            .current_dir(dir)
+            .args([
+                "check",
+                "shipcheck.yaml",
+                "--offline",
+                "--from-snapshot",
+                snapshot,
+                "--format",
+                "json",
+            ])
+            .output()
+            .unwrap();
+        let report: Value = serde_json::from_slice(&output.stdout).unwrap();
+        (output.status.code().unwrap(), report)
+    };
+    let save = |dir: &Path, snapshot: &str| {
+        let output = shipcheck()
+            .current_dir(dir)
+            .args([
+                "check",
+                "shipcheck.yaml",
+                "--simulate",
+                "state.json",
+                "--save-snapshot",
+                snapshot,
+            ])
+            .output()
+            .unwrap();
+        output.status.code().unwrap()
+    };
+
+    let dir = command_world(0, &pinned);
+    assert_eq!(save(dir.path(), "pinned.json"), 0);
+    let snapshot: Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("pinned.json")).unwrap())
+            .unwrap();
+    assert_eq!(
+        snapshot["commands"][0]["listed_with_tags"],
+        json!([[{ "key": "release", "value": "42" }]]),
+        "{snapshot:#}"
+    );
+    let (code, report) = offline(dir.path(), "pinned.json");
+    assert_eq!(code, 0, "{report:#}");
+    assert_eq!(
+        command_verdicts(&report),
+        [vec![(json!("t-release42"), vec![]); 2]]
+    );
+
+    // The untagged listing, replayed, vouches for no tag: a pinned command
+    // has no evidence in it.
+    std::fs::write(dir.path().join("shipcheck.yaml"), &unpinned).unwrap();
+    assert_eq!(save(dir.path(), "unpinned.json"), 1);
+    std::fs::write(dir.path().join("shipcheck.yaml"), &pinned).unwrap();
+    let (code, report) = offline(dir.path(), "unpinned.json");
+    assert_eq!(code, 3, "{report:#}");
+    assert!(report.to_string().contains("not-in-snapshot"), "{report:#}");
+}
