@@ -108,6 +108,20 @@ async fn the_python_sdk_lists_instances_by_tag_and_reads_tagged_deliveries() {
             "tags": [["release", "42"], ["team", "web"]],
         }])
     );
+    // The same for commands: only the tagged invocation's runs, on both
+    // of its instances; the newer untagged run is left out.
+    let run = |instance: &str| {
+        json!({
+            "invoke_id": outcome["run_command_invoke_id"],
+            "instance_id": instance,
+            "tags": [["release", "42"], ["team", "web"]],
+        })
+    };
+    assert_eq!(
+        outcome["tagged_runs"],
+        json!([run("i-bp1fleet00000001"), run("i-bp1fleet00000002")])
+    );
+    assert_eq!(outcome["tagged_runs_total"], 2);
     assert_eq!(server.stats().errors.len(), 0, "{:?}", server.stats());
 }
 

@@ -4,7 +4,9 @@ Run by tests/it/sim_sdk.rs with the interpreter of target/sdk-venv (made by
 scripts/test.sh), against tests/data/fixtures/sim/fleets-sdk.yaml. It lists
 instances with DescribeInstances by tag (every page, in both paging
 styles) and by resource group, then sends a file with tags and reads it back
-with DescribeSendFileResults filtered by one of them. The outcome is printed
+with DescribeSendFileResults filtered by one of them, and runs a command with
+tags and reads its results back with DescribeInvocationResults filtered by
+one of them (what `task_tags:` on a command asks). The outcome is printed
 as one JSON object; the Rust side decides.
 """
 
@@ -107,6 +109,28 @@ def main():
             max_results=50,
         )
     ).body
+    ran = c.run_command(
+        ecs.RunCommandRequest(
+            region_id=REGION,
+            instance_id=["i-bp1fleet00000001", "i-bp1fleet00000002"],
+            type="RunShellScript",
+            command_content="echo release 42",
+            tag=[ecs.RunCommandRequestTag(key="release", value="42"), ecs.RunCommandRequestTag(key="team", value="web")],
+        )
+    )
+    c.run_command(
+        ecs.RunCommandRequest(
+            region_id=REGION, instance_id=["i-bp1fleet00000001"], type="RunShellScript", command_content="echo hotfix"
+        )
+    )
+    tagged_runs = c.describe_invocation_results(
+        ecs.DescribeInvocationResultsRequest(
+            region_id=REGION,
+            tag=[ecs.DescribeInvocationResultsRequestTag(key="release", value="42")],
+            content_encoding="PlainText",
+            max_results=50,
+        )
+    ).body.invocation
     outcome = {
         "by_token": by_token(c),
         "by_page": by_page(c),
@@ -120,6 +144,19 @@ def main():
             }
             for f in tagged.invocations.invocation
         ],
+        "run_command_invoke_id": ran.body.invoke_id,
+        "tagged_runs": sorted(
+            (
+                {
+                    "invoke_id": r.invoke_id,
+                    "instance_id": r.instance_id,
+                    "tags": sorted((t.tag_key, t.tag_value) for t in r.tags.tag) if r.tags else [],
+                }
+                for r in tagged_runs.invocation_results.invocation_result
+            ),
+            key=lambda r: r["instance_id"],
+        ),
+        "tagged_runs_total": tagged_runs.total_count,
     }
     json.dump(outcome, sys.stdout)
     sys.stdout.write("\n")
