@@ -823,4 +823,21 @@ mod tests {
             "DescribeInvocationResults CommandId=c-1 Tag.1.Key=release Tag.1.Value=42 in cn-hangzhou"
         );
     }
+
+    #[test]
+    fn command_queries_without_tags_read_and_write_as_before() {
+        // Snapshots written before commands took `task_tags` still load.
+        let old = r#"{"kind":"commands_by_invoke_id","region":"cn-hangzhou","invoke_id":"t-1","instance_id":null}"#;
+        let query: Query = serde_json::from_str(old).unwrap();
+        assert_eq!(
+            query,
+            Query::CommandsByInvokeId {
+                region: "cn-hangzhou".into(),
+                invoke_id: "t-1".into(),
+                instance_id: None,
+                tags: Vec::new(),
+            }
+        );
+        assert_eq!(serde_json::to_string(&query).unwrap(), old);
+    }
 }

@@ -926,6 +926,19 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_command_record_written_before_task_tags_still_loads() {
+        let old = r#"{"region":"cn-hangzhou","invoke_id":"t-1","command_id":"c-1","instance_id":"i-1","status":"Success","record_status":null,"error_code":null,"error_info":null,"exit_code":0,"output":{"state":"missing"},"dropped":null,"repeats":null,"username":null,"started":null,"finished":null,"fetched_at":"2026-06-01T00:00:00Z"}"#;
+        let record: CommandRecord = serde_json::from_str(old).unwrap();
+        assert!(record.listed_with_tags.is_empty());
+        assert!(record.to_observation().listed_under(&[]));
+        assert!(
+            !record
+                .to_observation()
+                .listed_under(&[("release".into(), "42".into())])
+        );
+    }
+
+    #[test]
     fn committed_snapshot_schema_is_in_sync_with_the_types() {
         crate::schemas::assert_committed(
             "schemas/snapshot.v1.schema.json",
