@@ -53,7 +53,17 @@ pub(super) fn evaluate(
         targets: Vec::new(),
         findings: Vec::new(),
     };
-    let label = report.key.label();
+    // A pinned command's messages name its tags: "no execution of c-1
+    // tagged release=42" says why a later untagged run did not count.
+    let mut label = report.key.label();
+    if !command.task_tags.is_empty() {
+        let tags: Vec<String> = command
+            .task_tags
+            .iter()
+            .map(|(key, value)| format!("{key}={value}"))
+            .collect();
+        label = format!("{label} tagged {}", tags.join(", "));
+    }
 
     // No targets means "wherever it ran", unless they were to come from
     // instance sets that resolved to nothing (reported on their own).

@@ -538,6 +538,14 @@ fn task_tags_pin_a_command_to_the_tagged_invocation() {
         command_verdicts(&report),
         [vec![(Value::Null, vec!["command-not-found".to_owned()]); 2]]
     );
+    let message = &report["commands"][0]["targets"][0]["findings"][0]["message"];
+    assert!(
+        message.as_str().unwrap().starts_with(&format!(
+            "no execution of command c-reload tagged release=43 on instance {}",
+            id(0)
+        )),
+        "{message}"
+    );
 
     // `defaults.task_tags` pins commands too.
     let defaulted = unpinned.replacen(
