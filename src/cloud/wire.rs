@@ -25,6 +25,7 @@
 use std::fmt;
 use std::marker::PhantomData;
 
+use compact_str::{CompactString, ToCompactString};
 use serde::Deserialize;
 use serde::de::{self, DeserializeOwned, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 
@@ -373,6 +374,39 @@ pub mod lenient {
         d.deserialize_any(V)
     }
 
+    /// [`string`], inline when short.
+    pub fn compact<'de, D: Deserializer<'de>>(d: D) -> Result<Option<CompactString>, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = Option<CompactString>;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a string, number, boolean or null")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+                Ok(Some(CompactString::from(v)))
+            }
+            fn visit_bool<E: de::Error>(self, v: bool) -> Result<Self::Value, E> {
+                Ok(Some(v.to_compact_string()))
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<Self::Value, E> {
+                Ok(Some(v.to_compact_string()))
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<Self::Value, E> {
+                Ok(Some(v.to_compact_string()))
+            }
+            fn visit_f64<E: de::Error>(self, v: f64) -> Result<Self::Value, E> {
+                Ok(Some(v.to_compact_string()))
+            }
+            fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+                Ok(None)
+            }
+            fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
+                Ok(None)
+            }
+        }
+        d.deserialize_any(V)
+    }
+
     /// A boolean from a boolean, number (0 is false), text or null.
     pub fn bool<'de, D: Deserializer<'de>>(d: D) -> Result<Option<bool>, D::Error> {
         struct V;
@@ -480,6 +514,14 @@ pub trait LenientField: Sized {
 impl LenientField for Option<String> {
     fn read<'de, D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         lenient::string(d)
+    }
+}
+
+/// The short fields of a delivery record (ids, statuses, times) arrive by
+/// the million: held inline, they cost no allocation.
+impl LenientField for Option<CompactString> {
+    fn read<'de, D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        lenient::compact(d)
     }
 }
 
@@ -600,15 +642,15 @@ lenient_fields! {
 lenient_fields! {
     /// One instance (`InvokeInstance`) or node (`InvokeNode`) of a task.
     pub struct InvokeTarget {
-        instance_id: Option<String> = "InstanceId",
-        node_id: Option<String> = "NodeId",
-        invocation_status: Option<String> = "InvocationStatus",
-        error_code: Option<String> = "ErrorCode",
+        instance_id: Option<CompactString> = "InstanceId",
+        node_id: Option<CompactString> = "NodeId",
+        invocation_status: Option<CompactString> = "InvocationStatus",
+        error_code: Option<CompactString> = "ErrorCode",
         error_info: Option<String> = "ErrorInfo",
-        creation_time: Option<String> = "CreationTime",
-        start_time: Option<String> = "StartTime",
-        finish_time: Option<String> = "FinishTime",
-        update_time: Option<String> = "UpdateTime",
+        creation_time: Option<CompactString> = "CreationTime",
+        start_time: Option<CompactString> = "StartTime",
+        finish_time: Option<CompactString> = "FinishTime",
+        update_time: Option<CompactString> = "UpdateTime",
     }
 }
 

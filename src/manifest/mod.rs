@@ -20,7 +20,9 @@ pub mod resolve;
 pub mod schema;
 pub mod vars;
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet};
+
+use foldhash::{HashMap, HashMapExt};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -428,18 +430,15 @@ fn duplicate_files(
     sources: &[Source],
     diagnostics: &mut Vec<ManifestDiagnostic>,
 ) {
-    let mut first: HashMap<(&str, String), usize> = HashMap::new();
+    let paths: Vec<String> = files.iter().map(FileExpectation::path).collect();
+    let mut first: HashMap<(&str, &str), usize> = HashMap::new();
     // (first declaration, repeat) → the targets they share.
     let mut clashes: BTreeMap<(usize, usize), Vec<&str>> = BTreeMap::new();
     for (i, file) in files.iter().enumerate() {
-        let path = file.path();
         for target in &file.targets {
-            match first.get(&(target.id.as_str(), path.clone())) {
-                Some(&j) if j != i => clashes.entry((j, i)).or_default().push(&target.id),
-                Some(_) => {}
-                None => {
-                    first.insert((target.id.as_str(), path.clone()), i);
-                }
+            match *first.entry((target.id.as_str(), &paths[i])).or_insert(i) {
+                j if j != i => clashes.entry((j, i)).or_default().push(&target.id),
+                _ => {}
             }
         }
     }
