@@ -430,15 +430,22 @@ fn duplicate_files(
     sources: &[Source],
     diagnostics: &mut Vec<ManifestDiagnostic>,
 ) {
-    let paths: Vec<String> = files.iter().map(FileExpectation::path).collect();
-    let mut first: HashMap<(&str, &str), usize> = HashMap::new();
+    // Only files with the same path can clash: most paths are declared once,
+    // and their targets need no look-up at all.
+    let mut by_path: BTreeMap<String, Vec<usize>> = BTreeMap::new();
+    for (i, file) in files.iter().enumerate() {
+        by_path.entry(file.path()).or_default().push(i);
+    }
     // (first declaration, repeat) → the targets they share.
     let mut clashes: BTreeMap<(usize, usize), Vec<&str>> = BTreeMap::new();
-    for (i, file) in files.iter().enumerate() {
-        for target in &file.targets {
-            match *first.entry((target.id.as_str(), &paths[i])).or_insert(i) {
-                j if j != i => clashes.entry((j, i)).or_default().push(&target.id),
-                _ => {}
+    for same_path in by_path.values().filter(|files| files.len() > 1) {
+        let mut first: HashMap<&str, usize> = HashMap::new();
+        for &i in same_path {
+            for target in &files[i].targets {
+                match *first.entry(target.id.as_str()).or_insert(i) {
+                    j if j != i => clashes.entry((j, i)).or_default().push(&target.id),
+                    _ => {}
+                }
             }
         }
     }
