@@ -135,7 +135,7 @@ fn fleet(instances: usize, files: usize) -> Fleet {
                 targets: chunk
                     .iter()
                     .map(|id| FileTarget {
-                        id: id.clone(),
+                        id: id.as_str().into(),
                         status: TargetStatus::Success,
                         error_code: None,
                         error_info: None,

@@ -68,16 +68,19 @@ median() { sort -g -k"$1" "$work/$2.runs" | awk -v c="$1" '{v[NR]=$c} END {print
 
 run sdk_seq "$python" bench/sdk_sequential.py
 run sdk_8 "$python" bench/sdk_threaded.py
-run shipcheck "$bin" check "$work/shipcheck.yaml" --endpoint "$url" --format json
+# Default flags, as a gate runs it; then the full JSON report of every pair.
+run shipcheck "$bin" check "$work/shipcheck.yaml" --endpoint "$url"
+run shipcheck_json "$bin" check "$work/shipcheck.yaml" --endpoint "$url" --format json
 
 echo "fleet: $instances instances x $files files, latency $latency, $reps runs each (medians)"
 printf '| %-40s | %8s | %8s | %10s | %6s |\n' client "wall s" "CPU s" "peak RSS" calls
 printf '|%s|%s|%s|%s|%s|\n' ------------------------------------------ ---------- ---------- ------------ --------
-for name in sdk_seq sdk_8 shipcheck; do
+for name in sdk_seq sdk_8 shipcheck shipcheck_json; do
   case $name in
     sdk_seq) label="Python SDK, NextToken, sequential" ;;
     sdk_8) label="Python SDK, PageNumber, 8 threads" ;;
-    shipcheck) label="shipcheck check ($(basename "$bin"))" ;;
+    shipcheck) label="shipcheck check (default flags)" ;;
+    shipcheck_json) label="shipcheck check --format json" ;;
   esac
   printf '| %-40s | %8s | %8s | %7s MB | %6s |\n' "$label" "$(median 1 "$name")" "$(median 2 "$name")" \
     "$(($(median 3 "$name") / 1024))" "$(median 4 "$name")"
@@ -87,4 +90,5 @@ echo "wall vs 8-thread SDK: $(ratio "$(median 1 shipcheck)" "$(median 1 sdk_8)")
 echo "CPU vs sequential SDK: $(ratio "$(median 2 shipcheck)" "$(median 2 sdk_seq)")x (goal <= 0.5)"
 echo "RSS vs sequential SDK: $(ratio "$(median 3 shipcheck)" "$(median 3 sdk_seq)")x (goal <= 1)"
 echo "outputs: $(cat "$work/sdk_seq.1.out") (sequential SDK), $(cat "$work/sdk_8.1.out") (8 threads)"
-python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); s=r["summary"]; print("shipcheck: verdict %s, %d checks, %d passed" % (r["verdict"], s["checks"], s["passed"]))' "$work/shipcheck.1.out"
+echo "shipcheck: $(tail -1 "$work/shipcheck.1.out")"
+python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); s=r["summary"]; print("shipcheck --format json: verdict %s, %d checks, %d passed" % (r["verdict"], s["checks"], s["passed"]))' "$work/shipcheck_json.1.out"

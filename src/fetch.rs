@@ -16,7 +16,7 @@
 //! `--wait` keeps every query's latest answer ([`Answers`]) and [`refresh`]es
 //! only the queries whose answers can still change.
 
-use std::collections::HashMap;
+use foldhash::{HashMap, HashMapExt};
 
 use futures_util::StreamExt as _;
 use futures_util::stream::FuturesUnordered;

@@ -10,7 +10,9 @@
 //! set that resolved to no instance (there is nothing to verify, which
 //! proves nothing either way, so it is neither in sync nor drift).
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::BTreeMap;
+
+use foldhash::HashSet;
 
 use futures_util::future::join_all;
 

@@ -10,6 +10,7 @@ use std::collections::BTreeMap;
 use std::fmt;
 
 use base64::Engine as _;
+use compact_str::CompactString;
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
@@ -222,8 +223,8 @@ impl FileInvocation {
 /// One target (instance or node) of a SendFile task.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct FileTarget {
-    /// `InstanceId` or `NodeId`.
-    pub id: String,
+    /// `InstanceId` or `NodeId` (inline: there is one per delivered pair).
+    pub id: CompactString,
     pub status: TargetStatus,
     /// Empty codes from the API become `None`.
     pub error_code: Option<String>,

@@ -16,7 +16,9 @@
 //! any other content is kept as sizes and SHA-256 digests, which is all a
 //! report ever shows of a sensitive file.
 
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::BTreeSet;
+
+use foldhash::{HashMap, HashSet};
 use std::path::Path;
 
 use base64::Engine as _;
@@ -389,7 +391,7 @@ impl Merger {
                 task_key.0,
                 task_key.1.clone(),
                 task_key.2.clone(),
-                target.id.clone(),
+                target.id.to_string(),
             );
             let task = match self.task_at.get(&task_key) {
                 Some(&task) => {
@@ -743,7 +745,7 @@ impl FileRecord {
                 .targets
                 .iter()
                 .map(|target| FileTargetRecord {
-                    id: target.id.clone(),
+                    id: target.id.to_string(),
                     status: target.status.as_str().to_owned(),
                     error_code: target.error_code.clone(),
                     error_info: target.error_info.clone(),
@@ -791,7 +793,7 @@ impl FileRecord {
                 .targets
                 .iter()
                 .map(|t| FileTarget {
-                    id: t.id.clone(),
+                    id: t.id.as_str().into(),
                     status: TargetStatus::parse(&t.status),
                     error_code: t.error_code.clone(),
                     error_info: t.error_info.clone(),

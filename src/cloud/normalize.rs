@@ -38,7 +38,7 @@ impl ContentEncoding {
 
 /// Parses an API time: RFC 3339 with `Z` or an offset; blank means absent.
 pub fn parse_time(field: &str, text: Option<&str>) -> Result<Option<Timestamp>, String> {
-    let Some(text) = text.map(str::trim).filter(|t| !t.is_empty()) else {
+    let Some(text) = text.map(str::trim_ascii).filter(|t| !t.is_empty()) else {
         return Ok(None);
     };
     parse_response_time(text)
@@ -46,8 +46,8 @@ pub fn parse_time(field: &str, text: Option<&str>) -> Result<Option<Timestamp>, 
         .map_err(|e| format!("{field} `{text}` is not a time: {e}"))
 }
 
-fn non_empty(value: Option<String>) -> Option<String> {
-    value.filter(|v| !v.trim().is_empty())
+fn non_empty<S: AsRef<str>>(value: Option<S>) -> Option<S> {
+    value.filter(|v| !v.as_ref().trim().is_empty())
 }
 
 /// One SendFile task from ECS or eflo.
@@ -102,7 +102,7 @@ fn file_target(raw: wire::InvokeTarget) -> Result<FileTarget, String> {
     let context = |e: String| format!("{id}: {e}");
     Ok(FileTarget {
         status: TargetStatus::parse(raw.invocation_status.as_deref().unwrap_or("")),
-        error_code: non_empty(raw.error_code),
+        error_code: non_empty(raw.error_code).map(String::from),
         error_info: non_empty(raw.error_info),
         created: parse_time("CreationTime", raw.creation_time.as_deref()).map_err(context)?,
         started: parse_time("StartTime", raw.start_time.as_deref()).map_err(context)?,

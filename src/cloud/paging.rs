@@ -30,7 +30,7 @@
 //! per region) end the listing with an error at once, rather than after
 //! thousands of requests.
 
-use std::collections::HashSet;
+use foldhash::{HashSet, HashSetExt};
 use std::future::Future;
 use std::time::Duration;
 

@@ -178,6 +178,19 @@ fn judge<T: Contract>(
     attempt: &Attempt,
 ) -> Result<Reply<T>, AttemptError> {
     let action = call.action();
+    let mut answer = answer;
+    // One scan of a 2xx body reads its envelope and checks its shape; one
+    // parse builds the typed page.
+    let shape = if answer.is_success() {
+        let scan = T::scan(&answer.body);
+        if let Some(envelope) = scan.envelope {
+            answer.request_id = envelope.request_id.clone().or(answer.request_id);
+            answer.envelope = Some(envelope);
+        }
+        scan.shape
+    } else {
+        Ok(())
+    };
     let error_code = answer.envelope.as_ref().and_then(|e| {
         e.code
             .as_deref()
@@ -186,8 +199,7 @@ fn judge<T: Contract>(
     if answer.is_success() && error_code.is_none() {
         // A body without its action's wrapper is retried like a lost
         // answer, and then fails: it is never an empty page.
-        // One scan checks the shape, one parse builds the typed page.
-        let value = T::check(&answer.body)
+        let value = shape
             .and_then(|()| serde_json::from_slice::<T>(&answer.body).map_err(|e| e.to_string()));
         return match value {
             Ok(value) => Ok(Reply {

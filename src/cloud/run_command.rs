@@ -10,7 +10,7 @@ use crate::cloud::CloudClient;
 use crate::cloud::error::CloudError;
 use crate::cloud::retry::Stats;
 use crate::cloud::rpc::ApiCall;
-use crate::cloud::wire::Contract;
+use crate::cloud::wire::{Contract, Scan};
 use crate::protocol::Provider;
 
 const ACTION: &str = "RunCommand";
@@ -48,13 +48,16 @@ struct RunCommandResponse {
 }
 
 impl Contract for RunCommandResponse {
-    fn check(body: &[u8]) -> Result<(), String> {
-        // A one-off small answer: read whole.
-        let body: serde_json::Value = serde_json::from_slice(body).map_err(|e| e.to_string())?;
-        match body.get("InvokeId") {
-            Some(serde_json::Value::String(id)) if !id.is_empty() => Ok(()),
-            _ => Err("no `InvokeId`".into()),
-        }
+    fn scan(body: &[u8]) -> Scan {
+        // A one-off small answer: the id is read whole, to see it is not empty.
+        Scan::along(body, &[], |_| {
+            let body: serde_json::Value =
+                serde_json::from_slice(body).map_err(|e| e.to_string())?;
+            match body.get("InvokeId") {
+                Some(serde_json::Value::String(id)) if !id.is_empty() => Ok(()),
+                _ => Err("no `InvokeId`".into()),
+            }
+        })
     }
 }
 

@@ -90,7 +90,8 @@ pub struct Answer {
     pub content_type: String,
     pub body: Vec<u8>,
     /// The API's envelope (`Code`, `Message`, `RequestId`, …) when the body
-    /// is a JSON object.
+    /// of an error status is a JSON object (a 2xx body's is read by
+    /// [`crate::cloud::wire::Contract::scan`]).
     pub envelope: Option<ErrorEnvelope>,
     /// From the envelope, else the `x-acs-request-id` header.
     pub request_id: Option<String>,
@@ -334,9 +335,11 @@ async fn receive(builder: reqwest::RequestBuilder) -> Result<Answer, reqwest::Er
     let content_type = header(reqwest::header::CONTENT_TYPE.as_str()).unwrap_or_default();
     let header_request_id = header("x-acs-request-id");
     let body = read_limited(response).await?;
-    // Only an object can be the envelope (serde would read an array by position).
+    // Only an object can be the envelope (serde would read an array by
+    // position). A 2xx body is scanned once, with its shape, by the caller
+    // that knows the shape (`wire::Contract::scan`): pages are large.
     let is_object = body.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{');
-    let envelope: Option<ErrorEnvelope> = is_object
+    let envelope: Option<ErrorEnvelope> = (is_object && !(200..300).contains(&status))
         .then(|| serde_json::from_slice(&body).ok())
         .flatten();
     let request_id = envelope

@@ -25,40 +25,84 @@
 use std::fmt;
 use std::marker::PhantomData;
 
+use compact_str::{CompactString, ToCompactString};
 use serde::Deserialize;
 use serde::de::{self, DeserializeOwned, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 
 /// The documented structure a 2xx body of one action must have.
 pub trait Contract: DeserializeOwned {
-    /// Checks the raw body's shape; `Err` names what is missing, for the
-    /// malformed-response error. Runs before the typed parse, which would
-    /// read a missing wrapper as an empty list.
-    fn check(body: &[u8]) -> Result<(), String>;
+    /// Reads the raw body once, before the typed parse (which would read a
+    /// missing wrapper as an empty list): the envelope's fields, and whether
+    /// the body has the action's shape (`Err` names what is missing, for
+    /// the malformed-response error).
+    fn scan(body: &[u8]) -> Scan;
+
+    /// Only the shape.
+    fn check(body: &[u8]) -> Result<(), String> {
+        Self::scan(body).shape
+    }
+}
+
+/// What one scan of a 2xx body found.
+#[derive(Debug)]
+pub struct Scan {
+    /// The top-level envelope fields (`Code`, `RequestId`, …), when the
+    /// body is a JSON object: a 2xx answer can still carry an error code.
+    pub envelope: Option<ErrorEnvelope>,
+    pub shape: Result<(), String>,
+}
+
+impl Scan {
+    /// Scans `body` along `path`, and judges the kinds found with `shape`.
+    pub(crate) fn along(
+        body: &[u8],
+        path: &[&str],
+        shape: impl FnOnce(&[&'static str]) -> Result<(), String>,
+    ) -> Self {
+        match kinds_along(body, path) {
+            Ok((kinds, envelope)) => Self {
+                envelope,
+                shape: shape(&kinds),
+            },
+            Err(e) => Self {
+                envelope: None,
+                shape: Err(e),
+            },
+        }
+    }
 }
 
 /// The kinds of value along `path` in `body`: the body's own, then the value
-/// of each key in turn, as far as the keys exist. Nothing is built (every
-/// other value is skipped), so checking a page's shape costs a scan, not a
-/// second parse. Bytes that are not JSON are an error.
-pub(crate) fn kinds_along(body: &[u8], path: &[&str]) -> Result<Vec<&'static str>, String> {
+/// of each key in turn, as far as the keys exist; and the envelope's fields
+/// when the body is an object. Nothing else is built (every other value is
+/// skipped), so checking a page costs one scan, not a second parse. Bytes
+/// that are not JSON are an error.
+pub(crate) fn kinds_along(
+    body: &[u8],
+    path: &[&str],
+) -> Result<(Vec<&'static str>, Option<ErrorEnvelope>), String> {
     let mut kinds = Vec::with_capacity(path.len() + 1);
+    let mut envelope = None;
     let mut json = serde_json::Deserializer::from_slice(body);
     de::DeserializeSeed::deserialize(
         PathProbe {
             path,
             kinds: &mut kinds,
+            envelope: Some(&mut envelope),
         },
         &mut json,
     )
     .and_then(|()| json.end())
     .map_err(|e| e.to_string())?;
-    Ok(kinds)
+    Ok((kinds, envelope))
 }
 
-/// Records the kind of a value, and descends into the key `path[0]`.
+/// Records the kind of a value, and descends into the key `path[0]`; at the
+/// top level, also reads the envelope's fields.
 struct PathProbe<'a, 'p> {
     path: &'p [&'p str],
     kinds: &'a mut Vec<&'static str>,
+    envelope: Option<&'a mut Option<ErrorEnvelope>>,
 }
 
 impl<'de> de::DeserializeSeed<'de> for PathProbe<'_, '_> {
@@ -107,21 +151,38 @@ impl<'de> Visitor<'de> for PathProbe<'_, '_> {
     }
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
         self.kinds.push("an object");
+        let mut envelope = self
+            .envelope
+            .map(|slot| slot.insert(ErrorEnvelope::default()));
         let mut descended = false;
         let (wanted, rest) = match self.path.split_first() {
             Some((wanted, rest)) => (Some(*wanted), rest),
             None => (None, self.path),
         };
-        while let Some(is_wanted) = map.next_key_seed(KeyIs(wanted))? {
-            match is_wanted {
+        while let Some(key) = map.next_key_seed(KeyIs(wanted))? {
+            match (key, envelope.as_deref_mut()) {
                 // Only the first of duplicate keys: the typed parse refuses
                 // a duplicate field anyway.
-                true if !descended => {
+                (Key::Wanted, _) if !descended => {
                     descended = true;
                     map.next_value_seed(PathProbe {
                         path: rest,
                         kinds: &mut *self.kinds,
+                        envelope: None,
                     })?;
+                }
+                (Key::Envelope(field), Some(envelope)) => {
+                    let value = map.next_value_seed(LenientString)?;
+                    let slot = match field {
+                        EnvelopeField::Code => &mut envelope.code,
+                        EnvelopeField::Message => &mut envelope.message,
+                        EnvelopeField::RequestId => &mut envelope.request_id,
+                        EnvelopeField::HostId => &mut envelope.host_id,
+                        EnvelopeField::Recommend => &mut envelope.recommend,
+                    };
+                    if slot.is_none() {
+                        *slot = value;
+                    }
                 }
                 _ => {
                     map.next_value::<IgnoredAny>()?;
@@ -132,23 +193,68 @@ impl<'de> Visitor<'de> for PathProbe<'_, '_> {
     }
 }
 
-/// Whether a map key is `Some(wanted)`, compared without copying the key.
+/// A key of an object along the path.
+enum Key {
+    Wanted,
+    Envelope(EnvelopeField),
+    Other,
+}
+
+/// The envelope's fields (PROTOCOL.md §3.2), in both spellings.
+#[derive(Clone, Copy)]
+enum EnvelopeField {
+    Code,
+    Message,
+    RequestId,
+    HostId,
+    Recommend,
+}
+
+impl EnvelopeField {
+    fn named(key: &str) -> Option<Self> {
+        Some(match key {
+            "Code" | "code" => Self::Code,
+            "Message" | "message" => Self::Message,
+            "RequestId" | "requestId" => Self::RequestId,
+            "HostId" | "hostId" => Self::HostId,
+            "Recommend" | "recommend" => Self::Recommend,
+            _ => return None,
+        })
+    }
+}
+
+/// [`lenient::string`] as a seed.
+struct LenientString;
+
+impl<'de> de::DeserializeSeed<'de> for LenientString {
+    type Value = Option<String>;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        lenient::string(d)
+    }
+}
+
+/// Which [`Key`] a map key is (`Some(wanted)`, an envelope field, other),
+/// told without copying the key.
 struct KeyIs<'p>(Option<&'p str>);
 
 impl<'de> de::DeserializeSeed<'de> for KeyIs<'_> {
-    type Value = bool;
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<bool, D::Error> {
+    type Value = Key;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Key, D::Error> {
         d.deserialize_str(self)
     }
 }
 
 impl<'de> Visitor<'de> for KeyIs<'_> {
-    type Value = bool;
+    type Value = Key;
     fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
         f.write_str("a key")
     }
-    fn visit_str<E: de::Error>(self, key: &str) -> Result<bool, E> {
-        Ok(self.0 == Some(key))
+    fn visit_str<E: de::Error>(self, key: &str) -> Result<Key, E> {
+        Ok(if self.0 == Some(key) {
+            Key::Wanted
+        } else {
+            EnvelopeField::named(key).map_or(Key::Other, Key::Envelope)
+        })
     }
 }
 
@@ -181,42 +287,43 @@ impl Contract for SendFileResultsResponse {
     /// not required here: page mode refuses a page without `TotalCount`
     /// itself, and a page without `NextToken` looks like a last page, which
     /// only an end-of-listing check can question.
-    fn check(body: &[u8]) -> Result<(), String> {
-        let kinds = kinds_along(body, &["Invocations", "Invocation"])?;
-        object(&kinds)?;
-        wrapped_list(&kinds[1..], "", "Invocations", "Invocation")
+    fn scan(body: &[u8]) -> Scan {
+        Scan::along(body, &["Invocations", "Invocation"], |kinds| {
+            object(kinds)?;
+            wrapped_list(&kinds[1..], "", "Invocations", "Invocation")
+        })
     }
 }
 
 impl Contract for InstancesResponse {
     /// `Instances.Instance[]`, paging fields beside it.
-    fn check(body: &[u8]) -> Result<(), String> {
-        let kinds = kinds_along(body, &["Instances", "Instance"])?;
-        object(&kinds)?;
-        wrapped_list(&kinds[1..], "", "Instances", "Instance")
+    fn scan(body: &[u8]) -> Scan {
+        Scan::along(body, &["Instances", "Instance"], |kinds| {
+            object(kinds)?;
+            wrapped_list(&kinds[1..], "", "Instances", "Instance")
+        })
     }
 }
 
 impl Contract for InvocationResultsResponse {
     /// `Invocation.InvocationResults.InvocationResult[]` (the paging fields
     /// sit inside `Invocation`).
-    fn check(body: &[u8]) -> Result<(), String> {
-        let kinds = kinds_along(
-            body,
-            &["Invocation", "InvocationResults", "InvocationResult"],
-        )?;
-        object(&kinds)?;
-        match kinds.get(1) {
-            Some(&"an object") => {}
-            Some(other) => return Err(format!("`Invocation` is {other}, not an object")),
-            None => return Err("no `Invocation` object".into()),
-        }
-        wrapped_list(
-            &kinds[2..],
-            "Invocation.",
-            "InvocationResults",
-            "InvocationResult",
-        )
+    fn scan(body: &[u8]) -> Scan {
+        let path = ["Invocation", "InvocationResults", "InvocationResult"];
+        Scan::along(body, &path, |kinds| {
+            object(kinds)?;
+            match kinds.get(1) {
+                Some(&"an object") => {}
+                Some(other) => return Err(format!("`Invocation` is {other}, not an object")),
+                None => return Err("no `Invocation` object".into()),
+            }
+            wrapped_list(
+                &kinds[2..],
+                "Invocation.",
+                "InvocationResults",
+                "InvocationResult",
+            )
+        })
     }
 }
 
@@ -373,6 +480,39 @@ pub mod lenient {
         d.deserialize_any(V)
     }
 
+    /// [`string`], inline when short.
+    pub fn compact<'de, D: Deserializer<'de>>(d: D) -> Result<Option<CompactString>, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = Option<CompactString>;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a string, number, boolean or null")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+                Ok(Some(CompactString::from(v)))
+            }
+            fn visit_bool<E: de::Error>(self, v: bool) -> Result<Self::Value, E> {
+                Ok(Some(v.to_compact_string()))
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<Self::Value, E> {
+                Ok(Some(v.to_compact_string()))
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<Self::Value, E> {
+                Ok(Some(v.to_compact_string()))
+            }
+            fn visit_f64<E: de::Error>(self, v: f64) -> Result<Self::Value, E> {
+                Ok(Some(v.to_compact_string()))
+            }
+            fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+                Ok(None)
+            }
+            fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
+                Ok(None)
+            }
+        }
+        d.deserialize_any(V)
+    }
+
     /// A boolean from a boolean, number (0 is false), text or null.
     pub fn bool<'de, D: Deserializer<'de>>(d: D) -> Result<Option<bool>, D::Error> {
         struct V;
@@ -480,6 +620,14 @@ pub trait LenientField: Sized {
 impl LenientField for Option<String> {
     fn read<'de, D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         lenient::string(d)
+    }
+}
+
+/// The short fields of a delivery record (ids, statuses, times) arrive by
+/// the million: held inline, they cost no allocation.
+impl LenientField for Option<CompactString> {
+    fn read<'de, D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        lenient::compact(d)
     }
 }
 
@@ -600,15 +748,15 @@ lenient_fields! {
 lenient_fields! {
     /// One instance (`InvokeInstance`) or node (`InvokeNode`) of a task.
     pub struct InvokeTarget {
-        instance_id: Option<String> = "InstanceId",
-        node_id: Option<String> = "NodeId",
-        invocation_status: Option<String> = "InvocationStatus",
-        error_code: Option<String> = "ErrorCode",
+        instance_id: Option<CompactString> = "InstanceId",
+        node_id: Option<CompactString> = "NodeId",
+        invocation_status: Option<CompactString> = "InvocationStatus",
+        error_code: Option<CompactString> = "ErrorCode",
         error_info: Option<String> = "ErrorInfo",
-        creation_time: Option<String> = "CreationTime",
-        start_time: Option<String> = "StartTime",
-        finish_time: Option<String> = "FinishTime",
-        update_time: Option<String> = "UpdateTime",
+        creation_time: Option<CompactString> = "CreationTime",
+        start_time: Option<CompactString> = "StartTime",
+        finish_time: Option<CompactString> = "FinishTime",
+        update_time: Option<CompactString> = "UpdateTime",
     }
 }
 

@@ -7,8 +7,8 @@
 //! (the documented API always echoes mode, owner, group and overwrite), and
 //! never reported as drift.
 
+use foldhash::HashMap;
 use std::cell::RefCell;
-use std::collections::HashMap;
 use std::fmt::Display;
 use std::time::Duration;
 

@@ -3,7 +3,9 @@
 //! (or none), or a finished run without the `ExitCode` or `Output` a
 //! declaration asks about, makes that check unverified.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::BTreeMap;
+
+use foldhash::HashSet;
 
 use crate::expect::{CommandExpectation, CommandSelector, OutputMatch};
 use crate::findings::{FindingCode, error_codes};

@@ -5,7 +5,7 @@
 //! it is known, [`super::attributes`] judges what was delivered. With
 //! `--strict`, deliveries the manifest does not declare are reported too.
 
-use std::collections::{HashMap, HashSet};
+use foldhash::{HashMap, HashMapExt, HashSet};
 
 use jiff::Timestamp;
 

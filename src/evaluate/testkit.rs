@@ -335,7 +335,7 @@ pub(crate) fn seed_files(json: &str, provider: Provider, region: &str) -> Vec<Fi
                 .unwrap()
                 .iter()
                 .map(|t| FileTarget {
-                    id: text(&t[id_key]).unwrap_or_default(),
+                    id: text(&t[id_key]).unwrap_or_default().into(),
                     status: TargetStatus::parse(&text(&t["InvocationStatus"]).unwrap_or_default()),
                     error_code: text(&t["ErrorCode"]),
                     error_info: text(&t["ErrorInfo"]),

@@ -20,7 +20,9 @@ pub mod resolve;
 pub mod schema;
 pub mod vars;
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet};
+
+use foldhash::{HashMap, HashMapExt};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -428,17 +430,21 @@ fn duplicate_files(
     sources: &[Source],
     diagnostics: &mut Vec<ManifestDiagnostic>,
 ) {
-    let mut first: HashMap<(&str, String), usize> = HashMap::new();
+    // Only files with the same path can clash: most paths are declared once,
+    // and their targets need no look-up at all.
+    let mut by_path: BTreeMap<String, Vec<usize>> = BTreeMap::new();
+    for (i, file) in files.iter().enumerate() {
+        by_path.entry(file.path()).or_default().push(i);
+    }
     // (first declaration, repeat) → the targets they share.
     let mut clashes: BTreeMap<(usize, usize), Vec<&str>> = BTreeMap::new();
-    for (i, file) in files.iter().enumerate() {
-        let path = file.path();
-        for target in &file.targets {
-            match first.get(&(target.id.as_str(), path.clone())) {
-                Some(&j) if j != i => clashes.entry((j, i)).or_default().push(&target.id),
-                Some(_) => {}
-                None => {
-                    first.insert((target.id.as_str(), path.clone()), i);
+    for same_path in by_path.values().filter(|files| files.len() > 1) {
+        let mut first: HashMap<&str, usize> = HashMap::new();
+        for &i in same_path {
+            for target in &files[i].targets {
+                match *first.entry(target.id.as_str()).or_insert(i) {
+                    j if j != i => clashes.entry((j, i)).or_default().push(&target.id),
+                    _ => {}
                 }
             }
         }

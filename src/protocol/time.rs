@@ -35,7 +35,7 @@ pub fn format_beijing_millis(at: Timestamp) -> String {
 /// Reads a response time: RFC 3339 with `Z` or an offset, surrounding
 /// whitespace ignored (the eflo sample has a trailing newline).
 pub fn parse_response_time(text: &str) -> Result<Timestamp, jiff::Error> {
-    text.trim().parse::<Timestamp>()
+    text.trim_ascii().parse::<Timestamp>()
 }
 
 #[cfg(test)]

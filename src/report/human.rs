@@ -9,8 +9,8 @@
 //! drawn: the rest is counted, and the machine formats keep every finding.
 //! That also draws each manifest snippet once per block, not per finding.
 
+use foldhash::{HashMap, HashMapExt};
 use std::cell::Cell;
-use std::collections::HashMap;
 use std::fmt::{self, Write as _};
 
 use miette::{Diagnostic, GraphicalReportHandler, GraphicalTheme, LabeledSpan, SourceCode};

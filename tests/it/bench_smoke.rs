@@ -34,13 +34,18 @@ fn the_sdk_comparison_benchmark_runs_on_a_tiny_fleet() {
         "{stdout}"
     );
     assert!(
-        stdout.contains("shipcheck: verdict pass, 180 checks, 180 passed"),
+        stdout.contains("shipcheck --format json: verdict pass, 180 checks, 180 passed"),
         "{stdout}"
+    );
+    assert!(
+        stdout.contains("180 of 180 checks in sync"),
+        "the default-flags run did not check the fleet:\n{stdout}"
     );
     for client in [
         "NextToken, sequential",
         "PageNumber, 8 threads",
-        "shipcheck check",
+        "shipcheck check (default flags)",
+        "shipcheck check --format json",
     ] {
         assert!(stdout.contains(client), "no row for {client}:\n{stdout}");
     }

@@ -6,7 +6,9 @@
 //! that only the cloud can answer: an entry that names one keeps it as a
 //! [`TargetSource`], and the check resolves it before planning.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::BTreeMap;
+
+use foldhash::{HashSet, HashSetExt};
 use std::path::Path;
 
 use super::Resolver;
