@@ -250,7 +250,10 @@ async fn check(
         )));
     }
     narrow(&mut expectations, options)?;
-    let (plan, coverage) = planned(&expectations, options)?;
+    let (mut plan, coverage) = planned(&expectations, options)?;
+    if let Some(client) = &connection.client {
+        crate::fetch::size_regions(client, &mut plan).await;
+    }
     tracing::info!(
         queries = plan.queries.len(),
         estimated_pages = plan.estimated_pages,

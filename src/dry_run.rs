@@ -33,6 +33,9 @@ pub struct DryRun {
     pub instance_sets: Vec<(String, String, String)>,
     /// With `--probe`: the RunCommand calls that read the disks.
     pub probe: Option<ProbeDescription>,
+    /// Regions whose `TotalCount` the check asks first, with the pages of
+    /// their own listings: fewer pages of every task replace them.
+    pub sized_regions: BTreeMap<String, usize>,
 }
 
 /// Plans `expectations` as a check with `options` would, without any call.
@@ -50,6 +53,7 @@ pub fn dry_run(
     Ok(DryRun {
         queries: plan.queries,
         estimated_pages: plan.estimated_pages,
+        sized_regions: plan.whole_region_candidates,
         strict_coverage,
         narrowed: (!options.narrowing.is_empty()).then(|| options.narrowing.clone()),
         instance_sets,
@@ -109,6 +113,14 @@ impl DryRun {
                 "  ecs DescribeInstances for set {set}: {filters} ({region}); its members' queries are planned when the check runs"
             );
         }
+        for (region, pages) in &self.sized_regions {
+            let _ = writeln!(
+                out,
+                "  ecs DescribeSendFileResults PageNumber=1 PageSize=1 ({region}): the region's \
+                 TotalCount; if its tasks fill fewer than {pages} pages, one listing of every task \
+                 replaces the {region} listings below"
+            );
+        }
         for query in &self.queries {
             let _ = writeln!(out, "  {}", query_line(query));
         }
@@ -145,6 +157,14 @@ impl DryRun {
                 })
                 .collect(),
             probe: self.probe.as_ref(),
+            sized_regions: self
+                .sized_regions
+                .iter()
+                .map(|(region, pages)| JsonSizedRegion {
+                    region,
+                    listed_whole_below_pages: *pages,
+                })
+                .collect(),
         };
         let mut text = serde_json::to_string_pretty(&document)
             .expect("the plan types serialise to JSON infallibly");
@@ -213,6 +233,7 @@ fn filters(query: &Query) -> BTreeMap<String, &str> {
         Query::FilesByInstance { instance_id, .. } => {
             filters.insert("InstanceId".to_owned(), instance_id.as_str());
         }
+        Query::FilesInRegion { .. } => {}
         Query::FilesByTags { name, tags, .. } => {
             filters.insert("Name".to_owned(), name.as_str());
             insert_tags(&mut filters, tags);
@@ -281,6 +302,16 @@ struct JsonPlan<'a> {
     instance_sets: Vec<JsonInstanceSet<'a>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     probe: Option<&'a ProbeDescription>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    sized_regions: Vec<JsonSizedRegion<'a>>,
+}
+
+/// A region whose `TotalCount` is asked first: fewer pages of every task
+/// than `listed_whole_below_pages` replace its `Name`/`InstanceId` queries.
+#[derive(Serialize)]
+struct JsonSizedRegion<'a> {
+    region: &'a str,
+    listed_whole_below_pages: usize,
 }
 
 /// A set listed through DescribeInstances before planning.

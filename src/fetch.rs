@@ -22,7 +22,9 @@ use futures_util::StreamExt as _;
 use futures_util::stream::FuturesUnordered;
 use miette::Diagnostic as _;
 
-use crate::cloud::{CloudClient, CloudError, FetchSummary, InvocationFilter, SendFileFilter};
+use crate::cloud::{
+    CloudClient, CloudError, FetchSummary, InvocationFilter, Paging, SendFileFilter,
+};
 use jiff::Timestamp;
 
 use crate::observe::{CommandResult, FileInvocation, Gap, GapReason, Observations};
@@ -51,6 +53,34 @@ pub struct FetchProgress {
     /// Requests retried, and throttled answers, in the answered queries.
     pub retries: u64,
     pub throttled: u64,
+}
+
+/// Asks each region in [`Plan::whole_region_candidates`] how many SendFile
+/// tasks it holds (one request), and lists the region whole where that
+/// takes fewer pages than its files' own listings: a small fleet's fifty
+/// `Name` listings of one page each become the two pages its hundred tasks
+/// fill. A count that cannot be read leaves the plan as it was.
+pub async fn size_regions(client: &CloudClient, plan: &mut Plan) {
+    let candidates = plan.whole_region_candidates.clone();
+    let counts = futures_util::future::join_all(
+        candidates
+            .keys()
+            .map(|region| client.count_send_file_tasks(region)),
+    )
+    .await;
+    for ((region, filtered_pages), count) in candidates.iter().zip(counts) {
+        match count {
+            Ok(tasks) if Plan::whole_region_is_cheaper(tasks, *filtered_pages) => {
+                tracing::info!(region, tasks, filtered_pages, "listing the region whole");
+                plan.list_whole_region(region, tasks);
+            }
+            Ok(tasks) => tracing::info!(region, tasks, filtered_pages, "listing by file"),
+            Err(error) => {
+                tracing::info!(region, %error, "the region's size is unknown: listing by file");
+            }
+        }
+    }
+    plan.whole_region_candidates.clear();
 }
 
 /// Runs every query of `plan`: the complete listings' records, and a gap
@@ -329,6 +359,14 @@ async fn run(client: &CloudClient, query: &Query) -> Result<(Fetched, FetchSumma
             region,
             instance_id,
         } => files(client, region, by(None, Some(instance_id), None)).await,
+        // By page number: the count that chose this listing checks it.
+        Query::FilesInRegion { region } => {
+            let filter = SendFileFilter {
+                paging: Some(Paging::Pages),
+                ..SendFileFilter::default()
+            };
+            files(client, region, filter).await
+        }
         Query::FilesByTags { region, name, tags } => {
             let filter = SendFileFilter {
                 tags: tags.clone(),

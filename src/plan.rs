@@ -62,6 +62,12 @@ pub enum Query {
         name: String,
         tags: Vec<(String, String)>,
     },
+    /// ECS `DescribeSendFileResults` with no filter: every task of the
+    /// region, read by page number and checked against `TotalCount`. Takes
+    /// the place of a region's `Name`/`InstanceId` listings when the
+    /// region's `TotalCount` says it needs fewer pages
+    /// ([`Plan::list_whole_region`]).
+    FilesInRegion { region: String },
     /// `DescribeInvocationResults` filtered by `InvokeId` (and one instance,
     /// and the `Tag.N` of a command pinned by `task_tags`).
     CommandsByInvokeId {
@@ -91,6 +97,7 @@ impl Query {
             | Query::FilesByInvokeId { region, .. }
             | Query::FilesByInstance { region, .. }
             | Query::FilesByTags { region, .. }
+            | Query::FilesInRegion { region }
             | Query::CommandsByInvokeId { region, .. }
             | Query::CommandsByCommandId { region, .. } => region,
         }
@@ -112,6 +119,7 @@ impl Query {
             Query::FilesByTags { name, tags, .. } => {
                 *name == file.name.value && tags.iter().all(|tag| file.task_tags.contains(tag))
             }
+            Query::FilesInRegion { .. } => true,
             Query::CommandsByInvokeId { .. } | Query::CommandsByCommandId { .. } => false,
         }
     }
@@ -161,7 +169,8 @@ impl Query {
             Query::FilesByName { .. }
             | Query::FilesByInvokeId { .. }
             | Query::FilesByInstance { .. }
-            | Query::FilesByTags { .. } => "DescribeSendFileResults",
+            | Query::FilesByTags { .. }
+            | Query::FilesInRegion { .. } => "DescribeSendFileResults",
             Query::CommandsByInvokeId { .. } | Query::CommandsByCommandId { .. } => {
                 "DescribeInvocationResults"
             }
@@ -174,6 +183,7 @@ impl Query {
             Query::FilesByName { .. }
             | Query::FilesByInstance { .. }
             | Query::FilesByTags { .. }
+            | Query::FilesInRegion { .. }
             | Query::CommandsByInvokeId { .. }
             | Query::CommandsByCommandId { .. } => Provider::Ecs,
         }
@@ -216,6 +226,7 @@ impl std::fmt::Display for Query {
                 }
                 write!(f, " in {region}")
             }
+            Query::FilesInRegion { .. } => write!(f, "{action} (every task) in {region}"),
             Query::CommandsByInvokeId {
                 invoke_id,
                 instance_id,
@@ -258,6 +269,41 @@ pub struct Plan {
     /// Files that cannot be fetched (eflo without `invoke_id`); the manifest
     /// loader should have refused them already.
     pub unplannable: Vec<Unplannable>,
+    /// Regions whose files one unfiltered listing might read in fewer pages
+    /// than their own listings (estimated pages of those), if the region
+    /// holds few other tasks: only its `TotalCount` can tell
+    /// ([`crate::fetch::size_regions`]).
+    pub whole_region_candidates: BTreeMap<String, usize>,
+}
+
+impl Plan {
+    /// Whether listing every task of a region that holds `tasks` takes
+    /// fewer pages than `filtered_pages` of `Name`/`InstanceId` listings.
+    pub fn whole_region_is_cheaper(tasks: u64, filtered_pages: usize) -> bool {
+        (tasks as usize).div_ceil(PAGE).max(1) < filtered_pages
+    }
+
+    /// Lists `region`'s files through one [`Query::FilesInRegion`] of its
+    /// `tasks` instead of their `Name`/`InstanceId` listings (pinned files
+    /// keep theirs).
+    pub fn list_whole_region(&mut self, region: &str, tasks: u64) {
+        self.queries.retain(|query| {
+            !matches!(
+                query,
+                Query::FilesByName { region: r, .. } | Query::FilesByInstance { region: r, .. }
+                    if r == region
+            )
+        });
+        let whole = Query::FilesInRegion {
+            region: region.to_owned(),
+        };
+        let at = self.queries.partition_point(|query| *query < whole);
+        self.queries.insert(at, whole);
+        if let Some(filtered_pages) = self.whole_region_candidates.remove(region) {
+            self.estimated_pages = self.estimated_pages.saturating_sub(filtered_pages)
+                + (tasks as usize).div_ceil(PAGE).max(1);
+        }
+    }
 }
 
 /// Plans the fewest queries covering every declared file and command.
@@ -307,6 +353,17 @@ pub fn plan(expectations: &Expectations) -> Plan {
     for (region, files) in groups {
         let (chosen, pages) = cover(&files);
         plan.estimated_pages += pages;
+        // At least this many tasks deliver these files: if even one page
+        // more than they fill (the `TotalCount` probe) is cheaper than the
+        // cover, the region's size is worth asking.
+        let tasks: usize = files
+            .iter()
+            .map(|file| file.targets.len().div_ceil(INSTANCES_PER_SEND))
+            .sum();
+        if Plan::whole_region_is_cheaper(tasks as u64, pages.saturating_sub(1)) {
+            plan.whole_region_candidates
+                .insert(region.to_owned(), pages);
+        }
         queries.extend(chosen.into_iter().map(|choice| match choice {
             Choice::Name(name) => Query::FilesByName {
                 region: region.to_owned(),
@@ -593,6 +650,44 @@ mod tests {
         let plan = plan(&fleet(20, 1000));
         assert_eq!(kinds(&plan), (20, 0, 0));
         assert_eq!(plan.estimated_pages, 20);
+    }
+
+    #[test]
+    fn a_small_region_is_worth_sizing_and_then_listed_whole() {
+        // 50 files × 100 instances: 50 one-page listings, at least 100 tasks
+        // (two pages): worth one request to learn the region's size.
+        let mut small = plan(&fleet(50, 100));
+        assert_eq!(
+            small.whole_region_candidates,
+            BTreeMap::from([("cn-hangzhou".to_owned(), 50)])
+        );
+        let pinned = Query::FilesByInvokeId {
+            provider: Provider::Ecs,
+            region: "cn-hangzhou".into(),
+            invoke_id: "f-1".into(),
+        };
+        small.queries.push(pinned.clone());
+        small.list_whole_region("cn-hangzhou", 100);
+        assert_eq!(
+            small.queries,
+            [
+                pinned,
+                Query::FilesInRegion {
+                    region: "cn-hangzhou".into()
+                }
+            ],
+            "pinned files keep their listing; the order stays sorted"
+        );
+        assert_eq!(small.estimated_pages, 2);
+        assert!(small.whole_region_candidates.is_empty());
+        // 5 files × 2,500 instances: 250 tasks fill five pages, as many as
+        // the five listings, so the region is never counted.
+        assert!(plan(&fleet(5, 2500)).whole_region_candidates.is_empty());
+        // The count decides: fewer pages than the listings, strictly.
+        assert!(Plan::whole_region_is_cheaper(100, 50));
+        assert!(Plan::whole_region_is_cheaper(0, 2));
+        assert!(!Plan::whole_region_is_cheaper(2_500, 50));
+        assert!(!Plan::whole_region_is_cheaper(2_451, 50));
     }
 
     #[test]

@@ -190,6 +190,49 @@ impl CloudClient {
         self.read_ecs_listing(listing, &mut on_page).await
     }
 
+    /// How many SendFile tasks `region` holds: the `TotalCount` of one
+    /// one-record page (page style: token style's count is meaningless).
+    /// Lets the planner price one listing of the whole region against many
+    /// filtered ones.
+    pub async fn count_send_file_tasks(&self, region: &str) -> Result<u64, CloudError> {
+        let action = "DescribeSendFileResults";
+        let endpoint = self.inner.endpoints.url(Provider::Ecs, region)?;
+        let params = vec![
+            ("RegionId".to_owned(), region.to_owned()),
+            ("PageNumber".to_owned(), "1".to_owned()),
+            ("PageSize".to_owned(), "1".to_owned()),
+        ];
+        let query = describe_query(region, &params);
+        let call = ApiCall::new(Provider::Ecs, action, region, params);
+        let stats = Stats::default();
+        let count = async {
+            let reply = self
+                .inner
+                .rpc
+                .call::<wire::SendFileResultsResponse>(&call, &endpoint, &stats)
+                .await?;
+            match reply.value.total_count {
+                Some(total) if total <= paging::MAX_RECORDS => Ok(total),
+                Some(total) => Err(malformed(
+                    action,
+                    &endpoint,
+                    reply.request_id,
+                    format!(
+                        "TotalCount {total} is above the API's {} records",
+                        paging::MAX_RECORDS
+                    ),
+                )),
+                None => Err(malformed(
+                    action,
+                    &endpoint,
+                    reply.request_id,
+                    "a PageNumber/PageSize answer without TotalCount".into(),
+                )),
+            }
+        };
+        self.before_deadline(action, &query, count).await
+    }
+
     /// Streams every ECS command result matching `filter` in `region` to
     /// `on_page`, each (invocation, instance, run) once.
     pub async fn describe_invocation_results<F>(

@@ -64,6 +64,8 @@ mod sim_seeds;
 mod sim_xml;
 mod support;
 mod unverified;
+#[cfg(feature = "sim")]
+mod whole_region;
 #[cfg(not(feature = "sim"))]
 mod without_sim;
 mod yaml_bomb;

@@ -1,0 +1,113 @@
+//! Small fleets read their region whole: through the binary against a
+//! synthesized simulator, a region whose `TotalCount` fills fewer pages than
+//! its files' own `Name` listings is read by one unfiltered listing (one
+//! request for the count, then its pages), and a region full of other tasks
+//! keeps the per-file listings. The verdict is the same either way.
+
+use shipcheck::secret::Secret;
+use shipcheck::sim::{SimConfig, SimServer, SynthSpec};
+
+use crate::support::shipcheck;
+use crate::support::sim::{KEY_ID, SECRET};
+
+/// The simulator's synthesized ids and contents (src/sim/synth.rs).
+fn instance_id(n: u64) -> String {
+    format!("i-sim{n:015}")
+}
+
+/// Every synthesized file `0..files` on instances `0..instances`.
+fn manifest(instances: u64, files: u64) -> String {
+    let mut yaml = String::from(
+        "version: 1\ndefaults:\n  region: cn-hangzhou\n  mode: \"0644\"\n  owner: root\n  \
+         group: root\n  overwrite: true\ninstance_sets:\n  fleet:\n",
+    );
+    for n in 0..instances {
+        yaml.push_str(&format!("    - {}\n", instance_id(n)));
+    }
+    yaml.push_str("files:\n");
+    for k in 0..files {
+        let content =
+            serde_json::to_string(&format!("# synthetic file {k}\nkey = value-{k}\n")).unwrap();
+        yaml.push_str(&format!(
+            "  - name: app-{k:02}.conf\n    target_dir: /etc/shipcheck\n    content: {content}\n    \
+             instances: [fleet]\n"
+        ));
+    }
+    yaml
+}
+
+async fn fleet(instances: u64, files: u64) -> SimServer {
+    let config = SimConfig::new()
+        .with_key(KEY_ID, Secret::new(SECRET))
+        .synthesize(SynthSpec {
+            seed: 11,
+            instances,
+            files,
+            commands: 0,
+            per_call: 50,
+            failure_rate: 0.0,
+            drift_rate: 0.0,
+            region: "cn-hangzhou".into(),
+        });
+    shipcheck::sim::start(config).await.unwrap()
+}
+
+/// Checks `yaml` against `server`: the exit code, stdout, and how many
+/// `DescribeSendFileResults` requests the check made.
+async fn check(server: &SimServer, yaml: String) -> (Option<i32>, String, u64) {
+    let before = listings(server);
+    let url = server.url();
+    let output = tokio::task::spawn_blocking(move || {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("fleet.yaml"), yaml).unwrap();
+        shipcheck()
+            .env("ALIBABA_CLOUD_ACCESS_KEY_ID", KEY_ID)
+            .env("ALIBABA_CLOUD_ACCESS_KEY_SECRET", SECRET)
+            .current_dir(dir.path())
+            .args(["check", "fleet.yaml", "--endpoint", &url])
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    (output.status.code(), stdout, listings(server) - before)
+}
+
+fn listings(server: &SimServer) -> u64 {
+    server
+        .stats()
+        .requests
+        .get("ecs/DescribeSendFileResults")
+        .copied()
+        .unwrap_or(0)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_small_fleet_is_read_in_as_many_pages_as_its_tasks_fill() {
+    // 100 instances × 10 files, 50 instances a task: 20 tasks, one page.
+    // By name it took 10 listings; now the count and that one page.
+    let server = fleet(100, 10).await;
+    let (code, stdout, requests) = check(&server, manifest(100, 10)).await;
+    assert_eq!(code, Some(0), "{stdout}");
+    assert!(stdout.contains("1000 of 1000 checks in sync"), "{stdout}");
+    assert_eq!(requests, 2, "one count, one page of 20 tasks");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_region_full_of_other_tasks_is_still_read_by_file() {
+    // 5,000 instances × 3 files: 300 tasks (6 pages). The manifest declares
+    // the 3 files on 50 instances only, so by its own estimate a whole
+    // listing might be cheaper than 3 listings; the count (300 tasks, 6
+    // pages) says it is not, and the files are listed by name: 100 tasks
+    // each, 2 pages and token style's re-read of the first.
+    let server = fleet(5_000, 3).await;
+    let (code, stdout, requests) = check(&server, manifest(50, 3)).await;
+    assert_eq!(code, Some(0), "{stdout}");
+    assert!(stdout.contains("150 of 150 checks in sync"), "{stdout}");
+    assert_eq!(
+        requests,
+        1 + 3 * 3,
+        "the count, then three listings by name"
+    );
+}
