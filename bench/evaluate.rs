@@ -102,7 +102,7 @@ fn fleet(instances: usize, files: usize) -> Fleet {
                 .iter()
                 .zip(&target_origins)
                 .map(|(id, origin)| TargetRef {
-                    id: id.clone(),
+                    id: id.as_str().into(),
                     origin: *origin,
                     via_set: Some("fleet".into()),
                 })

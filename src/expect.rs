@@ -9,6 +9,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
+use compact_str::CompactString;
 use jiff::Timestamp;
 use jiff::civil::Date;
 
@@ -106,12 +107,13 @@ impl<T> Attr<T> {
 /// A target named by the manifest, directly or through an instance set.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TargetRef {
-    /// The instance id (`i-…`) or node id (`e01-…`).
-    pub id: String,
+    /// The instance id (`i-…`) or node id (`e01-…`), inline: a fleet's
+    /// manifest names one per (file, target) pair.
+    pub id: CompactString,
     /// The entry in `instances:` (or `nodes:`) that brought it in.
     pub origin: Origin,
-    /// The instance set it came through, if any.
-    pub via_set: Option<String>,
+    /// The instance set it came through, if any (one shared name per set).
+    pub via_set: Option<Arc<str>>,
 }
 
 /// Instances a manifest names by what they are (tags, a resource group)

@@ -124,7 +124,7 @@ pub fn plan(expectations: &Expectations, report: &Report) -> FixPlan {
                 }
                 fixable
             })
-            .map(|t| t.id.clone())
+            .map(|t| t.id.to_string())
             .collect();
         if drifted.is_empty() {
             continue;

@@ -11,7 +11,9 @@
 //! proves nothing either way, so it is neither in sync nor drift).
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
+use compact_str::CompactString;
 use foldhash::HashSet;
 
 use futures_util::future::join_all;
@@ -92,18 +94,20 @@ pub async fn resolve(client: &CloudClient, expectations: &mut Expectations) -> V
         });
     }
     let add = |region: &str, targets: &mut Vec<TargetRef>, sources: &[TargetSource]| {
-        let mut seen: HashSet<String> = targets.iter().map(|t| t.id.clone()).collect();
+        let mut seen: HashSet<CompactString> = targets.iter().map(|t| t.id.clone()).collect();
         for source in sources {
+            let set: Arc<str> = Arc::from(source.set.as_str());
             for id in members
                 .get(&(region.to_owned(), source.set.clone()))
                 .into_iter()
                 .flatten()
             {
+                let id = CompactString::from(id.as_str());
                 if seen.insert(id.clone()) {
                     targets.push(TargetRef {
-                        id: id.clone(),
+                        id,
                         origin: source.origin,
-                        via_set: Some(source.set.clone()),
+                        via_set: Some(set.clone()),
                     });
                 }
             }

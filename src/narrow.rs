@@ -92,7 +92,7 @@ impl Narrowing {
         }
         if !self.instances.is_empty() {
             let keep = |targets: &mut Vec<TargetRef>| {
-                targets.retain(|t| self.instances.contains(&t.id));
+                targets.retain(|t| self.instances.iter().any(|id| *id == t.id));
                 !targets.is_empty()
             };
             expectations.files.retain_mut(|f| keep(&mut f.targets));

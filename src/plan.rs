@@ -378,7 +378,7 @@ pub fn plan(expectations: &Expectations) -> Plan {
 
     for command in &expectations.commands {
         let instance_id = match command.targets.as_slice() {
-            [only] => Some(only.id.clone()),
+            [only] => Some(only.id.to_string()),
             _ => None,
         };
         let targets = command.targets.len().max(1);
@@ -453,7 +453,7 @@ pub fn widen_for_strict(plan: &mut Plan, expectations: &Expectations) -> StrictC
             *per_instance
                 .entry((region, target.id.as_str()))
                 .or_default() += 1;
-            instances.insert(target.id.clone());
+            instances.insert(target.id.to_string());
         }
     }
     for ((region, name), tasks) in per_name {
@@ -622,7 +622,7 @@ mod tests {
             let origin = file.targets[0].origin;
             file.targets = (0..instances)
                 .map(|i| TargetRef {
-                    id: format!("i-{i}"),
+                    id: format!("i-{i}").into(),
                     origin,
                     via_set: None,
                 })
@@ -735,7 +735,7 @@ mod tests {
         for n in 0..8_000 {
             let mut one = template.clone();
             one.name.value = format!("f{n}.conf");
-            one.targets[0].id = format!("i-{n}");
+            one.targets[0].id = format!("i-{n}").into();
             exp.files.push(one);
         }
         let plan = plan(&exp);
@@ -750,7 +750,7 @@ mod tests {
         let origin = exp.files[0].targets[0].origin;
         exp.files[0].targets = (0..100)
             .map(|i| TargetRef {
-                id: format!("i-{i}"),
+                id: format!("i-{i}").into(),
                 origin,
                 via_set: None,
             })

@@ -270,6 +270,10 @@ impl Provenance {
         invoke_id: &str,
         target: &str,
     ) -> Option<&Evidence> {
+        // A live check without snapshots keys nothing: no per-pair copies.
+        if self.files.is_empty() {
+            return self.fallback.as_ref();
+        }
         let key = (
             provider,
             region.to_owned(),

@@ -104,7 +104,7 @@ pub(super) fn evaluate(
             let subject = format!("{label} on instance {id}");
             let location = eval.location(target.origin);
             report.targets.push(TargetReport {
-                id: id.to_owned(),
+                id: id.into(),
                 declared: true,
                 invoke_id: None,
                 finished_at: None,
@@ -140,9 +140,9 @@ pub(super) fn evaluate(
                     .label(format!("{id} is not declared here"))
                     .build();
             report.targets.push(TargetReport {
-                id: (*id).to_owned(),
+                id: (*id).into(),
                 declared: false,
-                invoke_id: Some(result.invoke_id.clone()),
+                invoke_id: Some(result.invoke_id.as_str().into()),
                 finished_at: result.finished,
                 evidence: None,
                 findings: vec![finding],
@@ -161,9 +161,9 @@ fn judge(
 ) -> TargetReport {
     let entry = eval.location(command.origin);
     let mut target = TargetReport {
-        id: id.to_owned(),
+        id: id.into(),
         declared: true,
-        invoke_id: result.map(|r| r.invoke_id.clone()),
+        invoke_id: result.map(|r| r.invoke_id.as_str().into()),
         finished_at: result.and_then(|r| r.finished),
         evidence: None,
         findings: Vec::new(),

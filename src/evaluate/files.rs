@@ -167,7 +167,7 @@ fn judge(
     let noun = file.provider.target_noun();
     let id = target.id.as_str();
     let mut report = TargetReport {
-        id: id.to_owned(),
+        id: id.into(),
         declared: true,
         invoke_id: None,
         finished_at: None,
@@ -237,7 +237,7 @@ fn judge(
                 format!("an unknown InvocationStatus `{other}`"),
             ),
         };
-        report.invoke_id = Some(task.clone());
+        report.invoke_id = Some(task.as_str().into());
         report.findings.push(
             FindingBuilder::unverified(
                 Some(id),
@@ -252,7 +252,7 @@ fn judge(
     }
 
     if latest.target.status.is_in_flight() {
-        report.invoke_id = Some(latest.invocation.invoke_id.clone());
+        report.invoke_id = Some(latest.invocation.invoke_id.as_str().into());
         let standing = match latest_success {
             Some(success) => format!(
                 "; an earlier delivery ({}) succeeded and is checked once this one settles",
@@ -278,7 +278,7 @@ fn judge(
             latest.target.error_code.as_deref(),
             latest.target.error_info.as_deref(),
         );
-        report.invoke_id = Some(latest.invocation.invoke_id.clone());
+        report.invoke_id = Some(latest.invocation.invoke_id.as_str().into());
         report.finished_at = latest.when();
         let code = explained.code.as_deref().unwrap_or("no ErrorCode");
         let tries = match attempts.len() {
@@ -300,7 +300,7 @@ fn judge(
         return report;
     };
 
-    report.invoke_id = Some(success.invocation.invoke_id.clone());
+    report.invoke_id = Some(success.invocation.invoke_id.as_str().into());
     report.finished_at = success.when();
     if !std::ptr::eq(*latest, success) {
         let explained = error_codes::explain(
@@ -369,9 +369,9 @@ fn unexpected_instances(
             .label(format!("{id} is not declared here"))
             .build();
             Some(TargetReport {
-                id: (*id).to_owned(),
+                id: (*id).into(),
                 declared: false,
-                invoke_id: Some(task.clone()),
+                invoke_id: Some(task.as_str().into()),
                 finished_at: success.when(),
                 evidence: None,
                 findings: vec![finding],

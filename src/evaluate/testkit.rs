@@ -102,7 +102,7 @@ pub(crate) fn file(
 fn target_refs(exp: &Expectations, entry: Origin, ids: &[&str]) -> Vec<TargetRef> {
     ids.iter()
         .map(|id| TargetRef {
-            id: (*id).to_owned(),
+            id: (*id).into(),
             origin: origin(exp, entry.span.start, id),
             via_set: None,
         })

@@ -1102,7 +1102,7 @@ fn a_command_pinned_by_task_tags_counts_only_runs_listed_under_them() {
     let judged: Vec<_> = report.commands[0]
         .targets
         .iter()
-        .map(|t| (t.outcome(), t.invoke_id.clone()))
+        .map(|t| (t.outcome(), t.invoke_id.as_deref().map(str::to_owned)))
         .collect();
     assert_eq!(
         judged,

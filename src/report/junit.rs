@@ -67,7 +67,7 @@ pub fn render(report: &Report) -> String {
 
 fn target_name(target: &TargetReport) -> String {
     if target.declared {
-        target.id.clone()
+        target.id.to_string()
     } else {
         format!("{} (not declared)", target.id)
     }

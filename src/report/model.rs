@@ -8,6 +8,7 @@
 
 use std::sync::Arc;
 
+use compact_str::CompactString;
 use jiff::Timestamp;
 use jiff::civil::Date;
 use serde::Serialize;
@@ -208,11 +209,12 @@ impl Outcome {
 /// One target of a declared file or command.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TargetReport {
-    pub id: String,
+    /// Inline, like the task id: a fleet's report holds one per pair.
+    pub id: CompactString,
     /// `false` for a target found only by `--strict` (unexpected-instance).
     pub declared: bool,
     /// The task the verdict is based on (the effective delivery or run).
-    pub invoke_id: Option<String>,
+    pub invoke_id: Option<CompactString>,
     /// When that delivery or run finished.
     pub finished_at: Option<Timestamp>,
     /// Where the evidence for this verdict came from; `None` until the

@@ -278,9 +278,9 @@ impl Reader<'_> {
             .map(|target| {
                 Ok(TargetReport {
                     findings: self.findings(target.findings)?,
-                    id: target.id,
+                    id: target.id.into(),
                     declared: target.declared,
-                    invoke_id: target.invoke_id,
+                    invoke_id: target.invoke_id.map(Into::into),
                     finished_at: target.finished_at,
                     evidence: target.evidence.map(|e| Evidence {
                         source: match e.source.strip_prefix("snapshot ") {

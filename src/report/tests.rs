@@ -607,7 +607,7 @@ fn with_copies(
     for n in 0..copies {
         let copy_id = format!("i-fleet{n:03}");
         let mut copy = original.clone();
-        copy.id.clone_from(&copy_id);
+        copy.id = copy_id.as_str().into();
         for finding in &mut copy.findings {
             finding.message = finding.message.replace(id, &copy_id);
             finding.label = finding.label.replace(id, &copy_id);

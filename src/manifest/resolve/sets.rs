@@ -8,8 +8,10 @@
 
 use std::collections::BTreeMap;
 
+use compact_str::CompactString;
 use foldhash::{HashSet, HashSetExt};
 use std::path::Path;
+use std::sync::Arc;
 
 use super::Resolver;
 use crate::expect::{InstanceQuery, TargetRef, TargetSource};
@@ -338,7 +340,7 @@ impl Resolver<'_> {
         let mut sources: Vec<TargetSource> = Vec::new();
         // Ids already pushed: the first declaration wins and keeps its place,
         // checked in constant time so a file on 50,000 instances stays linear.
-        let mut seen: HashSet<String> = HashSet::new();
+        let mut seen: HashSet<CompactString> = HashSet::new();
         let list_pointer = pointer_push(entry_pointer, key);
         for (i, item) in list.into_iter().flatten().enumerate() {
             let pointer = pointer_push(&list_pointer, &i.to_string());
@@ -347,20 +349,23 @@ impl Resolver<'_> {
                 continue;
             };
             let origin = item.origin.expect("declared");
-            let mut push = |id: &str, via_set: Option<&str>| {
-                if seen.insert(id.to_owned()) {
+            let mut push = |id: &str, via_set: Option<&Arc<str>>| {
+                let id = CompactString::from(id);
+                if seen.insert(id.clone()) {
                     targets.push(TargetRef {
-                        id: id.to_owned(),
+                        id,
                         origin,
-                        via_set: via_set.map(str::to_owned),
+                        via_set: via_set.cloned(),
                     });
                 }
             };
             if let Some(members) = sets.get(&item.value) {
                 match members {
                     SetMembers::Ids(ids) => {
+                        // One name shared by every member, not a copy each.
+                        let set: Arc<str> = Arc::from(item.value.as_str());
                         for id in ids {
-                            push(id, Some(&item.value));
+                            push(id, Some(&set));
                         }
                     }
                     SetMembers::Query(query) => {
