@@ -251,9 +251,10 @@ async fn check(
     }
     narrow(&mut expectations, options)?;
     let (mut plan, coverage) = planned(&expectations, options)?;
-    if let Some(client) = &connection.client {
-        crate::fetch::size_regions(client, &mut plan).await;
-    }
+    let first_pages = match &connection.client {
+        Some(client) => crate::fetch::size_regions(client, &mut plan).await,
+        None => crate::fetch::FirstPages::default(),
+    };
     tracing::info!(
         queries = plan.queries.len(),
         estimated_pages = plan.estimated_pages,
@@ -280,7 +281,7 @@ async fn check(
     let grace_ends = options.wait.map(|wait| started + options.grace.min(wait));
     // While waiting, a poll asks again only the queries whose answers can
     // still change; the others' answers are kept.
-    let mut answers = crate::fetch::Answers::new(&plan);
+    let mut answers = crate::fetch::Answers::new(&plan, first_pages);
     let mut again = vec![true; plan.queries.len()];
     let (mut report, mut exit, mut merged) = loop {
         let merged = observe(
@@ -580,10 +581,12 @@ async fn observe(
             Some(answers.observations())
         }
         Some(client) => {
-            let mut observations = crate::fetch::fetch_reporting(client, plan, &mut |fetched| {
-                progress.fetching(fetched);
-            })
-            .await;
+            let first_pages = answers.take_first_pages();
+            let mut observations =
+                crate::fetch::fetch_reporting(client, plan, first_pages, &mut |fetched| {
+                    progress.fetching(fetched);
+                })
+                .await;
             observations.fetched_at = Some(connection.now());
             Some(observations)
         }

@@ -116,9 +116,9 @@ impl DryRun {
         for (region, pages) in &self.sized_regions {
             let _ = writeln!(
                 out,
-                "  ecs DescribeSendFileResults PageNumber=1 PageSize=1 ({region}): the region's \
-                 TotalCount; if its tasks fill fewer than {pages} pages, one listing of every task \
-                 replaces the {region} listings below"
+                "  ecs DescribeSendFileResults PageNumber=1 PageSize=50 ({region}): page 1 of \
+                 every task; if its TotalCount fills fewer than {pages} pages, the rest of them \
+                 replace the {region} listings below"
             );
         }
         for query in &self.queries {

@@ -16,6 +16,8 @@
 //! `--wait` keeps every query's latest answer ([`Answers`]) and [`refresh`]es
 //! only the queries whose answers can still change.
 
+use std::collections::BTreeMap;
+
 use foldhash::{HashMap, HashMapExt};
 
 use futures_util::StreamExt as _;
@@ -23,7 +25,7 @@ use futures_util::stream::FuturesUnordered;
 use miette::Diagnostic as _;
 
 use crate::cloud::{
-    CloudClient, CloudError, FetchSummary, InvocationFilter, Paging, SendFileFilter,
+    CloudClient, CloudError, FetchSummary, InvocationFilter, PageOf, Paging, SendFileFilter,
 };
 use jiff::Timestamp;
 
@@ -55,48 +57,77 @@ pub struct FetchProgress {
     pub throttled: u64,
 }
 
-/// Asks each region in [`Plan::whole_region_candidates`] how many SendFile
-/// tasks it holds (one request), and lists the region whole where that
-/// takes fewer pages than its files' own listings: a small fleet's fifty
-/// `Name` listings of one page each become the two pages its hundred tasks
-/// fill. A count that cannot be read leaves the plan as it was.
-pub async fn size_regions(client: &CloudClient, plan: &mut Plan) {
-    let candidates = plan.whole_region_candidates.clone();
-    let counts = futures_util::future::join_all(
+/// Reads page 1 of every task of each region in
+/// [`Plan::whole_region_candidates`] (one request), and lists the region
+/// whole where its `TotalCount` takes fewer pages than its files' own
+/// listings: a small fleet's fifty `Name` listings of one page each become
+/// the two pages its hundred tasks fill, the first of them this one. A
+/// page that cannot be read leaves the plan as it was.
+pub async fn size_regions(client: &CloudClient, plan: &mut Plan) -> FirstPages {
+    let candidates = std::mem::take(&mut plan.whole_region_candidates);
+    let pages = futures_util::future::join_all(
         candidates
             .keys()
-            .map(|region| client.count_send_file_tasks(region)),
+            .map(|region| client.first_send_file_page(region)),
     )
     .await;
-    for ((region, filtered_pages), count) in candidates.iter().zip(counts) {
-        match count {
-            Ok(tasks) if Plan::whole_region_is_cheaper(tasks, *filtered_pages) => {
-                tracing::info!(region, tasks, filtered_pages, "listing the region whole");
-                plan.list_whole_region(region, tasks);
+    let mut first_pages = FirstPages::default();
+    for ((region, filtered_pages), page) in candidates.iter().zip(pages) {
+        match page {
+            Ok(page) => {
+                let tasks = page.total.unwrap_or_default();
+                if Plan::whole_region_is_cheaper(tasks, *filtered_pages) {
+                    tracing::info!(region, tasks, filtered_pages, "listing the region whole");
+                    plan.list_whole_region(region, tasks, *filtered_pages);
+                    first_pages.0.insert(region.clone(), page);
+                } else {
+                    tracing::info!(region, tasks, filtered_pages, "listing by file");
+                }
             }
-            Ok(tasks) => tracing::info!(region, tasks, filtered_pages, "listing by file"),
             Err(error) => {
                 tracing::info!(region, %error, "the region's size is unknown: listing by file");
             }
         }
     }
-    plan.whole_region_candidates.clear();
+    first_pages
+}
+
+/// Page 1 of each region [`size_regions`] chose to list whole, kept for
+/// that listing's first pass (a `--wait` poll after it reads page 1 anew).
+#[derive(Debug, Default)]
+pub struct FirstPages(BTreeMap<String, PageOf<FileInvocation>>);
+
+impl FirstPages {
+    /// The kept page 1 of each of `queries` that has one, taken: only the
+    /// first listing may start from it.
+    fn take_for(&mut self, queries: &[Query]) -> Vec<Option<PageOf<FileInvocation>>> {
+        queries
+            .iter()
+            .map(|query| match query {
+                Query::FilesInRegion { region } => self.0.remove(region),
+                _ => None,
+            })
+            .collect()
+    }
 }
 
 /// Runs every query of `plan`: the complete listings' records, and a gap
 /// for each query that failed.
 pub async fn fetch(client: &CloudClient, plan: &Plan) -> Observations {
-    fetch_reporting(client, plan, &mut |_| {}).await
+    fetch_reporting(client, plan, FirstPages::default(), &mut |_| {}).await
 }
 
-/// [`fetch`], calling `on_progress` each time a query ends.
+/// [`fetch`], starting listings from the `first_pages` read to plan, and
+/// calling `on_progress` each time a query ends.
 pub async fn fetch_reporting(
     client: &CloudClient,
     plan: &Plan,
+    mut first_pages: FirstPages,
     on_progress: &mut dyn FnMut(&FetchProgress),
 ) -> Observations {
     let mut results: Vec<Option<Fetched>> = plan.queries.iter().map(|_| None).collect();
-    run_queries(client, &plan.queries, &mut results, on_progress).await;
+    let firsts = first_pages.take_for(&plan.queries);
+    run_queries(client, &plan.queries, firsts, &mut results, on_progress).await;
     gather(
         results
             .into_iter()
@@ -109,14 +140,22 @@ pub async fn fetch_reporting(
 pub struct Answers {
     /// Per plan query: its latest answer, and when it was in.
     latest: Vec<Option<(Fetched, Timestamp)>>,
+    /// Pages read to plan, for the first poll of the listings they begin.
+    first_pages: FirstPages,
 }
 
 impl Answers {
     /// No answers yet: the first [`refresh`] asks every query.
-    pub fn new(plan: &Plan) -> Self {
+    pub fn new(plan: &Plan, first_pages: FirstPages) -> Self {
         Self {
             latest: plan.queries.iter().map(|_| None).collect(),
+            first_pages,
         }
+    }
+
+    /// The pages read to plan, for a fetch that does not poll.
+    pub fn take_first_pages(&mut self) -> FirstPages {
+        std::mem::take(&mut self.first_pages)
     }
 
     /// The observations of every latest answer. Their `fetched_at` is when
@@ -153,8 +192,9 @@ pub async fn refresh(
         .collect();
     tracing::debug!(asked = asked.len(), of = plan.queries.len(), "polling");
     let queries: Vec<Query> = asked.iter().map(|&at| plan.queries[at].clone()).collect();
+    let firsts = answers.first_pages.take_for(&queries);
     let mut results: Vec<_> = queries.iter().map(|_| None).collect();
-    run_queries(client, &queries, &mut results, on_progress).await;
+    run_queries(client, &queries, firsts, &mut results, on_progress).await;
     let asked_at = now();
     for (at, result) in asked.into_iter().zip(results) {
         answers.latest[at] = Some((result.expect("every query ends once"), asked_at));
@@ -166,6 +206,7 @@ pub async fn refresh(
 async fn run_queries(
     client: &CloudClient,
     queries: &[Query],
+    firsts: Vec<Option<PageOf<FileInvocation>>>,
     results: &mut [Option<Fetched>],
     on_progress: &mut dyn FnMut(&FetchProgress),
 ) {
@@ -173,10 +214,13 @@ async fn run_queries(
     // on whichever core is free, not all on the caller's.
     let mut running: FuturesUnordered<_> = queries
         .iter()
+        .zip(firsts)
         .enumerate()
-        .map(|(at, query)| {
+        .map(|(at, (query, first))| {
             let (client, query) = (client.clone(), query.clone());
-            let task = AbortOnDrop(tokio::spawn(async move { run(&client, &query).await }));
+            let task = AbortOnDrop(tokio::spawn(
+                async move { run(&client, &query, first).await },
+            ));
             async move { (at, task.join().await) }
         })
         .collect();
@@ -313,7 +357,11 @@ fn merge_targets(task: &mut FileInvocation, other: FileInvocation) {
 }
 
 /// Runs one query: its records, and what its listing cost.
-async fn run(client: &CloudClient, query: &Query) -> Result<(Fetched, FetchSummary), CloudError> {
+async fn run(
+    client: &CloudClient,
+    query: &Query,
+    first: Option<PageOf<FileInvocation>>,
+) -> Result<(Fetched, FetchSummary), CloudError> {
     let by = |invoke_id: Option<&String>, instance_id: Option<&String>, name: Option<&String>| {
         SendFileFilter {
             invoke_id: invoke_id.cloned(),
@@ -365,7 +413,11 @@ async fn run(client: &CloudClient, query: &Query) -> Result<(Fetched, FetchSumma
                 paging: Some(Paging::Pages),
                 ..SendFileFilter::default()
             };
-            files(client, region, filter).await
+            let mut files = Vec::new();
+            let summary = client
+                .describe_send_file_results_after(region, &filter, first, |page| files.extend(page))
+                .await?;
+            Ok((Fetched::Files(files), summary))
         }
         Query::FilesByTags { region, name, tags } => {
             let filter = SendFileFilter {

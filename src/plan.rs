@@ -271,8 +271,8 @@ pub struct Plan {
     pub unplannable: Vec<Unplannable>,
     /// Regions whose files one unfiltered listing might read in fewer pages
     /// than their own listings (estimated pages of those), if the region
-    /// holds few other tasks: only its `TotalCount` can tell
-    /// ([`crate::fetch::size_regions`]).
+    /// holds few other tasks: only its `TotalCount` can tell, on the first
+    /// page of that listing ([`crate::fetch::size_regions`]).
     pub whole_region_candidates: BTreeMap<String, usize>,
 }
 
@@ -284,9 +284,9 @@ impl Plan {
     }
 
     /// Lists `region`'s files through one [`Query::FilesInRegion`] of its
-    /// `tasks` instead of their `Name`/`InstanceId` listings (pinned files
-    /// keep theirs).
-    pub fn list_whole_region(&mut self, region: &str, tasks: u64) {
+    /// `tasks` instead of their `Name`/`InstanceId` listings of
+    /// `filtered_pages` (pinned files keep theirs).
+    pub fn list_whole_region(&mut self, region: &str, tasks: u64, filtered_pages: usize) {
         self.queries.retain(|query| {
             !matches!(
                 query,
@@ -299,10 +299,9 @@ impl Plan {
         };
         let at = self.queries.partition_point(|query| *query < whole);
         self.queries.insert(at, whole);
-        if let Some(filtered_pages) = self.whole_region_candidates.remove(region) {
-            self.estimated_pages = self.estimated_pages.saturating_sub(filtered_pages)
-                + (tasks as usize).div_ceil(PAGE).max(1);
-        }
+        self.whole_region_candidates.remove(region);
+        self.estimated_pages = self.estimated_pages.saturating_sub(filtered_pages)
+            + (tasks as usize).div_ceil(PAGE).max(1);
     }
 }
 
@@ -354,8 +353,9 @@ pub fn plan(expectations: &Expectations) -> Plan {
         let (chosen, pages) = cover(&files);
         plan.estimated_pages += pages;
         // At least this many tasks deliver these files: if even one page
-        // more than they fill (the `TotalCount` probe) is cheaper than the
-        // cover, the region's size is worth asking.
+        // more than they fill (the first page, wasted if the region turns
+        // out large) is cheaper than the cover, the region's size is worth
+        // asking.
         let tasks: usize = files
             .iter()
             .map(|file| file.targets.len().div_ceil(INSTANCES_PER_SEND))
@@ -667,7 +667,7 @@ mod tests {
             invoke_id: "f-1".into(),
         };
         small.queries.push(pinned.clone());
-        small.list_whole_region("cn-hangzhou", 100);
+        small.list_whole_region("cn-hangzhou", 100, 50);
         assert_eq!(
             small.queries,
             [

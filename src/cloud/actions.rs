@@ -144,6 +144,25 @@ struct EcsListing<'a, T, P> {
     /// Turns a page of the action's response into records; an `Err` is a
     /// record the API should not have sent.
     page_of: P,
+    /// Page 1, when it was read already (page style only).
+    first: Option<PageOf<T>>,
+}
+
+/// A page of ECS `DescribeSendFileResults` as records.
+fn send_file_page(
+    region: &str,
+    page: wire::SendFileResultsResponse,
+) -> Result<PageOf<FileInvocation>, String> {
+    Ok(PageOf {
+        items: page
+            .invocations
+            .into_vec()
+            .into_iter()
+            .map(|raw| normalize::file_invocation(Provider::Ecs, region, raw))
+            .collect::<Result<_, _>>()?,
+        total: page.total_count,
+        next_token: page.next_token,
+    })
 }
 
 impl CloudClient {
@@ -156,6 +175,23 @@ impl CloudClient {
         &self,
         region: &str,
         filter: &SendFileFilter,
+        on_page: F,
+    ) -> Result<FetchSummary, CloudError>
+    where
+        F: FnMut(Vec<FileInvocation>) + Send,
+    {
+        self.describe_send_file_results_after(region, filter, None, on_page)
+            .await
+    }
+
+    /// [`Self::describe_send_file_results`] by page number, when its page 1
+    /// was read already ([`Self::first_send_file_page`]): the listing goes
+    /// on from page 2 (and reads page 1 again only if it moved).
+    pub async fn describe_send_file_results_after<F>(
+        &self,
+        region: &str,
+        filter: &SendFileFilter,
+        first: Option<PageOf<FileInvocation>>,
         mut on_page: F,
     ) -> Result<FetchSummary, CloudError>
     where
@@ -174,49 +210,47 @@ impl CloudClient {
             params,
             paging: filter.paging,
             key: |f: &FileInvocation| f.invoke_id.clone(),
-            page_of: |page: wire::SendFileResultsResponse| {
-                Ok(PageOf {
-                    items: page
-                        .invocations
-                        .into_vec()
-                        .into_iter()
-                        .map(|raw| normalize::file_invocation(Provider::Ecs, region, raw))
-                        .collect::<Result<_, _>>()?,
-                    total: page.total_count,
-                    next_token: page.next_token,
-                })
-            },
+            page_of: |page: wire::SendFileResultsResponse| send_file_page(region, page),
+            first,
         };
         self.read_ecs_listing(listing, &mut on_page).await
     }
 
-    /// How many SendFile tasks `region` holds: the `TotalCount` of one
-    /// one-record page (page style: token style's count is meaningless).
-    /// Lets the planner price one listing of the whole region against many
-    /// filtered ones.
-    pub async fn count_send_file_tasks(&self, region: &str) -> Result<u64, CloudError> {
+    /// Page 1 of every SendFile task in `region`, by page number: its
+    /// `TotalCount` tells how many pages the whole region takes (token
+    /// style's count is meaningless), so the planner can price one listing
+    /// of the region against many filtered ones; if the region is listed
+    /// whole, this page is its first
+    /// ([`Self::describe_send_file_results_after`]).
+    pub async fn first_send_file_page(
+        &self,
+        region: &str,
+    ) -> Result<PageOf<FileInvocation>, CloudError> {
         let action = "DescribeSendFileResults";
         let endpoint = self.inner.endpoints.url(Provider::Ecs, region)?;
         let params = vec![
             ("RegionId".to_owned(), region.to_owned()),
             ("PageNumber".to_owned(), "1".to_owned()),
-            ("PageSize".to_owned(), "1".to_owned()),
+            ("PageSize".to_owned(), paging::PAGE_SIZE.to_string()),
         ];
         let query = describe_query(region, &params);
         let call = ApiCall::new(Provider::Ecs, action, region, params);
         let stats = Stats::default();
-        let count = async {
+        let read = async {
             let reply = self
                 .inner
                 .rpc
                 .call::<wire::SendFileResultsResponse>(&call, &endpoint, &stats)
                 .await?;
-            match reply.value.total_count {
-                Some(total) if total <= paging::MAX_RECORDS => Ok(total),
+            let request_id = reply.request_id;
+            let page = send_file_page(region, reply.value)
+                .map_err(|e| malformed(action, &endpoint, request_id.clone(), e))?;
+            match page.total {
+                Some(total) if total <= paging::MAX_RECORDS => Ok(page),
                 Some(total) => Err(malformed(
                     action,
                     &endpoint,
-                    reply.request_id,
+                    request_id,
                     format!(
                         "TotalCount {total} is above the API's {} records",
                         paging::MAX_RECORDS
@@ -225,12 +259,12 @@ impl CloudClient {
                 None => Err(malformed(
                     action,
                     &endpoint,
-                    reply.request_id,
+                    request_id,
                     "a PageNumber/PageSize answer without TotalCount".into(),
                 )),
             }
         };
-        self.before_deadline(action, &query, count).await
+        self.before_deadline(action, &query, read).await
     }
 
     /// Streams every ECS command result matching `filter` in `region` to
@@ -293,6 +327,7 @@ impl CloudClient {
                     next_token: page.next_token,
                 })
             },
+            first: None,
         };
         self.read_ecs_listing(listing, &mut on_page).await
     }
@@ -328,6 +363,7 @@ impl CloudClient {
                     next_token: page.next_token,
                 })
             },
+            first: None,
         };
         let mut instances = Vec::new();
         self.read_ecs_listing(listing, &mut |page| instances.extend(page))
@@ -411,6 +447,7 @@ impl CloudClient {
             paging,
             key,
             page_of,
+            first,
         } = listing;
         let endpoint = self.inner.endpoints.url(Provider::Ecs, region)?;
         let paging = paging.unwrap_or(self.inner.paging);
@@ -433,6 +470,7 @@ impl CloudClient {
             self.inner.concurrency,
             key,
             on_page,
+            first,
             fetch,
         );
         let summary = self.before_deadline(action, &query, read).await?;

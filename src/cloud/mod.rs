@@ -33,7 +33,9 @@ pub use actions::{InstanceFilter, InvocationFilter, SendFileFilter};
 pub use credentials::{ChainOptions, CredentialInfo, Credentials, Env};
 pub use error::{ApiError, CloudError};
 pub use normalize::ContentEncoding;
-pub use paging::{FetchSummary, MAX_IDLE_PAGES, MAX_PAGES, MAX_PASSES, MAX_RECORDS, Paging};
+pub use paging::{
+    FetchSummary, MAX_IDLE_PAGES, MAX_PAGES, MAX_PASSES, MAX_RECORDS, PageOf, Paging,
+};
 pub use retry::RetryPolicy;
 pub use rpc::Clock;
 

@@ -51,7 +51,7 @@ pub enum Paging {
 }
 
 /// The largest page both styles allow.
-const PAGE_SIZE: u64 = 50;
+pub(crate) const PAGE_SIZE: u64 = 50;
 /// The most records the API keeps per region: a `TotalCount` above it is
 /// impossible.
 pub const MAX_RECORDS: u64 = 100_000;
@@ -98,7 +98,10 @@ pub struct FetchSummary {
 /// `fetch` gets a page's paging parameters (`MaxResults`/`NextToken`, or
 /// `PageNumber`/`PageSize`) and returns that page; `key` names a record
 /// (its `InvokeId`, say) so that one seen on an earlier page is dropped.
-/// `query` describes the filters for error messages.
+/// `query` describes the filters for error messages. In page style, `first`
+/// is page 1 when it was read already (to size the listing), and stands in
+/// for it on the first pass.
+#[allow(clippy::too_many_arguments)]
 pub(crate) async fn read_listing<T, F, Fut>(
     action: &str,
     query: &str,
@@ -106,6 +109,7 @@ pub(crate) async fn read_listing<T, F, Fut>(
     concurrency: usize,
     key: fn(&T) -> String,
     on_page: &mut (dyn FnMut(Vec<T>) + Send),
+    first: Option<PageOf<T>>,
     fetch: F,
 ) -> Result<FetchSummary, CloudError>
 where
@@ -117,7 +121,7 @@ where
     match paging {
         Paging::Token => by_token(&listing, &mut out, |token| fetch(token_params(token))).await?,
         Paging::Pages => {
-            by_number(&listing, concurrency, &mut out, |number| {
+            by_number(&listing, concurrency, &mut out, first, |number| {
                 fetch(page_number_params(number))
             })
             .await?
@@ -342,6 +346,7 @@ async fn by_number<T, F, Fut>(
     listing: &Listing<'_>,
     concurrency: usize,
     out: &mut Deduper<'_, T>,
+    mut first: Option<PageOf<T>>,
     fetch: F,
 ) -> Result<(), CloudError>
 where
@@ -352,7 +357,10 @@ where
     let mut last_problem = String::new();
     for pass in 1..=MAX_PASSES {
         out.summary.passes = pass;
-        let first = fetch(1).await?;
+        let first = match first.take() {
+            Some(page) => page,
+            None => fetch(1).await?,
+        };
         let Some(total) = first.total else {
             return Err(CloudError::Malformed {
                 action: action.to_owned(),

@@ -1,8 +1,9 @@
 //! Small fleets read their region whole: through the binary against a
 //! synthesized simulator, a region whose `TotalCount` fills fewer pages than
-//! its files' own `Name` listings is read by one unfiltered listing (one
-//! request for the count, then its pages), and a region full of other tasks
-//! keeps the per-file listings. The verdict is the same either way.
+//! its files' own `Name` listings is read by one unfiltered listing (its
+//! first page, read for the count, not read again), and a region full of
+//! other tasks keeps the per-file listings. The verdict is the same either
+//! way.
 
 use shipcheck::secret::Secret;
 use shipcheck::sim::{SimConfig, SimServer, SynthSpec};
@@ -86,21 +87,30 @@ fn listings(server: &SimServer) -> u64 {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_small_fleet_is_read_in_as_many_pages_as_its_tasks_fill() {
     // 100 instances × 10 files, 50 instances a task: 20 tasks, one page.
-    // By name it took 10 listings; now the count and that one page.
+    // By name it took 10 listings; now one page, whose count says it holds
+    // every task.
     let server = fleet(100, 10).await;
     let (code, stdout, requests) = check(&server, manifest(100, 10)).await;
     assert_eq!(code, Some(0), "{stdout}");
     assert!(stdout.contains("1000 of 1000 checks in sync"), "{stdout}");
-    assert_eq!(requests, 2, "one count, one page of 20 tasks");
+    assert_eq!(requests, 1, "one page of 20 tasks");
+
+    // 300 instances × 10 files: 60 tasks, two pages; the first, read to
+    // count them, is not read again.
+    let server = fleet(300, 10).await;
+    let (code, stdout, requests) = check(&server, manifest(300, 10)).await;
+    assert_eq!(code, Some(0), "{stdout}");
+    assert!(stdout.contains("3000 of 3000 checks in sync"), "{stdout}");
+    assert_eq!(requests, 2, "two pages of 60 tasks");
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_region_full_of_other_tasks_is_still_read_by_file() {
     // 5,000 instances × 3 files: 300 tasks (6 pages). The manifest declares
     // the 3 files on 50 instances only, so by its own estimate a whole
-    // listing might be cheaper than 3 listings; the count (300 tasks, 6
-    // pages) says it is not, and the files are listed by name: 100 tasks
-    // each, 2 pages and token style's re-read of the first.
+    // listing might be cheaper than 3 listings; its first page's count (300
+    // tasks, 6 pages) says it is not, and the files are listed by name: 100
+    // tasks each, 2 pages and token style's re-read of the first.
     let server = fleet(5_000, 3).await;
     let (code, stdout, requests) = check(&server, manifest(50, 3)).await;
     assert_eq!(code, Some(0), "{stdout}");
