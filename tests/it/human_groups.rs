@@ -9,38 +9,10 @@ use shipcheck::sim::{SimConfig, SynthSpec};
 
 use crate::support::shipcheck;
 use crate::support::sim::{KEY_ID, SECRET};
+use crate::support::synth::{instance_id, manifest};
 
 const INSTANCES: u64 = 100;
 const FILES: u64 = 60;
-
-/// The simulator's synthesized ids and contents (src/sim/synth.rs).
-fn instance_id(n: u64) -> String {
-    format!("i-sim{n:015}")
-}
-
-fn file_content(k: u64) -> String {
-    format!("# synthetic file {k}\nkey = value-{k}\n")
-}
-
-/// The manifest bench/synth_manifest.py writes for the synthesized fleet.
-fn manifest() -> String {
-    let mut yaml = String::from(
-        "version: 1\ndefaults:\n  region: cn-hangzhou\n  mode: \"0644\"\n  owner: root\n  \
-         group: root\n  overwrite: true\ninstance_sets:\n  fleet:\n",
-    );
-    for n in 0..INSTANCES {
-        yaml.push_str(&format!("    - {}\n", instance_id(n)));
-    }
-    yaml.push_str("files:\n");
-    for k in 0..FILES {
-        let content = serde_json::to_string(&file_content(k)).unwrap();
-        yaml.push_str(&format!(
-            "  - name: app-{k:02}.conf\n    target_dir: /etc/shipcheck\n    content: {content}\n    \
-             instances: [fleet]\n"
-        ));
-    }
-    yaml
-}
 
 #[tokio::test(flavor = "multi_thread")]
 async fn every_drifted_task_is_one_block_and_the_rest_is_counted() {
@@ -60,7 +32,7 @@ async fn every_drifted_task_is_one_block_and_the_rest_is_counted() {
         });
     let server = shipcheck::sim::start(config).await.unwrap();
     let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("fleet.yaml"), manifest()).unwrap();
+    std::fs::write(dir.path().join("fleet.yaml"), manifest(INSTANCES, FILES)).unwrap();
     let url = server.url();
     let output = tokio::task::spawn_blocking({
         let dir = dir.path().to_owned();

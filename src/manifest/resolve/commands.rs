@@ -109,14 +109,9 @@ impl Resolver<'_> {
             }
             None => defaults.since.clone(),
         };
-        let task_tags = match &entry.task_tags {
-            Some(tags) => {
-                let tags = self.task_tags(tags, &at("task_tags"));
-                ok &= tags.is_some();
-                tags.unwrap_or_default()
-            }
-            None => defaults.task_tags.clone().unwrap_or_default(),
-        };
+        let task_tags = self.entry_task_tags(entry.task_tags.as_ref(), &at("task_tags"), defaults);
+        ok &= task_tags.is_some();
+        let task_tags = task_tags.unwrap_or_default();
         if !ok {
             return None;
         }

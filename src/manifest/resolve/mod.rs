@@ -196,6 +196,20 @@ impl Resolver<'_> {
         Some(out)
     }
 
+    /// An entry's `task_tags:`, else the defaults'; `None` (diagnosed)
+    /// when the entry's are invalid.
+    fn entry_task_tags(
+        &mut self,
+        tags: Option<&std::collections::BTreeMap<String, String>>,
+        pointer: &str,
+        defaults: &defaults::ResolvedDefaults,
+    ) -> Option<Vec<(String, String)>> {
+        match tags {
+            Some(tags) => self.task_tags(tags, pointer),
+            None => Some(defaults.task_tags.clone().unwrap_or_default()),
+        }
+    }
+
     fn duration(&mut self, text: &str, pointer: &str) -> Option<Attr<Duration>> {
         let attr = self.string(text, pointer)?;
         match humantime::parse_duration(attr.value.trim()) {

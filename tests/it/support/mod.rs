@@ -1,10 +1,13 @@
 //! Helpers shared by the test modules: where the test data is, a signing
-//! client for the simulator ([`sim`]) and a scriptable stand-in for the
-//! cloud API ([`fake_cloud`]).
+//! client for the simulator ([`sim`]), the synthesized fleet's names and
+//! manifest ([`synth`]) and a scriptable stand-in for the cloud API
+//! ([`fake_cloud`]).
 
 pub mod fake_cloud;
 #[cfg(feature = "sim")]
 pub mod sim;
+#[cfg(feature = "sim")]
+pub mod synth;
 
 use std::path::{Path, PathBuf};
 
