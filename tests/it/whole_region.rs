@@ -3,14 +3,14 @@
 //! its files' own `Name` listings is read by one unfiltered listing (its
 //! first page, read for the count, not read again), and a region full of
 //! other tasks keeps the per-file listings. The verdict is the same either
-//! way.
+//! way, and `--wait` reads the region anew on every later poll.
 
 use shipcheck::secret::Secret;
 use shipcheck::sim::{SimConfig, SimServer, SynthSpec};
 
-use crate::support::shipcheck;
 use crate::support::sim::{KEY_ID, SECRET};
 use crate::support::synth::manifest;
+use crate::support::{data, shipcheck};
 
 async fn fleet(instances: u64, files: u64) -> SimServer {
     let config = SimConfig::new()
@@ -95,4 +95,38 @@ async fn a_region_full_of_other_tasks_is_still_read_by_file() {
         1 + 3 * 3,
         "the count, then three listings by name"
     );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_region_read_whole_is_read_again_on_every_poll() {
+    let config = SimConfig::from_state_file(&data("check/wait_whole_region/state.yaml"))
+        .unwrap()
+        .with_key(KEY_ID, Secret::new(SECRET));
+    let server = shipcheck::sim::start(config).await.unwrap();
+    let url = server.url();
+    let output = tokio::task::spawn_blocking(move || {
+        shipcheck()
+            .env("ALIBABA_CLOUD_ACCESS_KEY_ID", KEY_ID)
+            .env("ALIBABA_CLOUD_ACCESS_KEY_SECRET", SECRET)
+            .env("RUST_LOG", "shipcheck::fetch=debug")
+            .current_dir(data("check/wait_whole_region"))
+            .args(["check", "manifest.yaml", "--endpoint", &url])
+            .args(["--wait", "60s", "--interval", "200ms", "--grace", "2s"])
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stdout}\n{stderr}");
+    assert!(stdout.contains("not-delivered"), "{stdout}");
+    assert!(stderr.contains("listing the region whole"), "{stderr}");
+    // One query, asked on every poll; the first poll starts from the page
+    // read to size the region, every later one reads it anew.
+    let polls = stderr.lines().filter(|l| l.contains("polling")).count() as u64;
+    assert!(polls >= 3, "{polls} polls in 2 s at 200 ms:\n{stderr}");
+    assert!(!stderr.contains("asked=0"), "{stderr}");
+    let listings = server.stats().requests["ecs/DescribeSendFileResults"];
+    assert_eq!(listings, polls, "{polls} polls:\n{stderr}");
 }
