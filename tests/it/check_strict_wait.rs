@@ -9,7 +9,7 @@ use serde_json::Value;
 use shipcheck::secret::Secret;
 use shipcheck::sim::SimConfig;
 
-use crate::support::sim::{Client, ECS, KEY_ID, SECRET, V1};
+use crate::support::sim::{Client, ECS, KEY_ID, SECRET, V1, check_waiting};
 use crate::support::{data, shipcheck};
 
 /// `check --simulate` on the strict world with `manifest`, as JSON.
@@ -211,24 +211,7 @@ async fn wait_calls_a_delivery_that_never_appears_missing_after_the_grace_period
 
 #[tokio::test(flavor = "multi_thread")]
 async fn wait_polls_again_only_the_listing_that_can_still_change() {
-    let config = SimConfig::from_state_file(&data("check/wait_polls/state.yaml"))
-        .unwrap()
-        .with_key(KEY_ID, Secret::new(SECRET));
-    let server = shipcheck::sim::start(config).await.unwrap();
-    let url = server.url();
-    let output = tokio::task::spawn_blocking(move || {
-        shipcheck()
-            .env("ALIBABA_CLOUD_ACCESS_KEY_ID", KEY_ID)
-            .env("ALIBABA_CLOUD_ACCESS_KEY_SECRET", SECRET)
-            .env("RUST_LOG", "shipcheck::fetch=debug")
-            .current_dir(data("check/wait_polls"))
-            .args(["check", "manifest.yaml", "--endpoint", &url])
-            .args(["--wait", "60s", "--interval", "200ms", "--grace", "2s"])
-            .output()
-            .unwrap()
-    })
-    .await
-    .unwrap();
+    let (server, output) = check_waiting("check/wait_polls").await;
     let stdout = String::from_utf8_lossy(&output.stdout);
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert_eq!(output.status.code(), Some(1), "{stdout}\n{stderr}");

@@ -8,9 +8,9 @@
 use shipcheck::secret::Secret;
 use shipcheck::sim::{SimConfig, SimServer, SynthSpec};
 
-use crate::support::sim::{KEY_ID, SECRET};
+use crate::support::shipcheck;
+use crate::support::sim::{KEY_ID, SECRET, check_waiting};
 use crate::support::synth::manifest;
-use crate::support::{data, shipcheck};
 
 async fn fleet(instances: u64, files: u64) -> SimServer {
     let config = SimConfig::new()
@@ -99,24 +99,7 @@ async fn a_region_full_of_other_tasks_is_still_read_by_file() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_region_read_whole_is_read_again_on_every_poll() {
-    let config = SimConfig::from_state_file(&data("check/wait_whole_region/state.yaml"))
-        .unwrap()
-        .with_key(KEY_ID, Secret::new(SECRET));
-    let server = shipcheck::sim::start(config).await.unwrap();
-    let url = server.url();
-    let output = tokio::task::spawn_blocking(move || {
-        shipcheck()
-            .env("ALIBABA_CLOUD_ACCESS_KEY_ID", KEY_ID)
-            .env("ALIBABA_CLOUD_ACCESS_KEY_SECRET", SECRET)
-            .env("RUST_LOG", "shipcheck::fetch=debug")
-            .current_dir(data("check/wait_whole_region"))
-            .args(["check", "manifest.yaml", "--endpoint", &url])
-            .args(["--wait", "60s", "--interval", "200ms", "--grace", "2s"])
-            .output()
-            .unwrap()
-    })
-    .await
-    .unwrap();
+    let (server, output) = check_waiting("check/wait_whole_region").await;
     let stdout = String::from_utf8_lossy(&output.stdout);
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert_eq!(output.status.code(), Some(1), "{stdout}\n{stderr}");

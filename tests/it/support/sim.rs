@@ -27,6 +27,31 @@ pub async fn start(config: SimConfig) -> SimServer {
     shipcheck::sim::start(config).await.unwrap()
 }
 
+/// `check manifest.yaml --wait` in `tests/data/<dir>` against a simulator
+/// on `<dir>/state.yaml`, polling every 200 ms for a 2 s grace, with the
+/// fetch's debug log (one `polling` line per poll) on stderr.
+pub async fn check_waiting(dir: &'static str) -> (SimServer, std::process::Output) {
+    let config = SimConfig::from_state_file(&super::data(&format!("{dir}/state.yaml")))
+        .unwrap()
+        .with_key(KEY_ID, Secret::new(SECRET));
+    let server = start(config).await;
+    let url = server.url();
+    let output = tokio::task::spawn_blocking(move || {
+        super::shipcheck()
+            .env("ALIBABA_CLOUD_ACCESS_KEY_ID", KEY_ID)
+            .env("ALIBABA_CLOUD_ACCESS_KEY_SECRET", SECRET)
+            .env("RUST_LOG", "shipcheck::fetch=debug")
+            .current_dir(super::data(dir))
+            .args(["check", "manifest.yaml", "--endpoint", &url])
+            .args(["--wait", "60s", "--interval", "200ms", "--grace", "2s"])
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    (server, output)
+}
+
 /// The host clock in the V1/V3 timestamp format.
 pub fn now() -> String {
     format_timestamp(jiff::Timestamp::now())
