@@ -6,6 +6,7 @@
 //! `--strict`, deliveries the manifest does not declare are reported too.
 
 use foldhash::{HashMap, HashMapExt, HashSet};
+use smallvec::SmallVec;
 
 use jiff::Timestamp;
 
@@ -40,14 +41,22 @@ impl Attempt<'_> {
     }
 }
 
-/// Observed deliveries by file and target, each list oldest first.
+/// The attempts of one file on one target, oldest first: nearly always
+/// one, so held inline (a fleet's index holds one list per pair).
+type Attempts<'a> = SmallVec<[Attempt<'a>; 1]>;
+
+/// Observed deliveries by file, then target. The per-file maps sit in a
+/// `Vec` so that looking one up borrows the manifest's strings only for the
+/// lookup (`Attempts` ties its lifetime down: `SmallVec` is invariant).
 pub(super) struct DeliveryIndex<'a> {
-    by_file: HashMap<FileKey<'a>, HashMap<&'a str, Vec<Attempt<'a>>>>,
+    files: HashMap<FileKey<'a>, usize>,
+    targets: Vec<HashMap<&'a str, Attempts<'a>>>,
 }
 
 impl<'a> DeliveryIndex<'a> {
     pub(super) fn new(invocations: &'a [FileInvocation]) -> Self {
-        let mut by_file: HashMap<FileKey<'a>, HashMap<&'a str, Vec<Attempt<'a>>>> = HashMap::new();
+        let mut files: HashMap<FileKey<'a>, usize> = HashMap::new();
+        let mut by_file: Vec<HashMap<&'a str, Attempts<'a>>> = Vec::new();
         for invocation in invocations {
             let key = FileKey {
                 provider: invocation.provider,
@@ -55,7 +64,11 @@ impl<'a> DeliveryIndex<'a> {
                 name: &invocation.name,
                 dir: normalize_dir(&invocation.target_dir),
             };
-            let targets = by_file.entry(key).or_default();
+            let at = *files.entry(key).or_insert_with(|| {
+                by_file.push(HashMap::new());
+                by_file.len() - 1
+            });
+            let targets = &mut by_file[at];
             for target in &invocation.targets {
                 targets
                     .entry(target.id.as_str())
@@ -63,27 +76,27 @@ impl<'a> DeliveryIndex<'a> {
                     .push(Attempt { invocation, target });
             }
         }
-        for targets in by_file.values_mut() {
+        for targets in &mut by_file {
             for attempts in targets.values_mut() {
                 attempts.sort_by(|a, b| {
                     (a.when(), &a.invocation.invoke_id).cmp(&(b.when(), &b.invocation.invoke_id))
                 });
             }
         }
-        Self { by_file }
+        Self {
+            files,
+            targets: by_file,
+        }
     }
 
-    fn targets<'s>(
-        &'s self,
-        file: &'s FileExpectation,
-    ) -> Option<&'s HashMap<&'s str, Vec<Attempt<'s>>>> {
+    fn targets(&self, file: &FileExpectation) -> Option<&HashMap<&'a str, Attempts<'a>>> {
         let key = FileKey {
             provider: file.provider,
             region: file.region(),
             name: &file.name.value,
             dir: normalize_dir(&file.target_dir.value),
         };
-        self.by_file.get(&key)
+        self.files.get(&key).map(|&at| &self.targets[at])
     }
 }
 
@@ -338,7 +351,7 @@ fn unexpected_instances(
     eval: &Evaluator<'_>,
     file: &FileExpectation,
     path: &str,
-    observed: Option<&HashMap<&str, Vec<Attempt<'_>>>>,
+    observed: Option<&HashMap<&str, Attempts<'_>>>,
     pinned: impl Fn(&&Attempt<'_>) -> bool,
 ) -> Vec<TargetReport> {
     let Some(observed) = observed else {

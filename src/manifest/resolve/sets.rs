@@ -408,6 +408,8 @@ impl Resolver<'_> {
                 );
             }
         }
+        // A fleet's file holds one per instance: no growth slack.
+        targets.shrink_to_fit();
         ok.then_some(Targets {
             ids: targets,
             sources,
