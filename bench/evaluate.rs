@@ -137,8 +137,7 @@ fn fleet(instances: usize, files: usize) -> Fleet {
                     .map(|id| FileTarget {
                         id: id.as_str().into(),
                         status: TargetStatus::Success,
-                        error_code: None,
-                        error_info: None,
+                        error: None,
                         created: Some(finished),
                         started: Some(finished),
                         finished: Some(finished),

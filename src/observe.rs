@@ -117,7 +117,7 @@ pub enum TargetStatus {
     Error,
     Timeout,
     /// A status this version does not know; treated as a failure to settle.
-    Unknown(String),
+    Unknown(Box<str>),
 }
 
 impl TargetStatus {
@@ -131,7 +131,7 @@ impl TargetStatus {
             "Failed" => Self::Failed,
             "Error" => Self::Error,
             "Timeout" => Self::Timeout,
-            other => Self::Unknown(other.to_owned()),
+            other => Self::Unknown(other.into()),
         }
     }
 
@@ -226,16 +226,39 @@ pub struct FileTarget {
     /// `InstanceId` or `NodeId` (inline: there is one per delivered pair).
     pub id: CompactString,
     pub status: TargetStatus,
-    /// Empty codes from the API become `None`.
-    pub error_code: Option<String>,
-    pub error_info: Option<String>,
+    /// `ErrorCode` and `ErrorInfo`, boxed: most targets have neither, and
+    /// a fleet holds one target per pair.
+    pub error: Option<Box<TargetError>>,
     pub created: Option<Timestamp>,
     pub started: Option<Timestamp>,
     pub finished: Option<Timestamp>,
     pub updated: Option<Timestamp>,
 }
 
+/// Why a target's delivery failed, as the API said.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct TargetError {
+    /// Empty codes from the API become `None`.
+    pub code: Option<String>,
+    pub info: Option<String>,
+}
+
+impl TargetError {
+    /// `None` when the API said neither.
+    pub fn of(code: Option<String>, info: Option<String>) -> Option<Box<Self>> {
+        (code.is_some() || info.is_some()).then(|| Box::new(Self { code, info }))
+    }
+}
+
 impl FileTarget {
+    pub fn error_code(&self) -> Option<&str> {
+        self.error.as_ref()?.code.as_deref()
+    }
+
+    pub fn error_info(&self) -> Option<&str> {
+        self.error.as_ref()?.info.as_deref()
+    }
+
     /// The best time to date this attempt by: finish, then update, start, creation.
     pub fn when(&self) -> Option<Timestamp> {
         self.finished

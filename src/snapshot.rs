@@ -20,6 +20,7 @@ use std::collections::BTreeSet;
 
 use foldhash::{HashMap, HashSet};
 use std::path::Path;
+use std::sync::Arc;
 
 use base64::Engine as _;
 use jiff::Timestamp;
@@ -28,7 +29,7 @@ use serde::{Deserialize, Serialize};
 use crate::expect::Expectations;
 use crate::observe::{
     CommandResult, ContentDigest, ContentType, FileInvocation, FileTarget, Gap, GapReason,
-    Observations, Observed, TargetStatus,
+    Observations, Observed, TargetError, TargetStatus,
 };
 use crate::plan::{Plan, Query};
 use crate::protocol::Provider;
@@ -579,15 +580,17 @@ fn answers_command(
     query.covers_command(command, target) && (target.is_some() || !narrowed)
 }
 
-/// Names every target's evidence in `report`.
+/// Names every target's evidence in `report`, one shared copy of each.
 pub fn annotate(report: &mut Report, provenance: &Provenance) {
+    let mut shared: HashMap<&Evidence, Arc<Evidence>> = HashMap::default();
+    let mut share = |evidence| share_evidence(&mut shared, evidence);
     for file in &mut report.files {
         for target in &mut file.targets {
             let evidence = match &target.invoke_id {
                 Some(task) => provenance.file(file.provider, &file.region, task, &target.id),
                 None => provenance.fallback.as_ref(),
             };
-            target.evidence = evidence.cloned();
+            target.evidence = share(evidence);
         }
     }
     for command in &mut report.commands {
@@ -596,9 +599,21 @@ pub fn annotate(report: &mut Report, provenance: &Provenance) {
                 Some(task) => provenance.command(&command.region, task, &target.id),
                 None => provenance.fallback.as_ref(),
             };
-            target.evidence = evidence.cloned();
+            target.evidence = share(evidence);
         }
     }
+}
+
+fn share_evidence<'p>(
+    shared: &mut HashMap<&'p Evidence, Arc<Evidence>>,
+    evidence: Option<&'p Evidence>,
+) -> Option<Arc<Evidence>> {
+    let evidence = evidence?;
+    Some(Arc::clone(
+        shared
+            .entry(evidence)
+            .or_insert_with(|| Arc::new(evidence.clone())),
+    ))
 }
 
 /// What a snapshot of a check records besides the evidence.
@@ -751,8 +766,8 @@ impl FileRecord {
                 .map(|target| FileTargetRecord {
                     id: target.id.to_string(),
                     status: target.status.as_str().to_owned(),
-                    error_code: target.error_code.clone(),
-                    error_info: target.error_info.clone(),
+                    error_code: target.error_code().map(str::to_owned),
+                    error_info: target.error_info().map(str::to_owned),
                     created: target.created,
                     started: target.started,
                     finished: target.finished,
@@ -799,8 +814,7 @@ impl FileRecord {
                 .map(|t| FileTarget {
                     id: t.id.as_str().into(),
                     status: TargetStatus::parse(&t.status),
-                    error_code: t.error_code.clone(),
-                    error_info: t.error_info.clone(),
+                    error: TargetError::of(t.error_code.clone(), t.error_info.clone()),
                     created: t.created,
                     started: t.started,
                     finished: t.finished,

@@ -13,7 +13,8 @@ use jiff::Timestamp;
 
 use crate::cloud::wire;
 use crate::observe::{
-    CommandResult, ContentType, FileInvocation, FileTarget, Observed, TargetStatus, decode_base64,
+    CommandResult, ContentType, FileInvocation, FileTarget, Observed, TargetError, TargetStatus,
+    decode_base64,
 };
 use crate::protocol::Provider;
 use crate::protocol::time::parse_response_time;
@@ -63,11 +64,13 @@ pub fn file_invocation(
         non_empty(raw.target_dir).ok_or_else(|| context("the record has no TargetDir".into()))?;
     let mut raw_targets = raw.invoke_instances.into_vec();
     raw_targets.extend(raw.invoke_nodes.into_vec());
-    let targets = raw_targets
-        .into_iter()
-        .map(file_target)
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(context)?;
+    // Into a Vec of its own, exactly as long: collected in place, the wire
+    // records' larger allocation (and its growth slack) would be kept, and a
+    // fleet holds one target per pair.
+    let mut targets = Vec::with_capacity(raw_targets.len());
+    for raw in raw_targets {
+        targets.push(file_target(raw).map_err(context)?);
+    }
     let tags = raw
         .tags
         .into_vec()
@@ -102,8 +105,10 @@ fn file_target(raw: wire::InvokeTarget) -> Result<FileTarget, String> {
     let context = |e: String| format!("{id}: {e}");
     Ok(FileTarget {
         status: TargetStatus::parse(raw.invocation_status.as_deref().unwrap_or("")),
-        error_code: non_empty(raw.error_code).map(String::from),
-        error_info: non_empty(raw.error_info),
+        error: TargetError::of(
+            non_empty(raw.error_code).map(String::from),
+            non_empty(raw.error_info),
+        ),
         created: parse_time("CreationTime", raw.creation_time.as_deref()).map_err(context)?,
         started: parse_time("StartTime", raw.start_time.as_deref()).map_err(context)?,
         finished: parse_time("FinishTime", raw.finish_time.as_deref()).map_err(context)?,

@@ -287,10 +287,8 @@ fn judge(
     }
 
     let Some(success) = latest_success else {
-        let explained = error_codes::explain(
-            latest.target.error_code.as_deref(),
-            latest.target.error_info.as_deref(),
-        );
+        let explained =
+            error_codes::explain(latest.target.error_code(), latest.target.error_info());
         report.invoke_id = Some(latest.invocation.invoke_id.as_str().into());
         report.finished_at = latest.when();
         let code = explained.code.as_deref().unwrap_or("no ErrorCode");
@@ -316,10 +314,8 @@ fn judge(
     report.invoke_id = Some(success.invocation.invoke_id.as_str().into());
     report.finished_at = success.when();
     if !std::ptr::eq(*latest, success) {
-        let explained = error_codes::explain(
-            latest.target.error_code.as_deref(),
-            latest.target.error_info.as_deref(),
-        );
+        let explained =
+            error_codes::explain(latest.target.error_code(), latest.target.error_info());
         let code = explained.code.as_deref().unwrap_or("no ErrorCode");
         report.findings.push(
             finding(FindingCode::LastAttemptFailed, path, id, target_location())

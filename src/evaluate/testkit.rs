@@ -16,7 +16,9 @@ use crate::expect::{
     Origin, OutputMatch, Source, Span, TargetRef, Waiver,
 };
 use crate::mode::FileMode;
-use crate::observe::{CommandResult, ContentType, FileInvocation, FileTarget, TargetStatus};
+use crate::observe::{
+    CommandResult, ContentType, FileInvocation, FileTarget, TargetError, TargetStatus,
+};
 use crate::protocol::Provider;
 
 pub(crate) const MANIFEST_PATH: &str = "shipcheck.yaml";
@@ -245,8 +247,8 @@ pub(crate) fn target(
     FileTarget {
         id: id.into(),
         status: TargetStatus::parse(status),
-        error_code: error.map(|(code, _)| code.to_owned()),
-        error_info: error.map(|(_, info)| info.to_owned()),
+        error: error
+            .and_then(|(code, info)| TargetError::of(Some(code.to_owned()), Some(info.to_owned()))),
         created: Some(when),
         started: Some(when),
         finished: (!TargetStatus::parse(status).is_in_flight()).then_some(when),
@@ -337,8 +339,7 @@ pub(crate) fn seed_files(json: &str, provider: Provider, region: &str) -> Vec<Fi
                 .map(|t| FileTarget {
                     id: text(&t[id_key]).unwrap_or_default().into(),
                     status: TargetStatus::parse(&text(&t["InvocationStatus"]).unwrap_or_default()),
-                    error_code: text(&t["ErrorCode"]),
-                    error_info: text(&t["ErrorInfo"]),
+                    error: TargetError::of(text(&t["ErrorCode"]), text(&t["ErrorInfo"])),
                     created: time(&t["CreationTime"]),
                     started: time(&t["StartTime"]),
                     finished: time(&t["FinishTime"]),

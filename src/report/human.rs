@@ -606,7 +606,7 @@ impl<'a> Printer<'a> {
             if let Some(Evidence {
                 source: EvidenceSource::Snapshot(path),
                 fetched_at,
-            }) = &target.evidence
+            }) = target.evidence.as_deref()
             {
                 let entry = sources.entry(path).or_insert((0, *fetched_at));
                 entry.0 += 1;

@@ -219,12 +219,13 @@ pub struct TargetReport {
     pub finished_at: Option<Timestamp>,
     /// Where the evidence for this verdict came from; `None` until the
     /// check that fetched it says (a bare `evaluate` does not know).
-    pub evidence: Option<Evidence>,
+    /// Shared: a fleet's targets mostly rest on the same few.
+    pub evidence: Option<Arc<Evidence>>,
     pub findings: Vec<Finding>,
 }
 
 /// Where a verdict's evidence came from, and when it was fetched.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Evidence {
     pub source: EvidenceSource,
     pub fetched_at: Timestamp,

@@ -282,12 +282,14 @@ impl Reader<'_> {
                     declared: target.declared,
                     invoke_id: target.invoke_id.map(Into::into),
                     finished_at: target.finished_at,
-                    evidence: target.evidence.map(|e| Evidence {
-                        source: match e.source.strip_prefix("snapshot ") {
-                            Some(path) => EvidenceSource::Snapshot(path.to_owned()),
-                            None => EvidenceSource::Live,
-                        },
-                        fetched_at: e.fetched_at,
+                    evidence: target.evidence.map(|e| {
+                        Arc::new(Evidence {
+                            source: match e.source.strip_prefix("snapshot ") {
+                                Some(path) => EvidenceSource::Snapshot(path.to_owned()),
+                                None => EvidenceSource::Live,
+                            },
+                            fetched_at: e.fetched_at,
+                        })
                     }),
                 })
             })

@@ -72,13 +72,10 @@ async fn ecs_send_file_seeds_normalise_over_http() {
         if name.contains("zh-tw") {
             assert_eq!(f.mode.as_deref(), Some("777"));
             assert_eq!(f.tags, vec![("owner".to_owned(), "zhangsan".to_owned())]);
-            assert_eq!(
-                f.targets[0].error_code.as_deref(),
-                Some("InstanceNotExists")
-            );
+            assert_eq!(f.targets[0].error_code(), Some("InstanceNotExists"));
         } else {
             assert_eq!(f.mode.as_deref(), Some("0644"));
-            assert_eq!(f.targets[0].error_code, None, "empty ErrorCode is none");
+            assert_eq!(f.targets[0].error_code(), None, "empty ErrorCode is none");
             assert_eq!(f.target_count, Some(1));
         }
     }
@@ -123,7 +120,7 @@ async fn the_eflo_seed_normalises_over_http() {
     assert_eq!(f.overwrite, Some(true));
     assert_eq!(f.target_count, Some(3));
     assert_eq!(f.targets[0].id, "e01-cn-9lb3c15m81j");
-    assert_eq!(f.targets[0].error_code.as_deref(), Some("AccountNotExists"));
+    assert_eq!(f.targets[0].error_code(), Some("AccountNotExists"));
     // "2023-04-10T10:53:46.156+08:00\n": offset, milliseconds, stray newline
     assert_eq!(f.created.unwrap().to_string(), "2023-04-10T02:53:46.156Z");
 }
@@ -163,10 +160,7 @@ async fn quirky_json_is_read_like_the_go_sdk_reads_it() {
     assert_eq!(got[0].overwrite, Some(false));
     assert_eq!(got[0].content_type, ContentType::Base64);
     assert_eq!(got[0].decoded_content().unwrap().as_ref(), b"hi");
-    assert_eq!(
-        got[0].targets[0].error_code.as_deref(),
-        Some("FileAlreadyExists")
-    );
+    assert_eq!(got[0].targets[0].error_code(), Some("FileAlreadyExists"));
     assert_eq!(got[1].overwrite, Some(true));
     assert!(got[1].targets.is_empty());
     assert_eq!(
