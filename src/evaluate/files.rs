@@ -42,21 +42,19 @@ impl Attempt<'_> {
 }
 
 /// The attempts of one file on one target, oldest first: nearly always
-/// one, so held inline (a fleet's index holds one list per pair).
+/// one, so held inline (a file's index holds one list per target).
 type Attempts<'a> = SmallVec<[Attempt<'a>; 1]>;
 
-/// Observed deliveries by file, then target. The per-file maps sit in a
-/// `Vec` so that looking one up borrows the manifest's strings only for the
-/// lookup (`Attempts` ties its lifetime down: `SmallVec` is invariant).
+/// Observed deliveries by file. A file's attempts by target are gathered
+/// when that file is judged and dropped after, so a fleet's index never
+/// holds an entry for every pair at once.
 pub(super) struct DeliveryIndex<'a> {
-    files: HashMap<FileKey<'a>, usize>,
-    targets: Vec<HashMap<&'a str, Attempts<'a>>>,
+    by_file: HashMap<FileKey<'a>, Vec<&'a FileInvocation>>,
 }
 
 impl<'a> DeliveryIndex<'a> {
     pub(super) fn new(invocations: &'a [FileInvocation]) -> Self {
-        let mut files: HashMap<FileKey<'a>, usize> = HashMap::new();
-        let mut by_file: Vec<HashMap<&'a str, Attempts<'a>>> = Vec::new();
+        let mut by_file: HashMap<FileKey<'a>, Vec<&'a FileInvocation>> = HashMap::new();
         for invocation in invocations {
             let key = FileKey {
                 provider: invocation.provider,
@@ -64,11 +62,23 @@ impl<'a> DeliveryIndex<'a> {
                 name: &invocation.name,
                 dir: normalize_dir(&invocation.target_dir),
             };
-            let at = *files.entry(key).or_insert_with(|| {
-                by_file.push(HashMap::new());
-                by_file.len() - 1
-            });
-            let targets = &mut by_file[at];
+            by_file.entry(key).or_default().push(invocation);
+        }
+        Self { by_file }
+    }
+
+    /// `file`'s delivery attempts by target, each list oldest first;
+    /// `None` when no task delivered the file anywhere.
+    fn targets(&self, file: &FileExpectation) -> Option<HashMap<&'a str, Attempts<'a>>> {
+        let key = FileKey {
+            provider: file.provider,
+            region: file.region(),
+            name: &file.name.value,
+            dir: normalize_dir(&file.target_dir.value),
+        };
+        let invocations = self.by_file.get(&key)?;
+        let mut targets: HashMap<&'a str, Attempts<'a>> = HashMap::new();
+        for &invocation in invocations {
             for target in &invocation.targets {
                 targets
                     .entry(target.id.as_str())
@@ -76,27 +86,12 @@ impl<'a> DeliveryIndex<'a> {
                     .push(Attempt { invocation, target });
             }
         }
-        for targets in &mut by_file {
-            for attempts in targets.values_mut() {
-                attempts.sort_by(|a, b| {
-                    (a.when(), &a.invocation.invoke_id).cmp(&(b.when(), &b.invocation.invoke_id))
-                });
-            }
+        for attempts in targets.values_mut() {
+            attempts.sort_by(|a, b| {
+                (a.when(), &a.invocation.invoke_id).cmp(&(b.when(), &b.invocation.invoke_id))
+            });
         }
-        Self {
-            files,
-            targets: by_file,
-        }
-    }
-
-    fn targets(&self, file: &FileExpectation) -> Option<&HashMap<&'a str, Attempts<'a>>> {
-        let key = FileKey {
-            provider: file.provider,
-            region: file.region(),
-            name: &file.name.value,
-            dir: normalize_dir(&file.target_dir.value),
-        };
-        self.files.get(&key).map(|&at| &self.targets[at])
+        Some(targets)
     }
 }
 
@@ -127,7 +122,8 @@ pub(super) fn evaluate(
         .targets
         .iter()
         .map(|target| {
-            let attempts: Vec<&Attempt<'_>> = observed
+            let attempts: SmallVec<[&Attempt<'_>; 1]> = observed
+                .as_ref()
                 .and_then(|targets| targets.get(target.id.as_str()))
                 .map(|attempts| attempts.iter().filter(pinned).collect())
                 .unwrap_or_default();
@@ -148,7 +144,13 @@ pub(super) fn evaluate(
         })
         .collect();
     if eval.options.strict {
-        targets.extend(unexpected_instances(eval, file, &path, observed, pinned));
+        targets.extend(unexpected_instances(
+            eval,
+            file,
+            &path,
+            observed.as_ref(),
+            pinned,
+        ));
     }
     FileReport {
         name: file.name.value.clone(),
