@@ -46,16 +46,16 @@ fn manifest(sets: &str, instances: &str) -> String {
 
 /// `check --simulate` in `dir` as JSON: (exit code, report).
 fn check(dir: &Path) -> (i32, Value) {
+    check_json(dir, &["--simulate", "state.json"])
+}
+
+/// `check shipcheck.yaml ARGS… --format json` in `dir`: (exit code, report).
+fn check_json(dir: &Path, args: &[&str]) -> (i32, Value) {
     let output = shipcheck()
         .current_dir(dir)
-        .args([
-            "check",
-            "shipcheck.yaml",
-            "--simulate",
-            "state.json",
-            "--format",
-            "json",
-        ])
+        .args(["check", "shipcheck.yaml"])
+        .args(args)
+        .args(["--format", "json"])
         .output()
         .unwrap();
     let report = serde_json::from_slice(&output.stdout).unwrap_or_else(|err| {
@@ -403,22 +403,11 @@ fn a_tag_set_that_resolves_past_the_pair_budget_is_refused() {
         &state(instances, &ids),
         &manifest("  web:\n    tags: { role: web }\n", "[web]"),
     );
-    let output = shipcheck()
-        .current_dir(dir.path())
-        .args([
-            "check",
-            "shipcheck.yaml",
-            "--simulate",
-            "state.json",
-            "--max-pairs",
-            "10",
-            "--format",
-            "json",
-        ])
-        .output()
-        .unwrap();
-    assert_eq!(output.status.code(), Some(2));
-    let report: Value = serde_json::from_slice(&output.stdout).unwrap();
+    let (code, report) = check_json(
+        dir.path(),
+        &["--simulate", "state.json", "--max-pairs", "10"],
+    );
+    assert_eq!(code, 2, "{report:#}");
     assert_eq!(report["verdict"], "invalid", "{report:#}");
     let text = report.to_string();
     assert!(text.contains("manifest::too-many-pairs"), "{text}");
@@ -604,23 +593,8 @@ fn a_pinned_and_an_unpinned_command_share_the_runs_they_both_list() {
 fn a_snapshot_replays_a_pinned_command_under_its_tags() {
     let pinned = command_manifest(&["command_id: c-reload\n    task_tags: { release: \"42\" }"]);
     let unpinned = command_manifest(&["command_id: c-reload"]);
-    let offline = |dir: &Path, snapshot: &str| {
-        let output = shipcheck()
-            .current_dir(dir)
-            .args([
-                "check",
-                "shipcheck.yaml",
-                "--offline",
-                "--from-snapshot",
-                snapshot,
-                "--format",
-                "json",
-            ])
-            .output()
-            .unwrap();
-        let report: Value = serde_json::from_slice(&output.stdout).unwrap();
-        (output.status.code().unwrap(), report)
-    };
+    let offline =
+        |dir: &Path, snapshot: &str| check_json(dir, &["--offline", "--from-snapshot", snapshot]);
     let save = |dir: &Path, snapshot: &str| {
         let output = shipcheck()
             .current_dir(dir)
