@@ -280,7 +280,13 @@ impl Plan {
     /// Whether listing every task of a region that holds `tasks` takes
     /// fewer pages than `filtered_pages` of `Name`/`InstanceId` listings.
     pub fn whole_region_is_cheaper(tasks: u64, filtered_pages: usize) -> bool {
-        (tasks as usize).div_ceil(PAGE).max(1) < filtered_pages
+        Self::whole_region_pages(tasks) < filtered_pages
+    }
+
+    /// The pages of a region's unfiltered listing when it holds `tasks`
+    /// (an empty listing is still one page).
+    fn whole_region_pages(tasks: u64) -> usize {
+        (tasks as usize).div_ceil(PAGE).max(1)
     }
 
     /// Lists `region`'s files through one [`Query::FilesInRegion`] of its
@@ -300,8 +306,8 @@ impl Plan {
         let at = self.queries.partition_point(|query| *query < whole);
         self.queries.insert(at, whole);
         self.whole_region_candidates.remove(region);
-        self.estimated_pages = self.estimated_pages.saturating_sub(filtered_pages)
-            + (tasks as usize).div_ceil(PAGE).max(1);
+        self.estimated_pages =
+            self.estimated_pages.saturating_sub(filtered_pages) + Self::whole_region_pages(tasks);
     }
 }
 
