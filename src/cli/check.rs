@@ -4,6 +4,7 @@
 //! The check itself is [`crate::check::run`]; this file only turns flags
 //! into its plain inputs and its result into output and an exit code.
 
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -412,24 +413,19 @@ fn api(args: &CheckArgs) -> Result<Api, Failure> {
 
 /// Prints the report on stdout and writes every `--report` file.
 fn emit(report: &Report, args: &CheckArgs, colors: Colors, exit: Exit) -> Result<(), Failure> {
-    let human = args.format == ReportFormat::Human;
-    let text = if args.quiet && human && exit == Exit::Ok {
-        String::new()
-    } else {
-        crate::report::render(
-            report,
-            args.format,
-            &HumanOptions {
-                color: colors.stdout && human,
-                width: terminal::stdout_width(),
-                quiet: args.quiet,
-            },
-        )
-    };
-    write_reports(args, |format| {
-        crate::report::render(report, format, &HumanOptions::default())
+    write_reports(args, |format, out| {
+        crate::report::write(report, format, &HumanOptions::default(), out)
     })?;
-    terminal::stdout(&text)
+    let human = args.format == ReportFormat::Human;
+    if args.quiet && human && exit == Exit::Ok {
+        return Ok(());
+    }
+    let options = HumanOptions {
+        color: colors.stdout && human,
+        width: terminal::stdout_width(),
+        quiet: args.quiet,
+    };
+    terminal::stdout_with(|out| crate::report::write(report, args.format, &options, out))
 }
 
 /// Exit 2: the manifest's diagnostics in the requested format (the human
@@ -444,8 +440,8 @@ pub(super) fn emit_invalid(
     if args.fix_script.is_some() || args.fix_plan.is_some() {
         super::probe::write_fix(&crate::fix::FixPlan::default(), args)?;
     }
-    write_reports(args, |format| {
-        crate::report::diagnostics::render(errors, format)
+    write_reports(args, |format, out| {
+        out.write_all(crate::report::diagnostics::render(errors, format).as_bytes())
     })?;
     match args.format {
         ReportFormat::Human => terminal::stderr(&errors.render_human(colors.stderr))?,
@@ -457,20 +453,25 @@ pub(super) fn emit_invalid(
 /// Writes every `--report` file, each rendered by `render`. GitHub's job
 /// summary (`$GITHUB_STEP_SUMMARY`) is appended to: every step of a job
 /// shares it, and a step that overwrote it would erase the earlier ones.
-fn write_reports(args: &CheckArgs, render: impl Fn(ReportFormat) -> String) -> Result<(), Failure> {
+fn write_reports(
+    args: &CheckArgs,
+    write: impl Fn(ReportFormat, &mut dyn Write) -> std::io::Result<()>,
+) -> Result<(), Failure> {
     let step_summary = std::env::var_os("GITHUB_STEP_SUMMARY").map(PathBuf::from);
     for target in &args.reports {
         let append = step_summary
             .as_deref()
             .is_some_and(|summary| same_file(summary, &target.path));
-        terminal::write_file(&target.path, &render(target.format), append).map_err(|err| {
-            Failure::invalid(miette::miette!(
-                help = "check that the directory exists and is writable",
-                "cannot write the {:?} report to {}: {err}",
-                target.format,
-                target.path.display()
-            ))
-        })?;
+        terminal::write_file_with(&target.path, append, |out| write(target.format, out)).map_err(
+            |err| {
+                Failure::invalid(miette::miette!(
+                    help = "check that the directory exists and is writable",
+                    "cannot write the {:?} report to {}: {err}",
+                    target.format,
+                    target.path.display()
+                ))
+            },
+        )?;
     }
     Ok(())
 }

@@ -43,8 +43,10 @@ pub fn run(args: &ReportArgs, colors: Colors) -> Result<Exit, Failure> {
         ))
     })?;
     for target in &args.reports {
-        let rendered = crate::report::render(&report, target.format, &HumanOptions::default());
-        terminal::write_file(&target.path, &rendered, false).map_err(|err| {
+        terminal::write_file_with(&target.path, false, |out| {
+            crate::report::write(&report, target.format, &HumanOptions::default(), out)
+        })
+        .map_err(|err| {
             Failure::invalid(miette::miette!(
                 "cannot write the {:?} report to {}: {err}",
                 target.format,
@@ -53,14 +55,11 @@ pub fn run(args: &ReportArgs, colors: Colors) -> Result<Exit, Failure> {
         })?;
     }
     let human = args.format == ReportFormat::Human;
-    terminal::stdout(&crate::report::render(
-        &report,
-        args.format,
-        &HumanOptions {
-            color: colors.stdout && human,
-            width: terminal::stdout_width(),
-            quiet: false,
-        },
-    ))?;
+    let options = HumanOptions {
+        color: colors.stdout && human,
+        width: terminal::stdout_width(),
+        quiet: false,
+    };
+    terminal::stdout_with(|out| crate::report::write(&report, args.format, &options, out))?;
     Ok(report.exit())
 }

@@ -173,12 +173,22 @@ impl Drop for ScrubbedLog {
 
 /// Writes `text` to stdout and flushes it.
 pub fn stdout(text: &str) -> Result<(), Failure> {
-    write_all(std::io::stdout().lock(), "stdout", text)
+    stdout_with(|out| out.write_all(text.as_bytes()))
+}
+
+/// Writes to stdout what `write` writes, as it writes it (a fleet's JSON
+/// report is not held whole), and flushes it.
+pub fn stdout_with(
+    write: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
+) -> Result<(), Failure> {
+    write_all(std::io::stdout().lock(), "stdout", write)
 }
 
 /// Writes `text` to stderr.
 pub fn stderr(text: &str) -> Result<(), Failure> {
-    write_all(std::io::stderr().lock(), "stderr", text)
+    write_all(std::io::stderr().lock(), "stderr", |out| {
+        out.write_all(text.as_bytes())
+    })
 }
 
 /// Prints an error that ended the run. Nothing is left to tell if stderr
@@ -206,26 +216,44 @@ pub fn print_error(report: &miette::Report) {
 /// Writes a `--report` file, scrubbed like every other sink: fresh, or
 /// appended to (`append`).
 pub fn write_file(path: &std::path::Path, text: &str, append: bool) -> std::io::Result<()> {
+    write_file_with(path, append, |out| out.write_all(text.as_bytes()))
+}
+
+/// Writes a `--report` file as `write` writes it, scrubbed on the way.
+pub fn write_file_with(
+    path: &std::path::Path,
+    append: bool,
+    write: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
+) -> std::io::Result<()> {
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir)?;
     }
-    let text = redact::scrub(text);
-    if append {
-        std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(path)?
-            .write_all(text.as_bytes())
-    } else {
-        std::fs::write(path, text.as_bytes())
-    }
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .write(true)
+        .append(append)
+        .truncate(!append)
+        .open(path)?;
+    scrubbed(file, write)
 }
 
-fn write_all(mut stream: impl Write, name: &str, text: &str) -> Result<(), Failure> {
-    match stream
-        .write_all(redact::scrub(text).as_bytes())
-        .and_then(|()| stream.flush())
-    {
+/// Passes what `write` writes to `out` through [`redact::Scrubbing`], and
+/// flushes it.
+fn scrubbed(
+    out: impl Write,
+    write: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
+) -> std::io::Result<()> {
+    let mut scrubbing = redact::Scrubbing::new(std::io::BufWriter::new(out));
+    write(&mut scrubbing)?;
+    scrubbing.finish()?.flush()
+}
+
+fn write_all(
+    stream: impl Write,
+    name: &str,
+    write: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
+) -> Result<(), Failure> {
+    match scrubbed(stream, write) {
         Err(err) if err.kind() != std::io::ErrorKind::BrokenPipe => Err(Failure::unverified(
             miette::miette!("cannot write to {name}: {err}"),
         )),
@@ -273,9 +301,9 @@ mod tests {
 
     #[test]
     fn a_closed_pipe_is_quiet_and_other_write_errors_fail() {
-        assert!(write_all(Failing(std::io::ErrorKind::BrokenPipe), "stdout", "x").is_ok());
-        let failure =
-            write_all(Failing(std::io::ErrorKind::StorageFull), "stdout", "x").unwrap_err();
+        let x = |out: &mut dyn Write| out.write_all(b"x");
+        assert!(write_all(Failing(std::io::ErrorKind::BrokenPipe), "stdout", x).is_ok());
+        let failure = write_all(Failing(std::io::ErrorKind::StorageFull), "stdout", x).unwrap_err();
         assert_eq!(failure.exit, crate::exit::Exit::Unverified);
         assert!(
             failure

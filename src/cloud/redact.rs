@@ -17,6 +17,7 @@
 //! `<redacted>`.
 
 use std::borrow::Cow;
+use std::io::{self, Write};
 use std::sync::{Mutex, PoisonError};
 
 use aho_corasick::AhoCorasick;
@@ -64,13 +65,7 @@ impl Redactor {
 
     /// `text` with every sensitive spelling replaced by [`REDACTED`].
     pub fn apply(&self, text: &str) -> String {
-        let mut out = text.to_owned();
-        for needle in &self.needles {
-            if out.contains(needle.as_str()) {
-                out = out.replace(needle.as_str(), REDACTED);
-            }
-        }
-        out
+        mask_each(text, &self.needles)
     }
 }
 
@@ -113,33 +108,147 @@ pub fn remember_environment(env: &dyn Fn(&str) -> Option<String>) {
     remember(&redactor);
 }
 
-/// `text` with every remembered sensitive value masked.
-pub fn scrub(text: &str) -> Cow<'_, str> {
+/// What masks the remembered values, as of now.
+#[derive(Clone)]
+enum Masker {
+    /// Nothing is remembered.
+    Nothing,
+    /// Leftmost-longest: a value is masked whole, never just its prefix.
+    Matcher {
+        matcher: AhoCorasick,
+        longest: usize,
+    },
+    /// The matcher could not be built (unreachable in practice: the
+    /// patterns are plain strings): the slow path, rather than let a value
+    /// through.
+    Needles(Vec<String>),
+}
+
+fn masker() -> Masker {
     let mut registry = REGISTRY.lock().unwrap_or_else(PoisonError::into_inner);
     if registry.needles.is_empty() {
-        return Cow::Borrowed(text);
+        return Masker::Nothing;
     }
     if registry.matcher.is_none() {
-        // Leftmost-longest: a value is masked whole, never just its prefix.
         registry.matcher = AhoCorasick::builder()
             .match_kind(aho_corasick::MatchKind::LeftmostLongest)
             .build(&registry.needles)
             .ok();
     }
     match &registry.matcher {
-        Some(matcher) if matcher.is_match(text) => {
-            Cow::Owned(matcher.replace_all(text, &vec![REDACTED; registry.needles.len()]))
+        Some(matcher) => Masker::Matcher {
+            matcher: matcher.clone(),
+            longest: registry.needles.iter().map(String::len).max().unwrap_or(1),
+        },
+        None => Masker::Needles(registry.needles.clone()),
+    }
+}
+
+/// `text` with every remembered sensitive value masked.
+pub fn scrub(text: &str) -> Cow<'_, str> {
+    match masker() {
+        Masker::Nothing => Cow::Borrowed(text),
+        Masker::Matcher { matcher, .. } if matcher.is_match(text) => {
+            Cow::Owned(matcher.replace_all(text, &vec![REDACTED; matcher.patterns_len()]))
         }
-        Some(_) => Cow::Borrowed(text),
-        // Unreachable in practice (the patterns are plain strings); fall
-        // back to the slow path rather than let a value through.
-        None => {
-            let mut out = text.to_owned();
-            for needle in &registry.needles {
-                out = out.replace(needle.as_str(), REDACTED);
+        Masker::Matcher { .. } => Cow::Borrowed(text),
+        Masker::Needles(needles) => Cow::Owned(mask_each(text, &needles)),
+    }
+}
+
+/// `text` with each of `needles` masked, one after the other.
+fn mask_each(text: &str, needles: &[String]) -> String {
+    let mut out = text.to_owned();
+    for needle in needles {
+        out = out.replace(needle.as_str(), REDACTED);
+    }
+    out
+}
+
+/// A writer that masks every remembered sensitive value on its way to
+/// `out`, for text too large to hold and [`scrub`] whole (a fleet's JSON
+/// report). It holds back the last bytes it was given, as many as a value
+/// could have begun in, until more text or [`Scrubbing::finish`] shows
+/// whether one did; the values are those remembered when it was made.
+pub struct Scrubbing<W: Write> {
+    out: W,
+    masker: Masker,
+    held: Vec<u8>,
+}
+
+/// How much text is gathered before it is scanned and passed on.
+const SCRUB_CHUNK: usize = 64 * 1024;
+
+impl<W: Write> Scrubbing<W> {
+    pub fn new(out: W) -> Self {
+        Self {
+            out,
+            masker: masker(),
+            held: Vec::new(),
+        }
+    }
+
+    /// Passes on everything held back and returns the writer.
+    pub fn finish(mut self) -> io::Result<W> {
+        self.pass_on(true)?;
+        Ok(self.out)
+    }
+
+    /// Writes out, masked, what is held that no value can still begin in
+    /// (with `all`, everything). A value found starting before that point
+    /// ends within what is held: values are at most `longest` bytes.
+    fn pass_on(&mut self, all: bool) -> io::Result<()> {
+        let (matcher, longest) = match &self.masker {
+            Masker::Matcher { matcher, longest } => (matcher, *longest),
+            Masker::Nothing => {
+                self.out.write_all(&self.held)?;
+                self.held.clear();
+                return Ok(());
             }
-            Cow::Owned(out)
+            // The slow path scrubs the whole text at the end.
+            Masker::Needles(_) if !all => return Ok(()),
+            Masker::Needles(needles) => {
+                let text = mask_each(&String::from_utf8_lossy(&self.held), needles);
+                self.out.write_all(text.as_bytes())?;
+                self.held.clear();
+                return Ok(());
+            }
+        };
+        let safe = if all {
+            self.held.len()
+        } else {
+            self.held.len().saturating_sub(longest - 1)
+        };
+        let mut written = 0;
+        for found in matcher.find_iter(&self.held) {
+            if found.start() >= safe {
+                break;
+            }
+            self.out.write_all(&self.held[written..found.start()])?;
+            self.out.write_all(REDACTED.as_bytes())?;
+            written = found.end();
         }
+        let upto = safe.max(written);
+        self.out.write_all(&self.held[written..upto])?;
+        self.held.drain(..upto);
+        Ok(())
+    }
+}
+
+impl<W: Write> Write for Scrubbing<W> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.held.extend_from_slice(buf);
+        if self.held.len() >= SCRUB_CHUNK {
+            self.pass_on(false)?;
+        }
+        Ok(buf.len())
+    }
+
+    /// Flushes what is passed on; what may be the start of a value stays
+    /// held until [`Scrubbing::finish`].
+    fn flush(&mut self) -> io::Result<()> {
+        self.pass_on(false)?;
+        self.out.flush()
     }
 }
 
@@ -171,6 +280,38 @@ mod tests {
         let text = format!("id {token} sig-abcdef== {}", pop_encode(token));
         assert_eq!(scrub(&text), "id <redacted> <redacted> <redacted>");
         assert!(matches!(scrub("nothing here"), Cow::Borrowed(_)));
+    }
+
+    /// What [`Scrubbing`] writes of `text` given in pieces of `piece` bytes.
+    fn scrubbed_in_pieces(text: &str, piece: usize) -> String {
+        let mut scrubbing = Scrubbing::new(Vec::new());
+        for chunk in text.as_bytes().chunks(piece) {
+            scrubbing.write_all(chunk).unwrap();
+            scrubbing.flush().unwrap();
+        }
+        String::from_utf8(scrubbing.finish().unwrap()).unwrap()
+    }
+
+    #[test]
+    fn a_stream_is_scrubbed_like_the_whole_text_wherever_it_is_cut() {
+        // One value the prefix of another: the longer one is masked whole.
+        let short = "streamed-secret-42";
+        let long = "streamed-secret-42/and-its-token";
+        remember(&Redactor::new().with(short).with(long));
+        let text = format!("é {long}… {short} x{short}{long} {}", pop_encode(long));
+        let whole = scrub(&text).into_owned();
+        assert!(!whole.contains("streamed-secret"), "{whole}");
+        for piece in [1, 2, 5, 17, 64, text.len()] {
+            assert_eq!(scrubbed_in_pieces(&text, piece), whole, "pieces of {piece}");
+        }
+        // Across the point where a large text is first passed on.
+        for offset in [SCRUB_CHUNK - long.len(), SCRUB_CHUNK - 3, SCRUB_CHUNK] {
+            let text = format!("{}{long} {short}", "x".repeat(offset));
+            let expected = format!("{}{REDACTED} {REDACTED}", "x".repeat(offset));
+            for piece in [1000, 4096, text.len()] {
+                assert_eq!(scrubbed_in_pieces(&text, piece), expected);
+            }
+        }
     }
 
     #[test]

@@ -5,12 +5,19 @@
 //! the contract by accident; the tests validate the output against the
 //! schema. `sensitive` content never appears: the evaluation only ever
 //! records digests for it.
+//!
+//! The lists are serialised item by item as the document is written
+//! ([`Each`]): a fleet's report runs to hundreds of megabytes, and neither
+//! a second copy of it in these types nor the whole text is ever held.
 
-use serde::Serialize;
+use std::io::Write;
+
+use jiff::Timestamp;
+use serde::{Serialize, Serializer};
 
 use super::model::{
-    CommandKey, CommandReport, Detail, FileReport, Finding, Location, Outcome, Report, Summary,
-    TargetReport, Verdict,
+    CommandKey, CommandReport, Detail, EvidenceSource, FileReport, Finding, Location, Outcome,
+    Report, Summary, TargetReport, Verdict,
 };
 use crate::findings::error_codes::ErrorExplanation;
 use crate::findings::{FindingCode, Severity};
@@ -38,9 +45,9 @@ struct Document<'a> {
     pending: bool,
     summary: Summary,
     manifests: Vec<&'a str>,
-    files: Vec<File<'a>>,
-    commands: Vec<Command<'a>>,
-    other_findings: Vec<JsonFinding<'a>>,
+    files: Each<'a, FileReport, File<'a>>,
+    commands: Each<'a, CommandReport, Command<'a>>,
+    other_findings: Each<'a, Finding, JsonFinding<'a>>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     instance_sets: Vec<JsonInstanceSet<'a>>,
     /// `--wait` ran out with something still moving (exit 4); absent otherwise.
@@ -100,7 +107,7 @@ struct File<'a> {
     sensitive: bool,
     outcome: Outcome,
     location: JsonLocation<'a>,
-    targets: Vec<Target<'a>>,
+    targets: Each<'a, TargetReport, Target<'a>>,
 }
 
 #[derive(Serialize)]
@@ -109,8 +116,8 @@ struct Command<'a> {
     region: &'a str,
     outcome: Outcome,
     location: JsonLocation<'a>,
-    findings: Vec<JsonFinding<'a>>,
-    targets: Vec<Target<'a>>,
+    findings: Each<'a, Finding, JsonFinding<'a>>,
+    targets: Each<'a, TargetReport, Target<'a>>,
 }
 
 #[derive(Serialize)]
@@ -122,18 +129,51 @@ struct Target<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     reason: Option<GapReason>,
     invoke_id: Option<&'a str>,
-    finished_at: Option<String>,
+    /// As RFC 3339 text: jiff serialises a timestamp as its `Display`.
+    finished_at: Option<Timestamp>,
     /// Where the evidence came from (absent when the caller did not say).
     #[serde(skip_serializing_if = "Option::is_none")]
-    evidence: Option<JsonEvidence>,
-    findings: Vec<JsonFinding<'a>>,
+    evidence: Option<JsonEvidence<'a>>,
+    findings: Each<'a, Finding, JsonFinding<'a>>,
 }
 
 #[derive(Serialize)]
-struct JsonEvidence {
+struct JsonEvidence<'a> {
     /// `live` or `snapshot PATH`.
-    source: String,
-    fetched_at: String,
+    #[serde(serialize_with = "as_text")]
+    source: &'a EvidenceSource,
+    fetched_at: Timestamp,
+}
+
+fn as_text<S: Serializer>(
+    value: &impl std::fmt::Display,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    serializer.collect_str(value)
+}
+
+/// A list of the report's items, each turned into its JSON form only when
+/// it is written.
+struct Each<'a, T, J> {
+    report: &'a Report,
+    items: &'a [T],
+    each: fn(&'a Report, &'a T) -> J,
+}
+
+impl<'a, T, J> Each<'a, T, J> {
+    fn new(report: &'a Report, items: &'a [T], each: fn(&'a Report, &'a T) -> J) -> Self {
+        Self {
+            report,
+            items,
+            each,
+        }
+    }
+}
+
+impl<T, J: Serialize> Serialize for Each<'_, T, J> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_seq(self.items.iter().map(|item| (self.each)(self.report, item)))
+    }
 }
 
 #[derive(Serialize)]
@@ -187,7 +227,20 @@ struct JsonWaiver<'a> {
 
 /// The report as pretty-printed JSON, with a trailing newline.
 pub fn render(report: &Report) -> String {
-    let document = Document {
+    let mut text = Vec::new();
+    write(report, &mut text).expect("the report types serialise to JSON infallibly");
+    String::from_utf8(text).expect("serde_json writes UTF-8")
+}
+
+/// Writes the report to `out` as pretty-printed JSON with a trailing
+/// newline, as it is serialised.
+pub fn write(report: &Report, out: &mut dyn Write) -> std::io::Result<()> {
+    serde_json::to_writer_pretty(&mut *out, &document(report))?;
+    out.write_all(b"\n")
+}
+
+fn document(report: &Report) -> Document<'_> {
+    Document {
         schema_version: SCHEMA_VERSION,
         tool: Tool {
             name: env!("CARGO_PKG_NAME"),
@@ -211,9 +264,9 @@ pub fn render(report: &Report) -> String {
         pending: report.is_pending(),
         summary: report.summary(),
         manifests: report.manifests.iter().map(|m| m.path.as_str()).collect(),
-        files: report.files.iter().map(|f| file(report, f)).collect(),
-        commands: report.commands.iter().map(|c| command(report, c)).collect(),
-        other_findings: report.general.iter().map(|f| finding(report, f)).collect(),
+        files: Each::new(report, &report.files, file),
+        commands: Each::new(report, &report.commands, command),
+        other_findings: Each::new(report, &report.general, finding),
         instance_sets: report
             .instance_sets
             .iter()
@@ -226,11 +279,7 @@ pub fn render(report: &Report) -> String {
             })
             .collect(),
         wait_expired: report.wait_expired,
-    };
-    let mut text = serde_json::to_string_pretty(&document)
-        .expect("the report types serialise to JSON infallibly");
-    text.push('\n');
-    text
+    }
 }
 
 fn location(report: &Report, location: Location) -> JsonLocation<'_> {
@@ -253,7 +302,7 @@ fn file<'a>(report: &'a Report, file: &'a FileReport) -> File<'a> {
         sensitive: file.sensitive,
         outcome: Outcome::of(file.targets.iter().flat_map(|t| &t.findings)),
         location: location(report, file.location),
-        targets: file.targets.iter().map(|t| target(report, t)).collect(),
+        targets: Each::new(report, &file.targets, target),
     }
 }
 
@@ -263,12 +312,8 @@ fn command<'a>(report: &'a Report, command: &'a CommandReport) -> Command<'a> {
         region: &command.region,
         outcome: command.outcome(),
         location: location(report, command.location),
-        findings: command
-            .findings
-            .iter()
-            .map(|f| finding(report, f))
-            .collect(),
-        targets: command.targets.iter().map(|t| target(report, t)).collect(),
+        findings: Each::new(report, &command.findings, finding),
+        targets: Each::new(report, &command.targets, target),
     }
 }
 
@@ -279,12 +324,12 @@ fn target<'a>(report: &'a Report, target: &'a TargetReport) -> Target<'a> {
         outcome: target.outcome(),
         reason: target.unverified_reason(),
         invoke_id: target.invoke_id.as_deref(),
-        finished_at: target.finished_at.map(|t| t.to_string()),
+        finished_at: target.finished_at,
         evidence: target.evidence.as_ref().map(|evidence| JsonEvidence {
-            source: evidence.source.label(),
-            fetched_at: evidence.fetched_at.to_string(),
+            source: &evidence.source,
+            fetched_at: evidence.fetched_at,
         }),
-        findings: target.findings.iter().map(|f| finding(report, f)).collect(),
+        findings: Each::new(report, &target.findings, finding),
     }
 }
 

@@ -38,6 +38,20 @@ pub enum ReportFormat {
     Github,
 }
 
+/// Writes `report` in `format` to `out`: JSON as it is serialised (a
+/// fleet's is hundreds of megabytes), the other formats rendered first.
+pub fn write(
+    report: &Report,
+    format: ReportFormat,
+    human: &HumanOptions,
+    out: &mut dyn std::io::Write,
+) -> std::io::Result<()> {
+    match format {
+        ReportFormat::Json => json::write(report, out),
+        format => out.write_all(render(report, format, human).as_bytes()),
+    }
+}
+
 /// Renders `report` in `format`. Every format ends with a newline.
 pub fn render(report: &Report, format: ReportFormat, human: &HumanOptions) -> String {
     match format {

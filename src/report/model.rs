@@ -239,12 +239,12 @@ pub enum EvidenceSource {
     Snapshot(String),
 }
 
-impl EvidenceSource {
-    /// `live` or `snapshot PATH`, the JSON report's `evidence.source`.
-    pub fn label(&self) -> String {
+/// `live` or `snapshot PATH`, the JSON report's `evidence.source`.
+impl std::fmt::Display for EvidenceSource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            EvidenceSource::Live => "live".to_owned(),
-            EvidenceSource::Snapshot(path) => format!("snapshot {path}"),
+            EvidenceSource::Live => f.write_str("live"),
+            EvidenceSource::Snapshot(path) => write!(f, "snapshot {path}"),
         }
     }
 }
