@@ -18,7 +18,9 @@ use shipcheck::evaluate::{EvalOptions, evaluate};
 use shipcheck::expect::{
     Attr, Expectations, ExpectedContent, FileExpectation, Origin, Source, Span, TargetRef,
 };
-use shipcheck::observe::{ContentType, FileInvocation, FileTarget, Observations, TargetStatus};
+use shipcheck::observe::{
+    ContentType, FileInvocation, FileTarget, Observations, Stamp, TargetStatus,
+};
 use shipcheck::protocol::Provider;
 use shipcheck::report::ReportFormat;
 use shipcheck::report::{HumanOptions, render};
@@ -138,10 +140,10 @@ fn fleet(instances: usize, files: usize) -> Fleet {
                         id: id.as_str().into(),
                         status: TargetStatus::Success,
                         error: None,
-                        created: Some(finished),
-                        started: Some(finished),
-                        finished: Some(finished),
-                        updated: Some(finished),
+                        created: Stamp::new(finished),
+                        started: Stamp::new(finished),
+                        finished: Stamp::new(finished),
+                        updated: Stamp::new(finished),
                     })
                     .collect(),
             });

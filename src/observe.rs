@@ -229,10 +229,46 @@ pub struct FileTarget {
     /// `ErrorCode` and `ErrorInfo`, boxed: most targets have neither, and
     /// a fleet holds one target per pair.
     pub error: Option<Box<TargetError>>,
-    pub created: Option<Timestamp>,
-    pub started: Option<Timestamp>,
-    pub finished: Option<Timestamp>,
-    pub updated: Option<Timestamp>,
+    pub created: Option<Stamp>,
+    pub started: Option<Stamp>,
+    pub finished: Option<Stamp>,
+    pub updated: Option<Stamp>,
+}
+
+/// A time the API gave, in 8 bytes where jiff's `Option<Timestamp>` takes
+/// 24: nanoseconds since the Unix epoch, which spans 1677 to 2262. A fleet
+/// holds four per delivered pair.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Stamp(std::num::NonZeroU64);
+
+impl Stamp {
+    /// The sign bit flipped: unsigned order is then time order, and the one
+    /// value that cannot be held (0, i.e. `i64::MIN` nanoseconds) lies out
+    /// of range anyway.
+    const FLIP: u64 = 1 << 63;
+
+    /// `None` outside 1677–2262.
+    pub fn new(at: Timestamp) -> Option<Self> {
+        let nanos = i64::try_from(at.as_nanosecond()).ok()?;
+        std::num::NonZeroU64::new(nanos.cast_unsigned() ^ Self::FLIP).map(Self)
+    }
+
+    /// An optional time, `None` also when it is out of range.
+    pub fn of(at: Option<Timestamp>) -> Option<Self> {
+        at.and_then(Self::new)
+    }
+
+    pub fn get(self) -> Timestamp {
+        let nanos = (self.0.get() ^ Self::FLIP).cast_signed();
+        Timestamp::from_nanosecond(i128::from(nanos))
+            .expect("jiff holds every time an i64 of nanoseconds can")
+    }
+}
+
+impl Serialize for Stamp {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        self.get().serialize(serializer)
+    }
 }
 
 /// Why a target's delivery failed, as the API said.
@@ -265,6 +301,7 @@ impl FileTarget {
             .or(self.updated)
             .or(self.started)
             .or(self.created)
+            .map(Stamp::get)
     }
 }
 
@@ -500,6 +537,25 @@ pub fn decode_base64(text: &str) -> Option<Vec<u8>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn stamps_hold_times_exactly_and_in_order() {
+        let times = [
+            "1677-09-21T00:12:44Z",
+            "1969-12-31T23:59:59.999999999Z",
+            "1970-01-01T00:00:00Z",
+            "2020-09-11T08:30:55.123456789Z",
+            "2262-04-11T23:47:16.854775807Z",
+        ]
+        .map(|t| t.parse::<Timestamp>().unwrap());
+        let stamps = times.map(|t| Stamp::new(t).unwrap());
+        assert_eq!(stamps.map(Stamp::get), times);
+        assert!(stamps.is_sorted(), "stamps order like times");
+        assert_eq!(std::mem::size_of::<Option<Stamp>>(), 8);
+        for outside in ["1600-01-01T00:00:00Z", "2262-04-11T23:47:16.854775808Z"] {
+            assert_eq!(Stamp::new(outside.parse().unwrap()), None, "{outside}");
+        }
+    }
 
     #[test]
     fn statuses_classify() {

@@ -29,7 +29,7 @@ use serde::{Deserialize, Serialize};
 use crate::expect::Expectations;
 use crate::observe::{
     CommandResult, ContentDigest, ContentType, FileInvocation, FileTarget, Gap, GapReason,
-    Observations, Observed, TargetError, TargetStatus,
+    Observations, Observed, Stamp, TargetError, TargetStatus,
 };
 use crate::plan::{Plan, Query};
 use crate::protocol::Provider;
@@ -768,10 +768,10 @@ impl FileRecord {
                     status: target.status.as_str().to_owned(),
                     error_code: target.error_code().map(str::to_owned),
                     error_info: target.error_info().map(str::to_owned),
-                    created: target.created,
-                    started: target.started,
-                    finished: target.finished,
-                    updated: target.updated,
+                    created: target.created.map(Stamp::get),
+                    started: target.started.map(Stamp::get),
+                    finished: target.finished.map(Stamp::get),
+                    updated: target.updated.map(Stamp::get),
                     fetched_at: fetched_at(&target.id),
                 })
                 .collect(),
@@ -815,10 +815,10 @@ impl FileRecord {
                     id: t.id.as_str().into(),
                     status: TargetStatus::parse(&t.status),
                     error: TargetError::of(t.error_code.clone(), t.error_info.clone()),
-                    created: t.created,
-                    started: t.started,
-                    finished: t.finished,
-                    updated: t.updated,
+                    created: Stamp::of(t.created),
+                    started: Stamp::of(t.started),
+                    finished: Stamp::of(t.finished),
+                    updated: Stamp::of(t.updated),
                 })
                 .collect(),
         };

@@ -13,8 +13,8 @@ use jiff::Timestamp;
 
 use crate::cloud::wire;
 use crate::observe::{
-    CommandResult, ContentType, FileInvocation, FileTarget, Observed, TargetError, TargetStatus,
-    decode_base64,
+    CommandResult, ContentType, FileInvocation, FileTarget, Observed, Stamp, TargetError,
+    TargetStatus, decode_base64,
 };
 use crate::protocol::Provider;
 use crate::protocol::time::parse_response_time;
@@ -45,6 +45,14 @@ pub fn parse_time(field: &str, text: Option<&str>) -> Result<Option<Timestamp>, 
     parse_response_time(text)
         .map(Some)
         .map_err(|e| format!("{field} `{text}` is not a time: {e}"))
+}
+
+/// [`parse_time`], held compactly: a time outside 1677–2262 makes the
+/// record malformed rather than be moved or dropped.
+fn parse_stamp(field: &str, text: Option<&str>) -> Result<Option<Stamp>, String> {
+    parse_time(field, text)?
+        .map(|at| Stamp::new(at).ok_or_else(|| format!("{field} `{at}` is out of range")))
+        .transpose()
 }
 
 fn non_empty<S: AsRef<str>>(value: Option<S>) -> Option<S> {
@@ -109,10 +117,10 @@ fn file_target(raw: wire::InvokeTarget) -> Result<FileTarget, String> {
             non_empty(raw.error_code).map(String::from),
             non_empty(raw.error_info),
         ),
-        created: parse_time("CreationTime", raw.creation_time.as_deref()).map_err(context)?,
-        started: parse_time("StartTime", raw.start_time.as_deref()).map_err(context)?,
-        finished: parse_time("FinishTime", raw.finish_time.as_deref()).map_err(context)?,
-        updated: parse_time("UpdateTime", raw.update_time.as_deref()).map_err(context)?,
+        created: parse_stamp("CreationTime", raw.creation_time.as_deref()).map_err(context)?,
+        started: parse_stamp("StartTime", raw.start_time.as_deref()).map_err(context)?,
+        finished: parse_stamp("FinishTime", raw.finish_time.as_deref()).map_err(context)?,
+        updated: parse_stamp("UpdateTime", raw.update_time.as_deref()).map_err(context)?,
         id,
     })
 }
@@ -221,6 +229,27 @@ mod tests {
         assert_eq!(parse_time("T", None).unwrap(), None);
         let err = parse_time("StartTime", Some("yesterday")).unwrap_err();
         assert!(err.contains("StartTime `yesterday`"), "{err}");
+    }
+
+    #[test]
+    fn a_target_time_out_of_range_makes_the_record_malformed() {
+        let record = |finish: &str| -> wire::SendFileInvocation {
+            serde_json::from_str(&format!(
+                r#"{{"InvokeId": "f-1", "Name": "a", "TargetDir": "/d", "InvokeInstances": {{"InvokeInstance": [{{"InstanceId": "i-1", "InvocationStatus": "Success", "FinishTime": "{finish}"}}]}}}}"#
+            ))
+            .unwrap()
+        };
+        let ok = file_invocation(Provider::Ecs, "r", record("2262-04-11T00:00:00Z")).unwrap();
+        assert_eq!(
+            ok.targets[0].when().unwrap().to_string(),
+            "2262-04-11T00:00:00Z"
+        );
+        let err = file_invocation(Provider::Ecs, "r", record("2300-01-01T00:00:00Z")).unwrap_err();
+        assert!(
+            err.contains("i-1")
+                && err.contains("FinishTime `2300-01-01T00:00:00Z` is out of range"),
+            "{err}"
+        );
     }
 
     #[test]

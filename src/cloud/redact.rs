@@ -147,11 +147,10 @@ fn masker() -> Masker {
 /// `text` with every remembered sensitive value masked.
 pub fn scrub(text: &str) -> Cow<'_, str> {
     match masker() {
-        Masker::Nothing => Cow::Borrowed(text),
         Masker::Matcher { matcher, .. } if matcher.is_match(text) => {
             Cow::Owned(matcher.replace_all(text, &vec![REDACTED; matcher.patterns_len()]))
         }
-        Masker::Matcher { .. } => Cow::Borrowed(text),
+        Masker::Nothing | Masker::Matcher { .. } => Cow::Borrowed(text),
         Masker::Needles(needles) => Cow::Owned(mask_each(text, &needles)),
     }
 }

@@ -9,7 +9,7 @@ use foldhash::HashSet;
 
 use crate::expect::{CommandExpectation, CommandSelector, OutputMatch};
 use crate::findings::{FindingCode, error_codes};
-use crate::observe::{CommandResult, GapReason, Observed};
+use crate::observe::{CommandResult, GapReason, Observed, Stamp};
 use crate::report::model::{CommandKey, CommandReport, Detail, TargetReport};
 
 use super::content::unified_diff;
@@ -143,7 +143,7 @@ pub(super) fn evaluate(
                 id: (*id).into(),
                 declared: false,
                 invoke_id: Some(result.invoke_id.as_str().into()),
-                finished_at: result.finished,
+                finished_at: Stamp::of(result.finished),
                 evidence: None,
                 findings: vec![finding],
             });
@@ -164,7 +164,7 @@ fn judge(
         id: id.into(),
         declared: true,
         invoke_id: result.map(|r| r.invoke_id.as_str().into()),
-        finished_at: result.and_then(|r| r.finished),
+        finished_at: Stamp::of(result.and_then(|r| r.finished)),
         evidence: None,
         findings: Vec::new(),
     };

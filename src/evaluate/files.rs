@@ -12,7 +12,7 @@ use jiff::Timestamp;
 
 use crate::expect::{FileExpectation, TargetRef};
 use crate::findings::{FindingCode, error_codes};
-use crate::observe::{FileInvocation, FileTarget, GapReason, TargetStatus};
+use crate::observe::{FileInvocation, FileTarget, GapReason, Stamp, TargetStatus};
 use crate::protocol::Provider;
 use crate::report::model::{Detail, FileReport, Finding, Location, TargetReport};
 
@@ -292,7 +292,7 @@ fn judge(
         let explained =
             error_codes::explain(latest.target.error_code(), latest.target.error_info());
         report.invoke_id = Some(latest.invocation.invoke_id.as_str().into());
-        report.finished_at = latest.when();
+        report.finished_at = Stamp::of(latest.when());
         let code = explained.code.as_deref().unwrap_or("no ErrorCode");
         let tries = match attempts.len() {
             1 => String::new(),
@@ -314,7 +314,7 @@ fn judge(
     };
 
     report.invoke_id = Some(success.invocation.invoke_id.as_str().into());
-    report.finished_at = success.when();
+    report.finished_at = Stamp::of(success.when());
     if !std::ptr::eq(*latest, success) {
         let explained =
             error_codes::explain(latest.target.error_code(), latest.target.error_info());
@@ -383,7 +383,7 @@ fn unexpected_instances(
                 id: (*id).into(),
                 declared: false,
                 invoke_id: Some(task.as_str().into()),
-                finished_at: success.when(),
+                finished_at: Stamp::of(success.when()),
                 evidence: None,
                 findings: vec![finding],
             })

@@ -17,7 +17,7 @@ use crate::expect::{
 };
 use crate::mode::FileMode;
 use crate::observe::{
-    CommandResult, ContentType, FileInvocation, FileTarget, TargetError, TargetStatus,
+    CommandResult, ContentType, FileInvocation, FileTarget, Stamp, TargetError, TargetStatus,
 };
 use crate::protocol::Provider;
 
@@ -249,10 +249,10 @@ pub(crate) fn target(
         status: TargetStatus::parse(status),
         error: error
             .and_then(|(code, info)| TargetError::of(Some(code.to_owned()), Some(info.to_owned()))),
-        created: Some(when),
-        started: Some(when),
-        finished: (!TargetStatus::parse(status).is_in_flight()).then_some(when),
-        updated: Some(when),
+        created: Stamp::new(when),
+        started: Stamp::new(when),
+        finished: Stamp::new(when).filter(|_| !TargetStatus::parse(status).is_in_flight()),
+        updated: Stamp::new(when),
     }
 }
 
@@ -340,10 +340,10 @@ pub(crate) fn seed_files(json: &str, provider: Provider, region: &str) -> Vec<Fi
                     id: text(&t[id_key]).unwrap_or_default().into(),
                     status: TargetStatus::parse(&text(&t["InvocationStatus"]).unwrap_or_default()),
                     error: TargetError::of(text(&t["ErrorCode"]), text(&t["ErrorInfo"])),
-                    created: time(&t["CreationTime"]),
-                    started: time(&t["StartTime"]),
-                    finished: time(&t["FinishTime"]),
-                    updated: time(&t["UpdateTime"]),
+                    created: Stamp::of(time(&t["CreationTime"])),
+                    started: Stamp::of(time(&t["StartTime"])),
+                    finished: Stamp::of(time(&t["FinishTime"])),
+                    updated: Stamp::of(time(&t["UpdateTime"])),
                 })
                 .collect(),
         })

@@ -21,7 +21,7 @@ use super::model::{
 };
 use crate::findings::error_codes::ErrorExplanation;
 use crate::findings::{FindingCode, Severity};
-use crate::observe::GapReason;
+use crate::observe::{GapReason, Stamp};
 use crate::protocol::Provider;
 
 /// The version of the JSON report's shape; bumped only on breaking changes.
@@ -324,7 +324,7 @@ fn target<'a>(report: &'a Report, target: &'a TargetReport) -> Target<'a> {
         outcome: target.outcome(),
         reason: target.unverified_reason(),
         invoke_id: target.invoke_id.as_deref(),
-        finished_at: target.finished_at,
+        finished_at: target.finished_at.map(Stamp::get),
         evidence: target.evidence.as_ref().map(|evidence| JsonEvidence {
             source: &evidence.source,
             fetched_at: evidence.fetched_at,

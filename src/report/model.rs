@@ -18,7 +18,7 @@ use crate::expect::{Origin, Source, Span};
 use crate::findings::error_codes::ErrorExplanation;
 use crate::findings::{FindingCode, Severity};
 pub use crate::narrow::Narrowing;
-use crate::observe::GapReason;
+use crate::observe::{GapReason, Stamp};
 pub use crate::plan::StrictCoverage;
 use crate::protocol::Provider;
 use crate::text::LineIndex;
@@ -216,7 +216,8 @@ pub struct TargetReport {
     /// The task the verdict is based on (the effective delivery or run).
     pub invoke_id: Option<CompactString>,
     /// When that delivery or run finished.
-    pub finished_at: Option<Timestamp>,
+    /// Compact: a fleet's report holds one per pair.
+    pub finished_at: Option<Stamp>,
     /// Where the evidence for this verdict came from; `None` until the
     /// check that fetched it says (a bare `evaluate` does not know).
     /// Shared: a fleet's targets mostly rest on the same few.

@@ -20,7 +20,7 @@ use super::model::{
 use crate::expect::Span;
 use crate::findings::FindingCode;
 use crate::findings::error_codes::ErrorExplanation;
-use crate::observe::GapReason;
+use crate::observe::{GapReason, Stamp};
 use crate::protocol::Provider;
 use crate::report::model::InstanceSetReport;
 
@@ -281,7 +281,7 @@ impl Reader<'_> {
                     id: target.id.into(),
                     declared: target.declared,
                     invoke_id: target.invoke_id.map(Into::into),
-                    finished_at: target.finished_at,
+                    finished_at: Stamp::of(target.finished_at),
                     evidence: target.evidence.map(|e| {
                         Arc::new(Evidence {
                             source: match e.source.strip_prefix("snapshot ") {
