@@ -43,7 +43,7 @@ use std::time::{Duration, Instant};
 use jiff::Timestamp;
 
 use crate::cloud::{ClientConfig, CloudClient, Deadline, Env};
-use crate::evaluate::{EvalOptions, evaluate};
+use crate::evaluate::{EvalOptions, evaluate, evaluate_owned};
 use crate::exit::{Exit, Failure};
 use crate::expect::Expectations;
 pub use crate::fetch::FetchProgress;
@@ -260,15 +260,23 @@ async fn check(
         estimated_pages = plan.estimated_pages,
         "plan"
     );
-    let judge = |merged: &Merged, now: Timestamp| {
-        let mut report = evaluate(
-            &expectations,
-            &merged.observations,
-            &EvalOptions {
-                now,
-                strict: options.strict,
-            },
-        );
+    // Without a wait, a probe or a snapshot to come, nothing reads the
+    // observations after they are judged: the judging frees them as it goes.
+    let judged_once = options.wait.is_none() && !options.probe && !options.save_snapshot;
+    let judge = |merged: &mut Merged, now: Timestamp| {
+        let eval_options = EvalOptions {
+            now,
+            strict: options.strict,
+        };
+        let mut report = if judged_once {
+            evaluate_owned(
+                &expectations,
+                std::mem::take(&mut merged.observations),
+                &eval_options,
+            )
+        } else {
+            evaluate(&expectations, &merged.observations, &eval_options)
+        };
         crate::snapshot::annotate(&mut report, &merged.provenance);
         report.strict_coverage.clone_from(&coverage);
         report.narrowed = narrowed(options);
@@ -284,7 +292,7 @@ async fn check(
     let mut answers = crate::fetch::Answers::new(&plan, first_pages);
     let mut again = vec![true; plan.queries.len()];
     let (mut report, mut exit, mut merged) = loop {
-        let merged = observe(
+        let mut merged = observe(
             connection,
             &expectations,
             &plan,
@@ -293,7 +301,7 @@ async fn check(
             &mut *progress,
         )
         .await;
-        let report = judge(&merged, connection.now());
+        let report = judge(&mut merged, connection.now());
         let exit = report.exit();
         let (Some(deadline), Some(grace_ends)) = (deadline, grace_ends) else {
             break (report, exit, merged);
@@ -350,7 +358,7 @@ async fn check(
         tracing::info!(runs = groups.len(), "probing disks");
         merged.observations.disk = Some(crate::probe::run(client, &groups, options.interval).await);
         let wait_expired = report.wait_expired;
-        report = judge(&merged, connection.now());
+        report = judge(&mut merged, connection.now());
         report.wait_expired = wait_expired;
         exit = report.exit();
     }

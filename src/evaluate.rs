@@ -54,28 +54,72 @@ pub fn evaluate(
     observations: &Observations,
     options: &EvalOptions,
 ) -> Report {
-    let index = files::DeliveryIndex::new(&observations.files);
+    judge(
+        expectations,
+        files::Deliveries::Shared(&observations.files),
+        Observed::of(observations),
+        options,
+    )
+}
+
+/// [`evaluate`], freeing each task's targets as soon as the last file they
+/// can vouch for is judged: a fleet's check never holds its observations
+/// and its report whole at once.
+pub fn evaluate_owned(
+    expectations: &Expectations,
+    mut observations: Observations,
+    options: &EvalOptions,
+) -> Report {
+    let files = std::mem::take(&mut observations.files);
+    judge(
+        expectations,
+        files::Deliveries::Owned(files),
+        Observed::of(&observations),
+        options,
+    )
+}
+
+/// The observations but the deliveries, which the files are judged on.
+struct Observed<'a> {
+    commands: &'a [crate::observe::CommandResult],
+    gaps: &'a [Gap],
+    disk: Option<&'a DiskObservations>,
+}
+
+impl<'a> Observed<'a> {
+    fn of(observations: &'a Observations) -> Self {
+        Self {
+            commands: &observations.commands,
+            gaps: &observations.gaps,
+            disk: observations.disk.as_ref(),
+        }
+    }
+}
+
+fn judge(
+    expectations: &Expectations,
+    mut deliveries: files::Deliveries<'_>,
+    observed: Observed<'_>,
+    options: &EvalOptions,
+) -> Report {
     let eval = Evaluator {
         expectations,
         options,
-        gaps: &observations.gaps,
-        disk: observations.disk.as_ref(),
+        gaps: observed.gaps,
+        disk: observed.disk,
         locator: Locator::new(&expectations.sources),
     };
-    let files = expectations
-        .files
-        .iter()
-        .map(|file| files::evaluate(&eval, file, &index))
-        .collect();
+    // Before any task's targets are freed.
+    let mut general = Vec::new();
+    if options.strict {
+        general.extend(files::unexpected_deliveries(&eval, deliveries.all()));
+    }
+    let files = files::evaluate_all(&eval, &mut deliveries);
     let commands = expectations
         .commands
         .iter()
-        .map(|command| commands::evaluate(&eval, command, &observations.commands))
+        .map(|command| commands::evaluate(&eval, command, observed.commands))
         .collect();
-    let mut general = Vec::new();
-    if options.strict {
-        general.extend(files::unexpected_deliveries(&eval, &observations.files));
-    }
     let mut report = Report {
         manifests: expectations
             .sources

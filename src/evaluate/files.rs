@@ -45,40 +45,96 @@ impl Attempt<'_> {
 /// one, so held inline (a file's index holds one list per target).
 type Attempts<'a> = SmallVec<[Attempt<'a>; 1]>;
 
-/// Observed deliveries by file. A file's attempts by target are gathered
-/// when that file is judged and dropped after, so a fleet's index never
-/// holds an entry for every pair at once.
-pub(super) struct DeliveryIndex<'a> {
-    by_file: HashMap<FileKey<'a>, Vec<&'a FileInvocation>>,
+/// The observed deliveries: borrowed, or owned and freed as they are used
+/// up ([`super::evaluate_owned`]).
+pub(super) enum Deliveries<'a> {
+    Shared(&'a [FileInvocation]),
+    Owned(Vec<FileInvocation>),
 }
 
-impl<'a> DeliveryIndex<'a> {
-    pub(super) fn new(invocations: &'a [FileInvocation]) -> Self {
-        let mut by_file: HashMap<FileKey<'a>, Vec<&'a FileInvocation>> = HashMap::new();
-        for invocation in invocations {
+impl Deliveries<'_> {
+    pub(super) fn all(&self) -> &[FileInvocation] {
+        match self {
+            Self::Shared(invocations) => invocations,
+            Self::Owned(invocations) => invocations,
+        }
+    }
+
+    /// Drops the targets of the invocations at `used_up` (owned only).
+    fn release(&mut self, used_up: &[usize]) {
+        if let Self::Owned(invocations) = self {
+            for &at in used_up {
+                invocations[at].targets = Vec::new();
+            }
+        }
+    }
+}
+
+/// Which observed deliveries can vouch for which declared files: the
+/// files grouped by identity, each group with its invocations (by index)
+/// and the last file of the manifest that needs them.
+struct DeliveryIndex {
+    /// Each declared file's group.
+    group_of: Vec<usize>,
+    /// Each group's invocations, oldest record first as listed.
+    invocations: Vec<Vec<usize>>,
+    /// Each group's last file.
+    last_file: Vec<usize>,
+}
+
+impl DeliveryIndex {
+    fn new(files: &[FileExpectation], invocations: &[FileInvocation]) -> Self {
+        let mut groups: HashMap<FileKey<'_>, usize> = HashMap::new();
+        let mut group_of = Vec::with_capacity(files.len());
+        let mut last_file = Vec::new();
+        for (at, file) in files.iter().enumerate() {
+            let key = FileKey {
+                provider: file.provider,
+                region: file.region(),
+                name: &file.name.value,
+                dir: normalize_dir(&file.target_dir.value),
+            };
+            let next = groups.len();
+            let group = *groups.entry(key).or_insert(next);
+            if group == next {
+                last_file.push(at);
+            }
+            last_file[group] = at;
+            group_of.push(group);
+        }
+        let mut by_group = vec![Vec::new(); groups.len()];
+        for (at, invocation) in invocations.iter().enumerate() {
             let key = FileKey {
                 provider: invocation.provider,
                 region: &invocation.region,
                 name: &invocation.name,
                 dir: normalize_dir(&invocation.target_dir),
             };
-            by_file.entry(key).or_default().push(invocation);
+            if let Some(&group) = groups.get(&key) {
+                by_group[group].push(at);
+            }
         }
-        Self { by_file }
+        Self {
+            group_of,
+            invocations: by_group,
+            last_file,
+        }
     }
 
-    /// `file`'s delivery attempts by target, each list oldest first;
-    /// `None` when no task delivered the file anywhere.
-    fn targets(&self, file: &FileExpectation) -> Option<HashMap<&'a str, Attempts<'a>>> {
-        let key = FileKey {
-            provider: file.provider,
-            region: file.region(),
-            name: &file.name.value,
-            dir: normalize_dir(&file.target_dir.value),
-        };
-        let invocations = self.by_file.get(&key)?;
+    /// The `file`-th declared file's delivery attempts by target, each list
+    /// oldest first; `None` when no task delivered the file anywhere.
+    fn targets<'a>(
+        &self,
+        file: usize,
+        invocations: &'a [FileInvocation],
+    ) -> Option<HashMap<&'a str, Attempts<'a>>> {
+        let group = &self.invocations[self.group_of[file]];
+        if group.is_empty() {
+            return None;
+        }
         let mut targets: HashMap<&'a str, Attempts<'a>> = HashMap::new();
-        for &invocation in invocations {
+        for &at in group {
+            let invocation = &invocations[at];
             for target in &invocation.targets {
                 targets
                     .entry(target.id.as_str())
@@ -95,12 +151,31 @@ impl<'a> DeliveryIndex<'a> {
     }
 }
 
-pub(super) fn evaluate(
+/// Every declared file, in the manifest's order. Owned deliveries are
+/// freed group by group as the last file that needs them is judged.
+pub(super) fn evaluate_all(
+    eval: &Evaluator<'_>,
+    deliveries: &mut Deliveries<'_>,
+) -> Vec<FileReport> {
+    let files = &eval.expectations.files;
+    let index = DeliveryIndex::new(files, deliveries.all());
+    let mut reports = Vec::with_capacity(files.len());
+    for (at, file) in files.iter().enumerate() {
+        let observed = index.targets(at, deliveries.all());
+        reports.push(evaluate(eval, file, observed));
+        let group = index.group_of[at];
+        if index.last_file[group] == at {
+            deliveries.release(&index.invocations[group]);
+        }
+    }
+    reports
+}
+
+fn evaluate(
     eval: &Evaluator<'_>,
     file: &FileExpectation,
-    index: &DeliveryIndex<'_>,
+    observed: Option<HashMap<&str, Attempts<'_>>>,
 ) -> FileReport {
-    let observed = index.targets(file);
     // Pinned deliveries only: to the task (`invoke_id`), to tasks carrying
     // the `task_tags`, created at or after `since`. A delivery of unknown
     // creation time cannot be shown to be recent enough, so it does not count.

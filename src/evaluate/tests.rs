@@ -85,7 +85,20 @@ fn run(exp: &Expectations, files: Vec<FileInvocation>) -> Report {
         files,
         ..Observations::default()
     };
-    evaluate(exp, &obs, &options())
+    both_ways(exp, obs, &options())
+}
+
+/// [`evaluate`], checked to say exactly what [`evaluate_owned`] says.
+#[track_caller]
+fn both_ways(exp: &Expectations, obs: Observations, options: &EvalOptions) -> Report {
+    let shared = evaluate(exp, &obs, options);
+    let owned = evaluate_owned(exp, obs, options);
+    assert_eq!(
+        crate::report::json::render(&owned),
+        crate::report::json::render(&shared),
+        "judging owned deliveries, freed as they are used up, changes the report"
+    );
+    shared
 }
 
 /// The report's only finding, once checked to be `code` on `target`.
@@ -595,9 +608,9 @@ fn strict_reports_undeclared_instances_and_deliveries() {
     };
     let lenient = evaluate(&exp, &obs, &options());
     assert_eq!(codes(&lenient), []);
-    let strict = evaluate(
+    let strict = both_ways(
         &exp,
-        &obs,
+        obs,
         &EvalOptions {
             strict: true,
             ..options()
@@ -613,6 +626,29 @@ fn strict_reports_undeclared_instances_and_deliveries() {
     assert!(!strict.files[0].targets[2].declared);
     assert!(strict.general[0].message.contains("/etc/nginx/other.conf"));
     assert_eq!(strict.exit(), Exit::Drift);
+}
+
+#[test]
+fn files_of_one_identity_share_the_deliveries_they_are_judged_on() {
+    // Two entries for one path, on different instances, then another file:
+    // owned deliveries are freed only after the second entry is judged.
+    let mut exp = only_nginx();
+    let mut second = nginx(&exp);
+    second.targets = vec![second.targets[0].clone()];
+    second.targets[0].id = "i-web3".into();
+    let motd = file(&exp, "app.env", "/etc/app", &["i-web1"]);
+    exp.files.extend([motd, second]);
+    let files = vec![
+        nginx_delivery("f-1", vec![ok("i-web1"), ok("i-web2")]),
+        nginx_delivery("f-2", vec![ok("i-web3")]),
+    ];
+    let report = run(&exp, files);
+    assert_eq!(
+        codes(&report),
+        [("not-delivered".into(), Some("i-web1".into()))],
+        "only app.env is missing"
+    );
+    assert_eq!(report.files[2].targets[0].invoke_id.as_deref(), Some("f-2"));
 }
 
 fn run_commands(results: Vec<crate::observe::CommandResult>) -> Report {
