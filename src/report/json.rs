@@ -7,7 +7,7 @@
 //! records digests for it.
 //!
 //! The lists are serialised item by item as the document is written
-//! ([`Each`]): a fleet's report runs to hundreds of megabytes, and neither
+//! (`Each`): a fleet's report runs to hundreds of megabytes, and neither
 //! a second copy of it in these types nor the whole text is ever held.
 
 use std::io::Write;
