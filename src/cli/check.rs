@@ -450,7 +450,7 @@ pub(super) fn emit_invalid(
     Ok(Exit::Invalid)
 }
 
-/// Writes every `--report` file, each rendered by `render`. GitHub's job
+/// Writes every `--report` file, each as `write` writes it. GitHub's job
 /// summary (`$GITHUB_STEP_SUMMARY`) is appended to: every step of a job
 /// shares it, and a step that overwrote it would erase the earlier ones.
 fn write_reports(

@@ -76,7 +76,7 @@ impl Deliveries<'_> {
 struct DeliveryIndex {
     /// Each declared file's group.
     group_of: Vec<usize>,
-    /// Each group's invocations, oldest record first as listed.
+    /// Each group's invocations, in the order they were listed.
     invocations: Vec<Vec<usize>>,
     /// Each group's last file.
     last_file: Vec<usize>,
