@@ -20,7 +20,6 @@ use std::collections::BTreeSet;
 
 use foldhash::{HashMap, HashSet};
 use std::path::Path;
-use std::sync::Arc;
 
 use base64::Engine as _;
 use jiff::Timestamp;
@@ -33,6 +32,7 @@ use crate::observe::{
 };
 use crate::plan::{Plan, Query};
 use crate::protocol::Provider;
+use crate::report::model::SharedEvidence;
 use crate::report::{Evidence, EvidenceSource, Report};
 
 /// The version of the snapshot format; bumped only on breaking changes.
@@ -582,8 +582,8 @@ fn answers_command(
 
 /// Names every target's evidence in `report`, one shared copy of each.
 pub fn annotate(report: &mut Report, provenance: &Provenance) {
-    let mut shared: HashMap<&Evidence, Arc<Evidence>> = HashMap::default();
-    let mut share = |evidence| share_evidence(&mut shared, evidence);
+    let mut shared = SharedEvidence::default();
+    let mut share = |evidence: Option<&Evidence>| evidence.map(|e| shared.share(e.clone()));
     for file in &mut report.files {
         for target in &mut file.targets {
             let evidence = match &target.invoke_id {
@@ -602,18 +602,6 @@ pub fn annotate(report: &mut Report, provenance: &Provenance) {
             target.evidence = share(evidence);
         }
     }
-}
-
-fn share_evidence<'p>(
-    shared: &mut HashMap<&'p Evidence, Arc<Evidence>>,
-    evidence: Option<&'p Evidence>,
-) -> Option<Arc<Evidence>> {
-    let evidence = evidence?;
-    Some(Arc::clone(
-        shared
-            .entry(evidence)
-            .or_insert_with(|| Arc::new(evidence.clone())),
-    ))
 }
 
 /// What a snapshot of a check records besides the evidence.

@@ -232,6 +232,21 @@ pub struct Evidence {
     pub fetched_at: Timestamp,
 }
 
+/// One `Arc` per distinct [`Evidence`]: a fleet's targets share the few
+/// they rest on instead of holding a copy each.
+#[derive(Debug, Default)]
+pub(crate) struct SharedEvidence(foldhash::HashMap<Evidence, Arc<Evidence>>);
+
+impl SharedEvidence {
+    pub(crate) fn share(&mut self, evidence: Evidence) -> Arc<Evidence> {
+        Arc::clone(
+            self.0
+                .entry(evidence)
+                .or_insert_with_key(|evidence| Arc::new(evidence.clone())),
+        )
+    }
+}
+
 /// The API during this check, or a snapshot saved by an earlier one.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum EvidenceSource {

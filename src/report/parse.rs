@@ -15,7 +15,7 @@ use serde::Deserialize;
 
 use super::model::{
     CommandKey, CommandReport, Detail, Evidence, EvidenceSource, FileReport, Finding, Location,
-    ManifestFile, Report, StrictCoverage, TargetReport, Waived,
+    ManifestFile, Report, SharedEvidence, StrictCoverage, TargetReport, Waived,
 };
 use crate::expect::Span;
 use crate::findings::FindingCode;
@@ -182,8 +182,9 @@ pub fn from_json(text: &str, manifest: &dyn Fn(&str) -> Option<String>) -> Resul
             text: Arc::from(manifest(path).unwrap_or_default()),
         })
         .collect();
-    let reader = Reader {
+    let mut reader = Reader {
         manifests: &manifests,
+        evidence: SharedEvidence::default(),
     };
     let files = document
         .files
@@ -250,6 +251,7 @@ pub fn from_json(text: &str, manifest: &dyn Fn(&str) -> Option<String>) -> Resul
 
 struct Reader<'a> {
     manifests: &'a [ManifestFile],
+    evidence: SharedEvidence,
 }
 
 impl Reader<'_> {
@@ -272,7 +274,7 @@ impl Reader<'_> {
         }
     }
 
-    fn targets(&self, targets: Vec<Target>) -> Result<Vec<TargetReport>, String> {
+    fn targets(&mut self, targets: Vec<Target>) -> Result<Vec<TargetReport>, String> {
         targets
             .into_iter()
             .map(|target| {
@@ -283,7 +285,7 @@ impl Reader<'_> {
                     invoke_id: target.invoke_id.map(Into::into),
                     finished_at: Stamp::of(target.finished_at),
                     evidence: target.evidence.map(|e| {
-                        Arc::new(Evidence {
+                        self.evidence.share(Evidence {
                             source: match e.source.strip_prefix("snapshot ") {
                                 Some(path) => EvidenceSource::Snapshot(path.to_owned()),
                                 None => EvidenceSource::Live,

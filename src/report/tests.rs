@@ -688,3 +688,29 @@ fn human_output_draws_at_most_max_blocks_and_counts_the_rest() {
     );
     assert!(out.lines().last().unwrap().starts_with("drift: "), "{out}");
 }
+
+#[test]
+fn a_report_read_back_shares_each_distinct_evidence() {
+    let mut report = report_for(&in_sync());
+    let evidence = Evidence {
+        source: EvidenceSource::Live,
+        fetched_at: ts(NOW),
+    };
+    for target in report.files.iter_mut().flat_map(|f| &mut f.targets) {
+        target.evidence = Some(std::sync::Arc::new(evidence.clone()));
+    }
+    let text = json::render(&report);
+    let read = parse::from_json(&text, &|_| None).unwrap();
+    let shared: Vec<_> = read
+        .files
+        .iter()
+        .flat_map(|f| &f.targets)
+        .map(|t| t.evidence.clone().unwrap())
+        .collect();
+    assert!(shared.len() > 1, "the fixture has several targets");
+    assert!(shared.iter().all(|e| **e == evidence));
+    assert!(
+        shared.iter().all(|e| std::sync::Arc::ptr_eq(e, &shared[0])),
+        "one copy of the evidence for every target"
+    );
+}
